@@ -1,0 +1,21 @@
+"""EEG Explorer: the entry point. Run with ``streamlit run app.py``."""
+
+import streamlit as st
+
+from ui import session
+
+st.set_page_config(page_title="EEG Explorer", page_icon=":material/neurology:", layout="wide")
+
+PAGES = [
+    st.Page("pages/load.py", title="Load", icon=":material/folder_open:", default=True),
+    st.Page("pages/browse.py", title="Browse", icon=":material/show_chart:"),
+    st.Page("pages/clean.py", title="Clean", icon=":material/cleaning_services:"),
+    st.Page("pages/components.py", title="Components", icon=":material/extension:"),
+    st.Page("pages/sources.py", title="Sources", icon=":material/psychology:"),
+    st.Page("pages/classify.py", title="Classify", icon=":material/target:"),
+]
+
+page = st.navigation(PAGES)
+session.housekeeping()
+session.sidebar()
+page.run()

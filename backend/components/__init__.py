@@ -1,0 +1,1 @@
+"""ICA decomposition, ICLabel classification and component removal."""

@@ -1,0 +1,27 @@
+"""Settings shared by the app and the CLI, read from the files that ship with it."""
+
+from __future__ import annotations
+
+import tomllib
+from functools import lru_cache
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+ASSETS = ROOT / "assets"
+SAMPLES = ASSETS / "samples"
+STREAMLIT_CONFIG = ROOT / ".streamlit" / "config.toml"
+
+# Bundled recordings the app can open without an upload: label -> primary file.
+BUNDLED_SAMPLES = {
+    "EEGLAB tutorial (32 ch, 128 Hz, 238 s, eye blinks)": SAMPLES / "eeglab_data.set",
+    "PhysioNet motor imagery S001 R04 (64 ch, 160 Hz, 125 s)": SAMPLES / "S001R04.edf",
+}
+DEFAULT_SAMPLE = next(iter(BUNDLED_SAMPLES))
+
+
+@lru_cache(maxsize=1)
+def max_upload_bytes() -> int:
+    """The upload limit set in ``.streamlit/config.toml`` (``server.maxUploadSize``, MB)."""
+    with open(STREAMLIT_CONFIG, "rb") as f:
+        megabytes = tomllib.load(f).get("server", {}).get("maxUploadSize", 200)
+    return int(megabytes) * 1024 * 1024

@@ -1,0 +1,431 @@
+"""Load EEG recordings from untrusted files, and export them.
+
+Every reader is MNE-Python's; this module adds what an app facing uploads needs:
+format detection from content and extension, companion-file checks, refusal of
+headers that point outside the upload, size bounds, lazy reading, and one-line
+:class:`EEGError` messages for everything that can go wrong.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io as _stdio
+import re
+import tempfile
+import warnings
+import zipfile
+from pathlib import Path
+
+import mne
+import numpy as np
+import scipy.io
+
+from backend import channels
+from backend.config import max_upload_bytes
+from backend.errors import EEGError
+from backend.recording import Recording, Step
+
+# Extensions of the file that names a recording (the "primary" file), by format.
+PRIMARY_EXTENSIONS = {
+    ".vhdr": "BrainVision",
+    ".set": "EEGLAB",
+    ".edf": "EDF",
+    ".bdf": "BDF",
+    ".gdf": "GDF",
+    ".fif": "FIF",
+    ".cnt": "Neuroscan CNT",
+    ".txt": "Text",
+}
+# Files that only travel with a primary one.
+COMPANION_EXTENSIONS = {".vmrk", ".eeg", ".fdt", ".21e", ".pnt", ".log"}
+EXPORT_FORMATS = {"fif": "FIF", "edf": "EDF", "vhdr": "BrainVision", "set": "EEGLAB"}
+
+_NAN_SCAN_SECONDS = 60.0
+_INTEGER_FORMATS = {"EDF", "BDF", "Neuroscan CNT", "Nihon Kohden"}  # cannot hold NaN
+
+
+# --- finding the recording among the files ---------------------------------------
+
+
+def _suffix(path: Path) -> str:
+    name = path.name.lower()
+    return ".fif" if name.endswith(".fif.gz") else path.suffix.lower()
+
+
+def _is_nihon_kohden(path: Path) -> bool:
+    # The device signatures MNE's Nihon Kohden reader accepts.
+    with open(path, "rb") as f:
+        head = f.read(16)
+    return head.startswith((b"EEG-1100", b"EEG-1200", b"EEG-2100", b"QI-403A", b"DAE-2100"))
+
+
+def _primary_file(paths: list[Path]) -> tuple[Path, str]:
+    """The file naming the recording, and its format."""
+    primaries = [(p, PRIMARY_EXTENSIONS[_suffix(p)]) for p in paths if _suffix(p) in PRIMARY_EXTENSIONS]
+    if not primaries:
+        nihon = [p for p in paths if _suffix(p) == ".eeg" and _is_nihon_kohden(p)]
+        primaries = [(p, "Nihon Kohden") for p in nihon]
+    if not primaries:
+        names = ", ".join(p.name for p in paths)
+        if any(_suffix(p) in COMPANION_EXTENSIONS for p in paths):
+            raise EEGError(
+                f"{names}: these are companion files; upload them with their header "
+                "(.vhdr for BrainVision, .set for EEGLAB, .EEG for Nihon Kohden)"
+            )
+        raise EEGError(
+            f"unknown format: {names}; supported are EDF/EDF+, BDF, GDF, FIF, BrainVision, "
+            "EEGLAB, Nihon Kohden, Neuroscan CNT and one-column text"
+        )
+    if len(primaries) > 1:
+        names = ", ".join(p.name for p, _ in primaries)
+        raise EEGError(f"these files hold more than one recording ({names}); load one at a time")
+    return primaries[0]
+
+
+# --- checks at the door ----------------------------------------------------------
+
+
+def _check_sizes(paths: list[Path], max_bytes: int) -> None:
+    total = 0
+    for p in paths:
+        if not p.is_file():
+            raise EEGError(f"{p.name}: no such file")
+        size = p.stat().st_size
+        if size == 0:
+            raise EEGError(f"{p.name} is empty")
+        total += size
+    if total > max_bytes:
+        raise EEGError(
+            f"upload of {total / 2**20:.0f} MB is over the limit of {max_bytes / 2**20:.0f} MB"
+        )
+
+
+def _companion(primary: Path, named: str, paths: list[Path], what: str) -> Path:
+    """The uploaded file a header names; refuses paths that leave the upload."""
+    if not named or "/" in named or "\\" in named or named.startswith(".") or ":" in named:
+        raise EEGError(
+            f"{primary.name} names its {what} as {named!r}, a path outside the upload; refused"
+        )
+    for p in paths:
+        if p.name == named or p.name.lower() == named.lower():
+            return p
+    raise EEGError(f"{primary.name} needs its {what} {named}, which was not uploaded with it")
+
+
+def _check_brainvision(vhdr: Path, paths: list[Path]) -> None:
+    text = vhdr.read_bytes()[:65536].decode("latin-1")
+    if "Brain Vision" not in text and "BrainVision" not in text:
+        raise EEGError(f"{vhdr.name} is not a BrainVision header")
+    for key, what in (("DataFile", "data file (.eeg)"), ("MarkerFile", "marker file (.vmrk)")):
+        match = re.search(rf"^\s*{key}\s*=\s*(.*?)\s*$", text, re.MULTILINE)
+        if match is None:
+            raise EEGError(f"{vhdr.name} names no {key}; the header is incomplete")
+        _companion(vhdr, match.group(1), paths, what)
+
+
+def _check_eeglab(set_path: Path, paths: list[Path]) -> None:
+    try:
+        mat = scipy.io.loadmat(set_path, squeeze_me=True, struct_as_record=False, variable_names=["EEG", "data", "datfile"])
+    except NotImplementedError:
+        raise EEGError(f"{set_path.name} is a MATLAB v7.3 file; save it from EEGLAB as version 7 or older") from None
+    except Exception as exc:  # scipy raises several types for a damaged file
+        raise EEGError(f"{set_path.name} is not a readable EEGLAB .set file ({_reason(exc)})") from None
+    eeg = mat.get("EEG")
+    data = getattr(eeg, "data", None) if eeg is not None else mat.get("data")
+    if isinstance(data, str):
+        _companion(set_path, data, paths, "data file (.fdt)")
+    elif data is None:
+        raise EEGError(f"{set_path.name} holds no EEG structure; it is not an EEGLAB dataset")
+
+
+def _edf_header(path: Path, fmt: str) -> dict:
+    """The fields of an EDF/BDF header needed to check it against the file size."""
+    with open(path, "rb") as f:
+        head = f.read(256)
+        if len(head) < 256:
+            raise EEGError(f"{path.name}: the {fmt} header is truncated ({len(head)} of 256 bytes)")
+        magic = head[:8]
+        if fmt == "EDF" and magic != b"0       ":
+            raise EEGError(f"{path.name} is not an EDF file (its first bytes are not the EDF version field)")
+        if fmt == "BDF" and magic != b"\xffBIOSEMI":
+            raise EEGError(f"{path.name} is not a BDF file (its first bytes are not the BioSemi signature)")
+        try:
+            header_bytes = int(head[184:192].decode("ascii"))
+            n_records = int(head[236:244].decode("ascii"))
+            n_signals = int(head[252:256].decode("ascii"))
+        except ValueError:
+            raise EEGError(f"{path.name}: the {fmt} header is corrupted (unreadable size fields)") from None
+        if n_signals <= 0:
+            raise EEGError(f"{path.name} holds zero channels")
+        if header_bytes != 256 * (n_signals + 1):
+            raise EEGError(f"{path.name}: the {fmt} header is corrupted (its size does not match {n_signals} channels)")
+        f.seek(256 + n_signals * 216)
+        block = f.read(n_signals * 8)
+        if len(block) < n_signals * 8:
+            raise EEGError(f"{path.name}: the {fmt} header is truncated")
+        try:
+            samples = [int(block[i * 8 : i * 8 + 8].decode("ascii")) for i in range(n_signals)]
+        except ValueError:
+            raise EEGError(f"{path.name}: the {fmt} header is corrupted (unreadable samples per record)") from None
+    return {"header_bytes": header_bytes, "n_records": n_records, "samples": samples}
+
+
+def _check_edf(path: Path, fmt: str) -> None:
+    head = _edf_header(path, fmt)
+    width = 3 if fmt == "BDF" else 2
+    record_bytes = sum(head["samples"]) * width
+    available = path.stat().st_size - head["header_bytes"]
+    if record_bytes <= 0 or available < record_bytes:
+        raise EEGError(f"{path.name} holds zero samples")
+    if head["n_records"] > 0 and available < head["n_records"] * record_bytes:
+        held = available // record_bytes
+        raise EEGError(
+            f"{path.name}: data shorter than the header claims "
+            f"({held} of {head['n_records']} data records present); the file is truncated"
+        )
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()
+    return (text[0] if text else type(exc).__name__)[:200]
+
+
+# --- reading ---------------------------------------------------------------------
+
+
+def _read_text(path: Path) -> mne.io.BaseRaw:
+    """One column of samples in µV; the rate comes from the name (``..._200Hz...``)."""
+    match = re.search(r"(\d+(?:\.\d+)?)\s*hz", path.name, re.IGNORECASE)
+    if match is None:
+        raise EEGError(f"{path.name}: a text recording needs its sampling rate in the name, like '_200Hz'")
+    try:
+        values = np.loadtxt(path, dtype=float, ndmin=2)
+    except ValueError:
+        raise EEGError(f"{path.name} is not a column of numbers (one sample per line, in µV)") from None
+    if values.shape[1] != 1:
+        raise EEGError(f"{path.name} has {values.shape[1]} columns; a text recording has one sample per line")
+    info = mne.create_info([path.stem[:15]], float(match.group(1)), "eeg")
+    return mne.io.RawArray(values.T * 1e-6, info, verbose="error")
+
+
+def _epochs_as_raw(epochs: mne.BaseEpochs) -> mne.io.BaseRaw:
+    """Epochs joined end to end, as EEGLAB shows them, with a boundary at each join."""
+    data = epochs.get_data()
+    raw = mne.io.RawArray(np.concatenate(list(data), axis=-1), epochs.info, verbose="error")
+    n_times = data.shape[-1]
+    zero = epochs.time_as_index(0)[0]
+    labels = {code: label for label, code in epochs.event_id.items()}
+    onsets = [(i * n_times + zero) / epochs.info["sfreq"] for i in range(len(epochs))]
+    descriptions = [labels[code] for code in epochs.events[:, 2]]
+    joins = [i * n_times / epochs.info["sfreq"] for i in range(1, len(epochs))]
+    raw.set_annotations(
+        mne.Annotations(onsets + joins, [0.0] * (len(onsets) + len(joins)), descriptions + ["boundary"] * len(joins))
+    )
+    return raw
+
+
+def _read(primary: Path, fmt: str) -> tuple[mne.io.BaseRaw, object, list[str]]:
+    """Read with MNE; return the Raw, a stored ICA (EEGLAB) and the reader's code."""
+    q = repr(primary.name)
+    if fmt in ("EDF", "BDF", "GDF"):
+        reader = {"EDF": mne.io.read_raw_edf, "BDF": mne.io.read_raw_bdf, "GDF": mne.io.read_raw_gdf}[fmt]
+        return reader(primary, preload=False), None, [f"raw = mne.io.{reader.__name__}({q}, preload=True)"]
+    if fmt == "FIF":
+        return mne.io.read_raw_fif(primary, preload=False), None, [f"raw = mne.io.read_raw_fif({q}, preload=True)"]
+    if fmt == "BrainVision":
+        return mne.io.read_raw_brainvision(primary, preload=False), None, [f"raw = mne.io.read_raw_brainvision({q}, preload=True)"]
+    if fmt == "Nihon Kohden":
+        return mne.io.read_raw_nihon(primary, preload=False), None, [f"raw = mne.io.read_raw_nihon({q}, preload=True)"]
+    if fmt == "Neuroscan CNT":
+        return mne.io.read_raw_cnt(primary, preload=False), None, [f"raw = mne.io.read_raw_cnt({q}, preload=True)"]
+    if fmt == "Text":
+        return _read_text(primary), None, [
+            "import numpy as np",
+            f"values = np.loadtxt({q}, ndmin=2)",
+            f"raw = mne.io.RawArray(values.T * 1e-6, mne.create_info([{primary.stem[:15]!r}], "
+            f"{_read_text(primary).info['sfreq']!r}, 'eeg'))",
+        ]
+    if fmt == "EEGLAB":
+        try:
+            return mne.io.read_raw_eeglab(primary, preload=False), None, [f"raw = mne.io.read_raw_eeglab({q}, preload=True)"]
+        except (ValueError, TypeError) as exc:
+            if "trials" not in str(exc) and "epoch" not in str(exc).lower():
+                raise
+        epochs = mne.read_epochs_eeglab(primary)
+        try:
+            ica = mne.preprocessing.read_ica_eeglab(primary)
+        except Exception:  # a dataset without ICA weights
+            ica = None
+        return _epochs_as_raw(epochs), ica, [
+            f"epochs = mne.read_epochs_eeglab({q})",
+            "# epochs joined end to end with 'boundary' marks, as EEGLAB shows them",
+            "raw = mne.io.RawArray(np.concatenate(list(epochs.get_data()), axis=-1), epochs.info)",
+        ]
+    raise EEGError(f"unsupported format {fmt}")
+
+
+def _non_finite(raw: mne.io.BaseRaw) -> str | None:
+    """Where NaN/Inf samples are, in one line, or None. Reads the data in chunks."""
+    step = max(1, int(_NAN_SCAN_SECONDS * raw.info["sfreq"]))
+    bad_channels, first = set(), None
+    for start in range(0, raw.n_times, step):
+        block = raw.get_data(start=start, stop=min(raw.n_times, start + step))
+        finite = np.isfinite(block)
+        if not finite.all():
+            rows, cols = np.nonzero(~finite)
+            bad_channels.update(raw.ch_names[r] for r in np.unique(rows))
+            if first is None:
+                first = (start + cols.min()) / raw.info["sfreq"]
+    if not bad_channels:
+        return None
+    names = ", ".join(sorted(bad_channels)[:8]) + (" …" if len(bad_channels) > 8 else "")
+    return f"NaN/Inf samples in {len(bad_channels)} channel(s) ({names}), first at {first:.2f} s"
+
+
+def _sha256(paths: list[Path]) -> str:
+    digest = hashlib.sha256()
+    for p in sorted(paths, key=lambda p: p.name):
+        digest.update(p.name.encode())
+        with open(p, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                digest.update(chunk)
+    return digest.hexdigest()
+
+
+def load_recording(paths, max_bytes: int | None = None) -> Recording:
+    """Load the files of one recording.
+
+    Parameters
+    ----------
+    paths : path-like or list of path-like
+        The recording's files: its header and any companions (``.vmrk``/``.eeg``
+        for BrainVision, ``.fdt`` for EEGLAB, ``.21E``/``.PNT``/``.LOG`` for Nihon Kohden).
+    max_bytes : int, optional
+        Refuse uploads larger than this; defaults to the app's upload limit.
+
+    Returns
+    -------
+    Recording
+        Read lazily where the format allows; names cleaned to 10-05 labels where
+        they clearly match, types inferred from names, standard positions attached.
+        The ``load`` step's report holds the warnings a user should see.
+
+    Raises
+    ------
+    EEGError
+        With a one-line message for any file that cannot be read as a recording.
+    """
+    paths = [Path(p) for p in ([paths] if isinstance(paths, (str, Path)) else paths)]
+    if not paths:
+        raise EEGError("no file given")
+    _check_sizes(paths, max_upload_bytes() if max_bytes is None else max_bytes)
+    primary, fmt = _primary_file(paths)
+    if fmt in ("EDF", "BDF"):
+        _check_edf(primary, fmt)
+    elif fmt == "BrainVision":
+        _check_brainvision(primary, paths)
+    elif fmt == "EEGLAB":
+        _check_eeglab(primary, paths)
+
+    found_warnings = []
+    if fmt == "Nihon Kohden":
+        missing = [ext for ext in (".21E", ".PNT", ".LOG") if not primary.with_suffix(ext).exists() and not primary.with_suffix(ext.lower()).exists()]
+        if missing:
+            found_warnings.append(f"Nihon Kohden companion file(s) {', '.join(primary.stem + e for e in missing)} missing: channel names, date or events may be absent")
+
+    with warnings.catch_warnings(record=True) as caught, mne.utils.use_log_level("error"):
+        warnings.simplefilter("always")
+        try:
+            raw, ica, reader_code = _read(primary, fmt)
+        except EEGError:
+            raise
+        except Exception as exc:  # MNE's readers raise many types for damaged files
+            raise EEGError(f"could not read {primary.name} as {fmt}: {_reason(exc)}") from None
+    if len(raw.ch_names) == 0:
+        raise EEGError(f"{primary.name} holds zero channels")
+    if raw.n_times == 0:
+        raise EEGError(f"{primary.name} holds zero samples")
+    data_types = set(raw.get_channel_types()) - {"stim", "misc"}
+    if not data_types:
+        raise EEGError(f"{primary.name} holds no signal channels (annotations or triggers only)")
+    found_warnings += sorted({_reason(w.message) for w in caught if issubclass(w.category, RuntimeWarning)})[:5]
+
+    if fmt not in _INTEGER_FORMATS:
+        where = _non_finite(raw)
+        if where:
+            found_warnings.append(where + "; filters and models will fail until those samples are fixed")
+
+    with mne.utils.use_log_level("error"):
+        changes = channels.tidy_channels(raw)
+    unmatched = channels.montage_match(raw)["unmatched"]
+    if unmatched:
+        found_warnings.append(f"{len(unmatched)} EEG channel(s) without a standard position: {', '.join(unmatched[:10])}")
+
+    files = tuple([primary.name] + sorted(p.name for p in paths if p != primary))
+    load = Step(
+        "load",
+        {"files": list(files), "format": fmt, **changes},
+        {"warnings": found_warnings, "reader": reader_code, "positions": _positions_code(raw)},
+    )
+    return Recording(raw=raw, source_files=files, sha256=_sha256(paths), format=fmt, history=(load,), ica=ica)
+
+
+def _positions_code(raw: mne.io.BaseRaw) -> list[str]:
+    """Code that gives the EEG channels the positions they have now."""
+    montage = raw.get_montage()
+    if montage is None:
+        return []
+    pos = montage.get_positions()
+    ch_pos = {n: [round(float(v), 7) for v in xyz] for n, xyz in pos["ch_pos"].items() if np.isfinite(xyz).all()}
+    fid = {k: [round(float(v), 7) for v in pos[k]] for k in ("nasion", "lpa", "rpa") if pos[k] is not None}
+    args = ", ".join(f"{k}={v}" for k, v in fid.items())
+    return [f"montage = mne.channels.make_dig_montage(ch_pos={ch_pos}, {args}, coord_frame={pos['coord_frame']!r})",
+            "raw.set_montage(montage, on_missing='ignore')"]
+
+
+# --- export ----------------------------------------------------------------------
+
+
+def export_recording(recording: Recording, out: Path | str) -> list[Path]:
+    """Write the recording in the format its extension names (.fif, .edf, .vhdr, .set).
+
+    Returns the files written (BrainVision writes three).
+    """
+    out = Path(out)
+    ext = _suffix(out).lstrip(".")
+    if ext not in EXPORT_FORMATS:
+        raise EEGError(f"cannot export to {out.name}: use one of {', '.join('.' + e for e in EXPORT_FORMATS)}")
+    raw = recording.raw.copy().load_data()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with warnings.catch_warnings(), mne.utils.use_log_level("error"):
+        warnings.simplefilter("ignore")
+        try:
+            if ext == "fif":
+                raw.save(out, overwrite=True)
+                return [out]
+            mne.export.export_raw(out, raw, fmt={"edf": "edf", "vhdr": "brainvision", "set": "eeglab"}[ext], overwrite=True)
+        except (ValueError, TypeError, RuntimeError) as exc:
+            raise EEGError(f"export to {EXPORT_FORMATS[ext]} failed: {_reason(exc)}") from None
+    if ext == "vhdr":
+        return [out, out.with_suffix(".vmrk"), out.with_suffix(".eeg")]
+    written = [out]
+    if out.with_suffix(".fdt").exists():
+        written.append(out.with_suffix(".fdt"))
+    return written
+
+
+def export_bytes(recording: Recording, ext: str) -> tuple[str, bytes, str]:
+    """The recording exported for download: ``(file name, bytes, MIME type)``.
+
+    Formats written as several files come as one zip.
+    """
+    stem = Path(recording.name).stem + ("_raw" if ext == "fif" else "")
+    with tempfile.TemporaryDirectory(prefix="eeg-export-") as tmp:
+        files = export_recording(recording, Path(tmp) / f"{stem}.{ext}")
+        if len(files) == 1:
+            return files[0].name, files[0].read_bytes(), "application/octet-stream"
+        buffer = _stdio.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
+            for f in files:
+                zf.write(f, f.name)
+        return f"{stem}_{ext}.zip", buffer.getvalue(), "application/zip"

@@ -1,0 +1,1 @@
+"""Plotly figure building blocks shared by the stages (pages only place figures)."""

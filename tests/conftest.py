@@ -1,0 +1,58 @@
+"""Shared fixtures: the bundled samples (always there) and ../shared/data (skipped when absent)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import mne
+import pytest
+
+from backend.config import SAMPLES
+
+ROOT = Path(__file__).resolve().parent.parent
+mne.set_log_level("error")
+
+
+def _find_shared_data() -> Path | None:
+    """``../shared/data`` beside the project (or $EEG_SHARED_DATA), if present."""
+    candidates = [os.environ.get("EEG_SHARED_DATA"), ROOT.parent / "shared" / "data"]
+    for c in candidates:
+        if c and Path(c, "README.md").exists():
+            return Path(c)
+    return None
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The folder of real recordings; tests using it skip where it is absent."""
+    path = _find_shared_data()
+    if path is None:
+        pytest.skip("../shared/data is not beside this checkout (set EEG_SHARED_DATA to its path)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def eeglab_files() -> list[Path]:
+    """The bundled EEGLAB tutorial recording (.set + .fdt)."""
+    return [SAMPLES / "eeglab_data.set", SAMPLES / "eeglab_data.fdt"]
+
+
+@pytest.fixture(scope="session")
+def physionet_file() -> Path:
+    """The bundled PhysioNet motor-imagery run (EDF+, 64 channels)."""
+    return SAMPLES / "S001R04.edf"
+
+
+@pytest.fixture(scope="session")
+def eeglab_recording(eeglab_files):
+    from backend.io import load_recording
+
+    return load_recording(eeglab_files)
+
+
+@pytest.fixture(scope="session")
+def physionet_recording(physionet_file):
+    from backend.io import load_recording
+
+    return load_recording([physionet_file])

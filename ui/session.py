@@ -1,0 +1,112 @@
+"""The user's place in the app: their recordings, shown in the sidebar of every page.
+
+``st.session_state["recordings"]`` is a stack: the current recording last, its
+ancestors before it, so "before/after" is one lookup away and undo is a pop.
+"""
+
+from __future__ import annotations
+
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import streamlit as st
+from streamlit.runtime import Runtime
+from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+from backend import workspace
+from backend.config import BUNDLED_SAMPLES, DEFAULT_SAMPLE
+from backend.errors import EEGError
+from backend.io import load_recording
+from backend.recording import Recording
+
+_SWEEP_EVERY_S = 60.0
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def load_bundled(path: str) -> Recording:
+    """Bundled samples are shared by all sessions: a Recording is never mutated."""
+    return load_recording([p for p in Path(path).parent.glob(Path(path).stem + ".*")])
+
+
+def session_id() -> str:
+    ctx = get_script_run_ctx()
+    return ctx.session_id if ctx else "no-session"
+
+
+def _is_active(sid: str) -> bool:
+    return Runtime.exists() and Runtime.instance().is_active_session(sid)
+
+
+def housekeeping() -> None:
+    """Keep this session's upload folder alive and remove those of ended sessions."""
+    workspace.touch(session_id())
+    last = st.session_state.get("_last_sweep", 0.0)
+    if time.time() - last > _SWEEP_EVERY_S:
+        st.session_state["_last_sweep"] = time.time()
+        workspace.sweep(_is_active)
+
+
+@contextmanager
+def user_errors():
+    """Show an :class:`EEGError` as one line; whatever was loaded stays as it was."""
+    try:
+        yield
+    except EEGError as err:
+        st.error(str(err), icon=":material/error:")
+
+
+def stack() -> list[Recording]:
+    if "recordings" not in st.session_state:
+        st.session_state["recordings"] = [load_bundled(str(BUNDLED_SAMPLES[DEFAULT_SAMPLE]))]
+    return st.session_state["recordings"]
+
+
+def current() -> Recording:
+    return stack()[-1]
+
+
+def original() -> Recording:
+    return stack()[0]
+
+
+def open_recording(recording: Recording) -> None:
+    """Make ``recording`` current, starting a new history."""
+    st.session_state["recordings"] = [recording]
+    for key in [k for k in st.session_state if str(k).startswith("result:")]:
+        del st.session_state[key]
+
+
+def push(recording: Recording) -> None:
+    """Make a processed version current, keeping its ancestors."""
+    stack().append(recording)
+
+
+def apply_step(name: str, **params) -> bool:
+    """Apply a registered step to the current recording; False (and a message) on bad input."""
+    with user_errors():
+        push(current().apply(name, **params))
+        return True
+    return False
+
+
+def undo() -> None:
+    if len(stack()) > 1:
+        stack().pop()
+
+
+def sidebar() -> None:
+    """The current recording and its history, on every page."""
+    rec = current()
+    with st.sidebar:
+        st.markdown(f"**{rec.name}**")
+        raw = rec.raw
+        st.caption(
+            f"{len(raw.ch_names)} channels · {raw.info['sfreq']:g} Hz · "
+            f"{rec.duration_s:.1f} s · {rec.format}"
+        )
+        st.markdown("**History**")
+        for i, step in enumerate(rec.history):
+            st.caption(f"{i + 1}. {step.label()}")
+        if len(stack()) > 1:
+            st.button("Undo last step", on_click=undo, key="sidebar_undo", width="stretch")

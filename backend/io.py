@@ -264,6 +264,19 @@ def _read(primary: Path, fmt: str) -> tuple[mne.io.BaseRaw, object, list[str]]:
     raise EEGError(f"unsupported format {fmt}")
 
 
+def _without_export_padding(raw: mne.io.BaseRaw) -> mne.io.BaseRaw:
+    """Drop the edge padding MNE's EDF export appends to fill its last data record.
+
+    MNE marks it with a ``BAD_ACQ_SKIP`` annotation that runs to the end of the file.
+    """
+    sfreq, end = raw.info["sfreq"], raw.times[-1] if raw.n_times else 0.0
+    for onset, duration, description in zip(raw.annotations.onset, raw.annotations.duration, raw.annotations.description):
+        start = onset - raw.first_time
+        if description == "BAD_ACQ_SKIP" and start > 0 and abs(start + duration - end - 1 / sfreq) < 1.5 / sfreq:
+            return raw.crop(tmax=start - 1 / sfreq)
+    return raw
+
+
 def _non_finite(raw: mne.io.BaseRaw) -> str | None:
     """Where NaN/Inf samples are, in one line, or None. Reads the data in chunks."""
     step = max(1, int(_NAN_SCAN_SECONDS * raw.info["sfreq"]))
@@ -341,6 +354,7 @@ def load_recording(paths, max_bytes: int | None = None) -> Recording:
             raise
         except Exception as exc:  # MNE's readers raise many types for damaged files
             raise EEGError(f"could not read {primary.name} as {fmt}: {_reason(exc)}") from None
+    raw = _without_export_padding(raw)
     if len(raw.ch_names) == 0:
         raise EEGError(f"{primary.name} holds zero channels")
     if raw.n_times == 0:

@@ -19,7 +19,7 @@ with left:
     if st.button("Open sample", key="open_sample"):
         with session.user_errors():
             session.open_recording(session.load_bundled(str(BUNDLED_SAMPLES[sample])))
-            st.toast(f"Opened {sample}")
+            st.rerun()  # the sidebar was drawn before this page: draw it again
 with right:
     st.subheader("Upload")
     uploads = st.file_uploader(
@@ -32,7 +32,7 @@ with right:
         with session.user_errors(), st.spinner("Reading…"):
             paths = workspace.save_upload(session.session_id(), [(f.name, f.getvalue()) for f in uploads])
             session.open_recording(load_recording(paths, max_bytes=max_upload_bytes()))
-            st.toast(f"Loaded {paths[0].name}")
+            st.rerun()
 
 rec = session.current()
 info = rec.summary()

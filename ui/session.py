@@ -6,6 +6,7 @@ ancestors before it, so "before/after" is one lookup away and undo is a pop.
 
 from __future__ import annotations
 
+import re
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -30,8 +31,9 @@ def load_bundled(path: str) -> Recording:
 
 
 def session_id() -> str:
+    """This browser session's id (a UUID in a served app), safe as a folder name."""
     ctx = get_script_run_ctx()
-    return ctx.session_id if ctx else "no-session"
+    return re.sub(r"[^\w-]", "_", ctx.session_id) if ctx else "no-session"
 
 
 def _is_active(sid: str) -> bool:

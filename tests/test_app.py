@@ -38,3 +38,37 @@ def test_load_page_opens_the_other_sample_and_shows_its_summary():
     assert not at.exception
     assert at.session_state["recordings"][-1].name == "S001R04.edf"
     assert any("T1 ×8" in c.value for c in at.caption)
+
+
+def _upload(at: AppTest, files: list[tuple[str, bytes]]) -> AppTest:
+    at.file_uploader(key="uploads").set_value([(name, data, "application/octet-stream") for name, data in files]).run()
+    at.button(key="load_upload").click().run()
+    return at
+
+
+def test_uploading_a_real_file_makes_it_current(physionet_file):
+    at = _upload(_app(), [(physionet_file.name, physionet_file.read_bytes())])
+    assert not at.exception and not at.error
+    current = at.session_state["recordings"][-1]
+    assert current.name == "S001R04.edf" and len(current.raw.ch_names) == 64
+
+
+def test_uploading_a_broken_file_keeps_the_previous_recording(tmp_path):
+    at = _app()
+    before = at.session_state["recordings"][-1]
+    at = _upload(at, [("notes.edf", b"plain text, not EEG\n" * 50)])
+    assert not at.exception
+    assert len(at.error) == 1 and "not an EDF file" in at.error[0].value
+    assert at.session_state["recordings"][-1] is before
+
+
+def test_uploading_brainvision_pointing_outside_is_refused(shared_data):
+    folder = shared_data / "brainvision"
+    header = (folder / "test_CA_208.vhdr").read_text(encoding="latin-1").replace("DataFile=test_CA_208.eeg", "DataFile=../../etc/passwd")
+    files = [("test_CA_208.vhdr", header.encode("latin-1"))] + [
+        (f"test_CA_208{ext}", (folder / f"test_CA_208{ext}").read_bytes()) for ext in (".vmrk", ".eeg")
+    ]
+    at = _upload(_app(), files)
+    assert not at.exception
+    assert "outside the upload" in at.error[0].value
+    assert at.session_state["recordings"][-1].name == "eeglab_data.set"

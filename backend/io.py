@@ -59,9 +59,39 @@ def _is_nihon_kohden(path: Path) -> bool:
     return head.startswith((b"EEG-1100", b"EEG-1200", b"EEG-2100", b"QI-403A", b"DAE-2100"))
 
 
+# Leading bytes that identify a format whatever the file is called.
+_MAGIC = (
+    (b"0       ", "EDF"),
+    (b"\xffBIOSEMI", "BDF"),
+    (b"GDF", "GDF"),
+    (b"\x00\x00\x00\x64\x00\x00\x00\x1f", "FIF"),  # FIFF file-id tag
+    (b"MATLAB 5.0 MAT-file", "EEGLAB"),
+    (b"Brain Vision Data Exchange Header", "BrainVision"),
+    (b"BrainVision Data Exchange Header", "BrainVision"),
+)
+
+
+def _sniff(path: Path) -> str | None:
+    """The format a file's first bytes announce, or None."""
+    with open(path, "rb") as f:
+        head = f.read(64)
+    for magic, fmt in _MAGIC:
+        if head.startswith(magic) or (fmt == "BrainVision" and magic in head):
+            return fmt
+    return None
+
+
+def _format_of(path: Path) -> str | None:
+    """Content first where it is unambiguous (a BDF named .edf), else the extension."""
+    by_extension = PRIMARY_EXTENSIONS.get(_suffix(path))
+    if by_extension in ("Text", "Neuroscan CNT", "GDF") or (_suffix(path) in COMPANION_EXTENSIONS):
+        return by_extension
+    return _sniff(path) or by_extension
+
+
 def _primary_file(paths: list[Path]) -> tuple[Path, str]:
     """The file naming the recording, and its format."""
-    primaries = [(p, PRIMARY_EXTENSIONS[_suffix(p)]) for p in paths if _suffix(p) in PRIMARY_EXTENSIONS]
+    primaries = [(p, fmt) for p in paths if (fmt := _format_of(p))]
     if not primaries:
         nihon = [p for p in paths if _suffix(p) == ".eeg" and _is_nihon_kohden(p)]
         primaries = [(p, "Nihon Kohden") for p in nihon]
@@ -80,6 +110,24 @@ def _primary_file(paths: list[Path]) -> tuple[Path, str]:
         names = ", ".join(p.name for p, _ in primaries)
         raise EEGError(f"these files hold more than one recording ({names}); load one at a time")
     return primaries[0]
+
+
+# Single-file formats only: a header with companions must keep its own name.
+_EXTENSION_FOR = {"EDF": ".edf", "BDF": ".bdf", "GDF": ".gdf", "FIF": ".fif"}
+
+
+def _with_extension_for(path: Path, fmt: str) -> Path:
+    """A path MNE's reader accepts for this format: a link with the right extension if needed.
+
+    MNE's readers check extensions; a recording detected by content under another name
+    is read through a symbolic link in a private temporary folder.
+    """
+    wanted = _EXTENSION_FOR.get(fmt)
+    if wanted is None or _suffix(path) == wanted:
+        return path
+    link = Path(tempfile.mkdtemp(prefix="eeg-explorer-renamed-")) / (path.stem + wanted)
+    link.symlink_to(path.resolve())
+    return link
 
 
 # --- checks at the door ----------------------------------------------------------
@@ -332,7 +380,8 @@ def load_recording(paths, max_bytes: int | None = None) -> Recording:
     if not paths:
         raise EEGError("no file given")
     _check_sizes(paths, max_upload_bytes() if max_bytes is None else max_bytes)
-    primary, fmt = _primary_file(paths)
+    source, fmt = _primary_file(paths)
+    primary = _with_extension_for(source, fmt)
     if fmt in ("EDF", "BDF"):
         _check_edf(primary, fmt)
     elif fmt == "BrainVision":
@@ -353,15 +402,15 @@ def load_recording(paths, max_bytes: int | None = None) -> Recording:
         except EEGError:
             raise
         except Exception as exc:  # MNE's readers raise many types for damaged files
-            raise EEGError(f"could not read {primary.name} as {fmt}: {_reason(exc)}") from None
+            raise EEGError(f"could not read {source.name} as {fmt}: {_reason(exc)}") from None
     raw = _without_export_padding(raw)
     if len(raw.ch_names) == 0:
-        raise EEGError(f"{primary.name} holds zero channels")
+        raise EEGError(f"{source.name} holds zero channels")
     if raw.n_times == 0:
-        raise EEGError(f"{primary.name} holds zero samples")
+        raise EEGError(f"{source.name} holds zero samples")
     data_types = set(raw.get_channel_types()) - {"stim", "misc"}
     if not data_types:
-        raise EEGError(f"{primary.name} holds no signal channels (annotations or triggers only)")
+        raise EEGError(f"{source.name} holds no signal channels (annotations or triggers only)")
     found_warnings += sorted({_reason(w.message) for w in caught if issubclass(w.category, RuntimeWarning)})[:5]
 
     if fmt not in _INTEGER_FORMATS:
@@ -375,7 +424,7 @@ def load_recording(paths, max_bytes: int | None = None) -> Recording:
     if unmatched:
         found_warnings.append(f"{len(unmatched)} EEG channel(s) without a standard position: {', '.join(unmatched[:10])}")
 
-    files = tuple([primary.name] + sorted(p.name for p in paths if p != primary))
+    files = tuple([source.name] + sorted(p.name for p in paths if p != source))
     load = Step(
         "load",
         {"files": list(files), "format": fmt, **changes},

@@ -134,7 +134,7 @@ def _bad_cases(tmp: Path, eeglab_files, physionet_file):
     edf = physionet_file.read_bytes()
     cases = []
 
-    (tmp / "unknown.xyz").write_bytes(edf[:4096])
+    (tmp / "unknown.xyz").write_bytes(bytes(range(256)) * 16)
     cases.append(("unknown format", [tmp / "unknown.xyz"], "unknown format"))
 
     (tmp / "empty.edf").write_bytes(b"")
@@ -226,3 +226,10 @@ def test_hypnogram_without_signals_is_refused(shared_data):
 def test_two_recordings_at_once_are_refused(eeglab_files, physionet_file):
     with pytest.raises(EEGError, match="more than one recording"):
         load_recording([*eeglab_files, physionet_file])
+
+
+def test_format_is_detected_from_content_when_the_name_misleads(tmp_path, physionet_file, shared_data):
+    renamed = _copy(physionet_file, tmp_path, "recording.dat")
+    assert load_recording([renamed]).format == "EDF"
+    bdf_as_edf = _copy(shared_data / "bdf/test_bdf_stim_channel.bdf", tmp_path, "actually_bdf.edf")
+    assert load_recording([bdf_as_edf]).format == "BDF"

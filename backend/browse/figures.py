@@ -8,15 +8,13 @@ a clinical station; hover shows the value in µV from ``customdata``.
 
 from __future__ import annotations
 
-import re
-
 import mne
 import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from backend.browse.display import BANDS_HZ, Page
-from backend.channels import standard_label
+from backend.browse.montages import side
 from backend.viz.topomap import head_shapes, sensor_xy, square_axes, topomap_traces
 
 PX_PER_MM = 96 / 25.4  # a 96-dpi screen; the page lets users set their own
@@ -25,15 +23,6 @@ LABEL_COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b"
 _MARGIN = {"l": 90, "r": 70, "t": 36, "b": 36}
 _NICE = (1, 2, 5)
 Y_UNITS_PER_MM = 40
-
-
-def side(label: str) -> str:
-    """Scalp side of a row's first electrode: odd numbers left, even right, 'z' midline."""
-    name = standard_label(label.split("-")[0]) or label.split("-")[0]
-    match = re.search(r"(\d+)$", name)
-    if name.lower().endswith("z"):
-        return "mid"
-    return "mid" if match is None else ("left" if int(match.group(1)) % 2 else "right")
 
 
 def _nice(value: float) -> float:

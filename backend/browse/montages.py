@@ -43,6 +43,13 @@ EAR_PAIRS = (("A1", "A2"), ("M1", "M2"), ("TP9", "TP10"))
 _EQUIVALENT = {"T3": "T7", "T4": "T8", "T5": "P7", "T6": "P8"}
 LAPLACIAN_NEIGHBOURS = 4
 
+REGIONS = ("frontal", "central", "temporal", "parietal", "occipital", "ear", "other")
+_REGION_PREFIXES = (  # longest prefixes first
+    ("FT", "temporal"), ("TP", "temporal"), ("FC", "central"), ("CP", "parietal"), ("PO", "occipital"),
+    ("FP", "frontal"), ("AF", "frontal"), ("F", "frontal"), ("C", "central"), ("T", "temporal"),
+    ("P", "parietal"), ("O", "occipital"), ("I", "occipital"), ("A", "ear"), ("M", "ear"),
+)
+
 MONTAGES = {
     "referential": "As recorded",
     "average": "Common average",
@@ -83,10 +90,50 @@ class Montage:
     bad_rows: list[bool]
     missing: list[str] = field(default_factory=list)
     dropped: list[str] = field(default_factory=list)
+    kinds: list[str] = field(default_factory=list)
+
+    def regions(self) -> list[str]:
+        """Scalp region of each row (from its first electrode), or the channel type for non-EEG rows."""
+        return [region(label) if kind == "eeg" else kind for label, kind in zip(self.labels, self.kinds)]
+
+    def order(self, rows, by: str = "montage") -> list[int]:
+        """``rows`` in montage order, or ``by='scalp'``: front to back, then left, midline, right."""
+        rows = list(rows)
+        if by == "montage":
+            return rows
+        if by != "scalp":
+            raise EEGError(f"unknown channel order {by!r}; use 'montage' or 'scalp'")
+        regions = self.regions()
+        sides = {"left": 0, "mid": 1, "right": 2}
+        rank = {r: i for i, r in enumerate(REGIONS)}
+        return sorted(rows, key=lambda r: (rank.get(regions[r], len(REGIONS)), sides[side(self.labels[r])], r))
 
     def apply(self, data: np.ndarray) -> np.ndarray:
         """Rows of the montage from ``data`` of shape ``(len(picks), n_times)``."""
         return self.weights @ data
+
+
+def _electrode(label: str) -> str:
+    first = label.split("-")[0]
+    return standard_label(first) or first
+
+
+def region(label: str) -> str:
+    """Scalp region of a row's first electrode (``'Fp1-F7'`` -> ``'frontal'``); 'other' if not a 10-05 name."""
+    name = standard_label(label.split("-")[0])
+    if name is None:
+        return "other"
+    upper = name.upper()
+    return next((r for prefix, r in _REGION_PREFIXES if upper.startswith(prefix)), "other")
+
+
+def side(label: str) -> str:
+    """Scalp side of a row's first electrode: odd numbers left, even right, 'z' and others midline."""
+    name = _electrode(label)
+    match = re.search(r"(\d+)$", name)
+    if match is None:
+        return "mid"
+    return "left" if int(match.group(1)) % 2 else "right"
 
 
 def parse_pairs(text: str) -> tuple[tuple[str, str], ...]:
@@ -212,9 +259,26 @@ def _reference(info, eeg, bads, name):
                    [names[i] in bads for i in eeg])
 
 
+def _with_others(m: Montage, info: mne.Info) -> Montage:
+    """Append the non-EEG signal channels (EOG, ECG, EMG, misc …) as recorded, below the EEG rows."""
+    types = info.get_channel_types()
+    names = info["ch_names"]
+    others = [i for i, t in enumerate(types) if t not in ("eeg", "stim") and i not in set(m.picks)]
+    weights = np.zeros((len(m.labels) + len(others), len(m.picks) + len(others)))
+    weights[: len(m.labels), : len(m.picks)] = m.weights
+    weights[len(m.labels):, len(m.picks):] = np.eye(len(others))
+    bads = set(info["bads"])
+    return Montage(m.name, m.labels + [names[i] for i in others], np.r_[m.picks, others].astype(int), weights,
+                   m.bad_rows + [names[i] in bads for i in others], m.missing, m.dropped,
+                   ["eeg"] * len(m.labels) + [types[i] for i in others])
+
+
 @lru_cache(maxsize=64)
 def _build(name: str, ch_key: tuple, bads: tuple, pairs: tuple, info_ref) -> Montage:
-    info = info_ref.info
+    return _with_others(_build_eeg(name, bads, pairs, info_ref.info), info_ref.info)
+
+
+def _build_eeg(name: str, bads: tuple, pairs: tuple, info: mne.Info) -> Montage:
     names = info["ch_names"]
     eeg = list(mne.pick_types(info, eeg=True, exclude=[]))
     if not eeg:
@@ -230,8 +294,9 @@ def _build(name: str, ch_key: tuple, bads: tuple, pairs: tuple, info_ref) -> Mon
         return _bipolar(TRANSVERSE, names, eeg, set(bads), name)
     if name == "laplacian":
         return _laplacian(info, eeg, set(bads))
-    if name == "custom":
-        return _bipolar(pairs, names, eeg, set(bads), name)
+    if name == "custom":  # any signal channel may take part (EOG pairs, for one)
+        signals = [i for i, t in enumerate(info.get_channel_types()) if t != "stim"]
+        return _bipolar(pairs, names, signals, set(bads), name)
     raise EEGError(f"unknown montage {name!r}; choose one of {', '.join(MONTAGES)}")
 
 

@@ -85,7 +85,7 @@ def viewer() -> None:
         if upload is not None:
             text = upload.getvalue()[:1_000_000].decode("utf-8", "replace")
         try:
-            pairs = parse_pairs(text)
+            pairs = parse_pairs(text, raw.ch_names)
         except EEGError as err:
             st.error(str(err), icon=":material/error:")
             return

@@ -95,6 +95,8 @@ def test_custom_pairs_from_text_and_csv(physionet_recording):
     assert montage.missing == ["X9"] and montage.dropped == ["Fp1-X9"]
     with pytest.raises(EEGError):
         parse_pairs("Fp1-F7-T7")
+    # Channel names holding a hyphen are split where both sides are channels.
+    assert parse_pairs("F4-A1-CZ-A2, CZ-A2", ["F4-A1", "CZ-A2"]) == (("F4-A1", "CZ-A2"), ("CZ-A2", ""))
     with pytest.raises(EEGError, match="absent"):
         build_montage(info, "custom", (("Q1", "Q2"),))
 

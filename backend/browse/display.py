@@ -177,9 +177,11 @@ def read_page(raw: mne.io.BaseRaw, montage: Montage, start: float, duration: flo
     pad = int(round(filt.padding_s() * sfreq))
     lo, hi = max(0, first - pad), min(raw.n_times, last + pad)
     weights = montage.weights if rows is None else montage.weights[list(rows)]
-    used = np.flatnonzero(np.abs(weights).sum(axis=0))
-    data = raw.get_data(picks=montage.picks[used], start=lo, stop=hi)
-    rows_data = weights[:, used] @ data
+    used = np.flatnonzero(np.abs(weights).sum(axis=0))  # read only the channels the rows need
+    if len(used):
+        rows_data = weights[:, used] @ raw.get_data(picks=montage.picks[used], start=lo, stop=hi)
+    else:
+        rows_data = np.zeros((len(weights), hi - lo))
     rows_data = apply_filter(rows_data, sfreq, filt)[:, first - lo: last - lo]
     n = rows_data.shape[1]
     n_points = max(4, int(n_points))

@@ -136,10 +136,26 @@ def side(label: str) -> str:
     return "left" if int(match.group(1)) % 2 else "right"
 
 
-def parse_pairs(text: str) -> tuple[tuple[str, str], ...]:
+def _split_pair(item: str, names) -> tuple[str, str]:
+    """``'Fp1-F7'`` -> ``('Fp1', 'F7')``; with several hyphens, the split whose sides are channel names."""
+    parts = item.split("-")
+    known = {n.upper() for n in names or ()}
+    for k in range(1, len(parts)):
+        a, b = "-".join(parts[:k]).strip(), "-".join(parts[k:]).strip()
+        if a.upper() in known and b.upper() in known:
+            return a, b
+    if item.strip().upper() in known:
+        return item.strip(), ""
+    if len(parts) <= 2 and parts[0].strip():
+        return parts[0].strip(), (parts[1].strip() if len(parts) > 1 else "")
+    raise EEGError(f"cannot read pair {item!r}: write it as 'Fp1-F7' (channel names joined by one hyphen)")
+
+
+def parse_pairs(text: str, names=None) -> tuple[tuple[str, str], ...]:
     """Custom montage pairs from text: ``Fp1-F7`` per line or comma, or a two-column CSV.
 
-    A row with one name (``Cz`` or ``Cz,``) shows that channel as recorded.
+    A row with one name (``Cz`` or ``Cz,``) shows that channel as recorded. ``names``
+    (the recording's channels) resolves names that themselves hold a hyphen (``F4-A1``).
     """
     text = (text or "").strip()
     if not text:
@@ -161,10 +177,7 @@ def parse_pairs(text: str) -> tuple[tuple[str, str], ...]:
             item = item.strip()
             if not item:
                 continue
-            parts = [p.strip() for p in item.split("-")]
-            if len(parts) > 2 or not parts[0]:
-                raise EEGError(f"cannot read pair {item!r}: write it as 'Fp1-F7' (one hyphen)")
-            pairs.append((parts[0], parts[1] if len(parts) > 1 else ""))
+            pairs.append(_split_pair(item, names))
     if not pairs:
         raise EEGError("no pairs found in the custom montage")
     return tuple(pairs)
@@ -237,8 +250,8 @@ def _reference(info, eeg, bads, name):
     weights = np.eye(n)
     if name == "average":
         good = [j for j in range(n) if names[eeg[j]] not in bads]
-        if not good:
-            raise EEGError("a common average needs at least one EEG channel not marked bad")
+        if len(good) < 2:
+            raise EEGError("a common average needs at least two EEG channels not marked bad")
         weights[:, good] -= 1.0 / len(good)
         suffix = "avg"
     else:

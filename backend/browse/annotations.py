@@ -165,15 +165,13 @@ def parse_csv(text: str, raw: mne.io.BaseRaw) -> list[list]:
     if not rows:
         raise EEGError("the annotation CSV is empty")
     header = [c.strip().lower() for c in rows[0]]
-    if set(CSV_COLUMNS) <= set(header):
-        cols = [header.index(c) for c in CSV_COLUMNS]
-        rows = rows[1:]
-    else:
-        cols = [0, 1, 2]
+    has_header = set(CSV_COLUMNS) <= set(header)
+    cols = [header.index(c) for c in CSV_COLUMNS] if has_header else [0, 1, 2]
+    rows = rows[1:] if has_header else rows
     if len(rows) > MAX_CSV_ROWS:
         raise EEGError(f"the annotation CSV has {len(rows)} rows; at most {MAX_CSV_ROWS} are read")
     out = []
-    for n, row in enumerate(rows, start=2 if cols != [0, 1, 2] else 1):
+    for n, row in enumerate(rows, start=2 if has_header else 1):
         if len(row) <= max(cols):
             raise EEGError(f"CSV line {n} has {len(row)} columns; expected onset, duration, description")
         onset, duration, label = (row[c].strip() for c in cols)

@@ -20,7 +20,7 @@ from backend.viz.topomap import head_shapes, sensor_xy, square_axes, topomap_tra
 PX_PER_MM = 96 / 25.4  # a 96-dpi screen; the page lets users set their own
 COLORS = {"left": "#1f4e9c", "right": "#b0262b", "mid": "#222222", "bad": "#b8b8b8"}
 LABEL_COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
-_MARGIN = {"l": 90, "r": 70, "t": 36, "b": 36}
+_MARGIN = {"l": 90, "r": 90, "t": 36, "b": 36}
 _NICE = (1, 2, 5)
 Y_UNITS_PER_MM = 40
 
@@ -139,7 +139,7 @@ def overview_figure(times, values, unit: str, page_start: float, page_duration: 
             text=[a["description"] for a in annotations], hovertemplate="%{text} at %{x:.1f} s<extra></extra>",
             name="annotations"))
     fig.add_vrect(x0=page_start, x1=page_start + page_duration, fillcolor="#f5a623", opacity=0.35, line_width=0)
-    fig.update_layout(height=height, margin={"l": 90, "r": 70, "t": 8, "b": 24}, showlegend=False, bargap=0,
+    fig.update_layout(height=height, margin={"l": 90, "r": 90, "t": 8, "b": 24}, showlegend=False, bargap=0,
                       plot_bgcolor="white", clickmode="event+select", dragmode=False,
                       yaxis={"title": unit, "fixedrange": True, "showgrid": False},
                       xaxis={"fixedrange": True, "title": None})

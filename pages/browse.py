@@ -1,5 +1,7 @@
 """Browse: page through the traces as on a clinical review station."""
 
+import time
+
 import mne
 import pandas as pd
 import streamlit as st
@@ -37,7 +39,11 @@ def _whole_psd(key: str, _raw):
 
 
 def _go(seconds: float) -> None:
-    st.session_state[START] = max(0.0, float(seconds))
+    """Move the page (from a callback, before the widgets are drawn, so the time box follows)."""
+    duration = session.current().duration_s
+    timebase = st.session_state.get("browse_timebase", 10)
+    st.session_state[START] = min(max(0.0, float(seconds)), max(0.0, duration - timebase))
+    st.session_state["browse_goto"] = st.session_state[START]
 
 
 def _step(pages: float) -> None:
@@ -46,6 +52,12 @@ def _step(pages: float) -> None:
 
 def _jump() -> None:
     _go(st.session_state["browse_goto"])
+
+
+def _overview_click() -> None:
+    points = st.session_state["browse_overview"].selection.points
+    if points and points[0].get("x") is not None:
+        _go(float(points[0]["x"]) - st.session_state.get("browse_timebase", 10) / 2)
 
 
 def _to_label(direction: int) -> None:
@@ -122,11 +134,12 @@ def viewer() -> None:
 
     # Navigation: buttons (← → keys), a time to go to, and annotations of a chosen label.
     labels = notes.labels(raw)
-    nav = st.columns([1, 1, 1.4, 1.6, 1, 1])
-    nav[0].button("◀ Previous", on_click=_step, args=(-1,), shortcut="Left", width="stretch", key="browse_prev")
+    nav = st.columns([1, 1, 1.2, 1.6, 1, 1])
+    nav[0].button("◀ Prev", on_click=_step, args=(-1,), shortcut="Left", width="stretch", key="browse_prev")
     nav[1].button("Next ▶", on_click=_step, args=(1,), shortcut="Right", width="stretch", key="browse_next")
-    nav[2].number_input("Go to (s)", 0.0, float(duration), float(st.session_state.get(START, 0.0)), 1.0,
-                        key="browse_goto", on_change=_jump, label_visibility="collapsed")
+    st.session_state["browse_goto"] = min(float(st.session_state.get("browse_goto", 0.0)), float(duration))
+    nav[2].number_input("Go to (s)", 0.0, float(duration), step=1.0, key="browse_goto", on_change=_jump,
+                        label_visibility="collapsed", help="Page start, in seconds")
     if labels:
         nav[3].selectbox("Annotation label", labels, key="browse_label", label_visibility="collapsed")
         nav[4].button("◀ label", on_click=_to_label, args=(-1,), width="stretch", key="browse_label_prev",
@@ -147,16 +160,12 @@ def viewer() -> None:
     start = min(max(0.0, st.session_state.get(START, 0.0)), max(0.0, duration - timebase))
     overview = figures.overview_figure(times, values * scale, unit, start, timebase, notes.table(raw), labels)
     with o2:
-        event = st.plotly_chart(overview, key="browse_overview", on_select="rerun", selection_mode="points",
-                                config={"displayModeBar": False})
-    points = event.selection.points if event and event.selection else []
-    clicked = (points[0].get("x") if points else None)
-    if clicked is not None and clicked != st.session_state.get("browse_clicked"):
-        st.session_state["browse_clicked"] = clicked
-        start = min(max(0.0, float(clicked) - timebase / 2), max(0.0, duration - timebase))
+        st.plotly_chart(overview, key="browse_overview", on_select=_overview_click, selection_mode="points",
+                        config={"displayModeBar": False})
     st.session_state[START] = start
 
     filt = display.DisplayFilter(low, high, notch)
+    began = time.perf_counter()
     with st.spinner("Reading the page…"):
         page = display.read_page(raw, montage, start, timebase, filt, n_points=2 * int(width_px), rows=rows)
     height = figures.page_height(len(rows), row_px)
@@ -165,11 +174,13 @@ def viewer() -> None:
     fig = figures.page_figure(page, sensitivity, px_per_mm=px_per_mm, height=height,
                               annotations=notes.in_window(raw, page.start, page.start + page.duration),
                               events=_events(rec.key, raw), all_labels=labels)
+    built_ms = (time.perf_counter() - began) * 1e3
     st.plotly_chart(fig, key="browse_traces", config={"scrollZoom": False, "displaylogo": False})
     bits = [f"{MONTAGES[montage_name]}", f"{sensitivity:g} µV/mm" + (" (auto)" if sens_choice == "auto" else ""),
             f"{timebase} s/page", page.filter_text,
             f"{page.start:.1f}–{page.start + page.duration:.1f} s of {duration:.1f} s"]
-    st.caption(" · ".join(bits) + ". Hover a trace for channel, time and value; blue left, red right, grey bad.")
+    st.caption(" · ".join(bits) + f" · built in {built_ms:.0f} ms. Hover a trace for channel, time and value; "
+               "blue left, red right, grey bad.")
     if montage.missing:
         st.warning(f"This montage needs {', '.join(montage.missing)}, absent here (or without a position): "
                    f"rows {', '.join(montage.dropped)} are left out.", icon=":material/warning:")

@@ -115,3 +115,16 @@ def test_overview_amplitude_and_band_power(eeglab_recording):
     assert (alpha > 0).all()
     with pytest.raises(EEGError):
         display.overview(raw, "loudness")
+
+
+def test_minmax_bins_never_straddle_rows(physionet_recording):
+    # 2560 samples into at most 2400 points: bins of 3 samples, the last one padded.
+    rows = physionet_recording.raw.get_data(start=0, stop=2560).astype(np.float32)
+    values, w = display.minmax_downsample(rows, 2400)
+    assert w == 3 and values.shape == (64, 2 * 854)
+    padded = np.concatenate([rows, rows[:, -1:], rows[:, -1:]], axis=1).reshape(64, 854, 3)
+    pairs = values.reshape(64, 854, 2)
+    np.testing.assert_array_equal(pairs.min(axis=2), padded.min(axis=2))
+    np.testing.assert_array_equal(pairs.max(axis=2), padded.max(axis=2))
+    same, w1 = display.minmax_downsample(rows[:, :1000], 2400)
+    assert w1 == 1 and np.array_equal(same, rows[:, :1000])

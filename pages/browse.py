@@ -233,8 +233,8 @@ def annotation_panel() -> None:
             st.markdown(f"**Annotation {selected['index']}**")
             st.button("Go to it", key="ann_go", on_click=_go, args=(selected["onset"] - 1.0,))
             with st.form(f"ann_edit:{rec.key}:{selected['index']}"):
-                onset = st.number_input("Onset (s)", 0.0, rec.duration_s, selected["onset"], 0.1)
-                dur = st.number_input("Duration (s)", 0.0, rec.duration_s, selected["duration"], 0.1)
+                onset = st.number_input("Onset (s)", 0.0, rec.duration_s, min(max(0.0, selected["onset"]), rec.duration_s), 0.1)
+                dur = st.number_input("Duration (s)", 0.0, rec.duration_s, min(selected["duration"], rec.duration_s), 0.1)
                 label = st.text_input("Label", selected["description"])
                 save, delete = st.columns(2)
                 if save.form_submit_button("Save changes"):

@@ -94,3 +94,20 @@ def test_add_an_annotation_from_the_page(app):
     rec = app.session_state["recordings"][-1]
     assert len(rec.raw.annotations) == before + 1 and rec.history[-1].name == "add_annotation"
     assert any(r["description"] == "seizure onset" and r["onset"] == pytest.approx(33.0) for r in annotations.table(rec.raw))
+
+
+@pytest.mark.parametrize("relative", ["edf_biosemi/test.edf", "brainvision/test_CA_208.vhdr"])
+def test_browse_page_renders_the_138_and_88_channel_recordings(shared_data, relative):
+    primary = shared_data / relative
+    files = list(primary.parent.glob(primary.stem + ".*")) if primary.suffix == ".vhdr" else [primary]
+    rec = load_recording(files)
+    at = AppTest.from_file("../app.py", default_timeout=TIMEOUT)
+    at.session_state["recordings"] = [rec]
+    at.switch_page("pages/browse.py")
+    at.run(timeout=TIMEOUT)
+    assert not at.exception
+    traces = _traces(at)
+    signal_channels = [t for t in rec.raw.get_channel_types() if t != "stim"]
+    assert len(traces["data"]) == len(signal_channels)
+    at.selectbox(key="browse_montage").set_value("average").run(timeout=TIMEOUT)
+    assert not at.exception and _traces(at)["data"][0]["name"].endswith("-avg")

@@ -1,4 +1,271 @@
+"""Browse: page through the traces as on a clinical review station."""
+
+import time
+
+import mne
+import pandas as pd
 import streamlit as st
 
+from backend.browse import annotations as notes
+from backend.browse import display, figures, spectra
+from backend.browse.montages import MONTAGES, REGIONS, build_montage, parse_pairs
+from backend.errors import EEGError
+from ui import session
+
 st.title("Browse")
-st.info("Coming next — this page will let you page through the traces as on a clinical review station, with montages, display filters, annotations and spectra.", icon=":material/construction:")
+st.caption("Page through the recording as on a review station: montage, sensitivity, timebase and display filters "
+           "change the view only; bad channels and annotations you set become steps in the history.")
+
+START = "browse_start"
+
+
+def _off(value):
+    return "off" if value is None else f"{value:g} Hz"
+
+
+@st.cache_data(show_spinner="Scanning the whole recording for the overview…", max_entries=16)
+def _overview(key: str, kind: str, band: str, _raw):
+    return display.overview(_raw, kind, band)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _events(key: str, _raw):
+    return notes.stim_events(_raw)
+
+
+@st.cache_data(show_spinner="Computing the spectrum of the whole recording…", max_entries=8)
+def _whole_psd(key: str, _raw):
+    return spectra.welch(_raw)
+
+
+def _go(seconds: float) -> None:
+    """Move the page (from a callback, before the widgets are drawn, so the time box follows)."""
+    duration = session.current().duration_s
+    timebase = st.session_state.get("browse_timebase", 10)
+    st.session_state[START] = min(max(0.0, float(seconds)), max(0.0, duration - timebase))
+    st.session_state["browse_goto"] = st.session_state[START]
+
+
+def _step(pages: float) -> None:
+    _go(st.session_state.get(START, 0.0) + pages * st.session_state.get("browse_timebase", 10))
+
+
+def _jump() -> None:
+    _go(st.session_state["browse_goto"])
+
+
+def _overview_click() -> None:
+    points = st.session_state["browse_overview"].selection.points
+    if points and points[0].get("x") is not None:
+        _go(float(points[0]["x"]) - st.session_state.get("browse_timebase", 10) / 2)
+
+
+def _to_label(direction: int) -> None:
+    raw = session.current().raw
+    label = st.session_state.get("browse_label")
+    at = notes.next_onset(raw, label, st.session_state.get(START, 0.0), direction)
+    if at is None:
+        st.session_state["browse_note"] = f"no {'later' if direction > 0 else 'earlier'} '{label}' annotation"
+    else:
+        _go(at - 1.0)
+
+
+@st.fragment
+def viewer() -> None:
+    """The trace viewer: reruns alone when navigating or changing the display."""
+    rec = session.current()
+    raw = rec.raw
+    sfreq = raw.info["sfreq"]
+    duration = rec.duration_s
+
+    c = st.columns([2.2, 1, 1.1, 1, 1, 1])
+    montage_name = c[0].selectbox("Montage", list(MONTAGES), format_func=MONTAGES.get, key="browse_montage")
+    timebase = c[1].selectbox("Timebase (s/page)", display.TIMEBASES_S, index=1, key="browse_timebase")
+    sens_choice = c[2].selectbox("Sensitivity (µV/mm)", ["auto", *display.SENSITIVITIES_UV_MM], index=5,
+                                 key="browse_sensitivity")
+    low = c[3].selectbox("Low-frequency filter", display.LOW_CUTS_HZ, index=3, format_func=_off, key="browse_lff")
+    high = c[4].selectbox("High-frequency filter", display.HIGH_CUTS_HZ, index=5, format_func=_off, key="browse_hff")
+    notch = c[5].selectbox("Notch", display.NOTCHES_HZ, format_func=_off, key="browse_notch")
+
+    pairs = ()
+    if montage_name == "custom":
+        left, right = st.columns([3, 2])
+        text = left.text_area("Pairs (one 'A-B' a line or comma-separated; a name alone is shown as recorded)",
+                              "Fp1-F3, F3-C3, C3-P3, P3-O1, Fp2-F4, F4-C4, C4-P4, P4-O2", key="browse_pairs")
+        upload = right.file_uploader("…or a CSV of two columns (channel, reference)", type=["csv", "txt"],
+                                     key="browse_pairs_csv")
+        if upload is not None:
+            text = upload.getvalue()[:1_000_000].decode("utf-8", "replace")
+        try:
+            pairs = parse_pairs(text, raw.ch_names)
+        except EEGError as err:
+            st.error(str(err), icon=":material/error:")
+            return
+
+    try:
+        montage = build_montage(raw.info, montage_name, pairs)
+    except EEGError as err:
+        st.error(str(err), icon=":material/error:")
+        return
+
+    kinds = list(dict.fromkeys(montage.kinds))
+    regions = montage.regions()
+    with st.expander("Channels and screen"):
+        a, b, d = st.columns(3)
+        pick_kinds = a.multiselect("Channel types", kinds, default=kinds, key="browse_kinds")
+        present = [r for r in REGIONS if r in regions]
+        pick_regions = b.multiselect("Scalp regions (EEG)", present, default=present, key="browse_regions")
+        order = d.radio("Order", ["montage", "scalp"], horizontal=True, key="browse_order",
+                        format_func={"montage": "as the montage lists", "scalp": "front to back, left to right"}.get)
+        show_bads = a.toggle("Show bad channels", value=True, key="browse_show_bads")
+        px_per_mm = b.number_input("Screen pixels per mm", 1.0, 20.0, round(figures.PX_PER_MM, 2), 0.05,
+                                   key="browse_px_mm", help="Measure 10 cm on your screen to make µV/mm exact.")
+        width_px = d.number_input("Trace area width (px)", 400, 4000, 1200, 100, key="browse_width",
+                                  help="Traces are downsampled to two points a pixel, keeping every bin's min and max.")
+        row_px = a.slider("Row height (px)", 8, 60, 20, key="browse_row_px")
+    rows = [r for r in range(len(montage.labels))
+            if montage.kinds[r] in pick_kinds
+            and (montage.kinds[r] != "eeg" or regions[r] in pick_regions)
+            and (show_bads or not montage.bad_rows[r])]
+    rows = montage.order(rows, order)
+    if not rows:
+        st.info("No channel matches the chosen types, regions and bad-channel setting.")
+        return
+
+    # Navigation: buttons (← → keys), a time to go to, and annotations of a chosen label.
+    labels = notes.labels(raw)
+    nav = st.columns([1, 1, 1.2, 1.6, 1, 1])
+    nav[0].button("◀ Prev", on_click=_step, args=(-1,), shortcut="Left", width="stretch", key="browse_prev")
+    nav[1].button("Next ▶", on_click=_step, args=(1,), shortcut="Right", width="stretch", key="browse_next")
+    st.session_state["browse_goto"] = min(float(st.session_state.get("browse_goto", 0.0)), float(duration))
+    nav[2].number_input("Go to (s)", 0.0, float(duration), step=1.0, key="browse_goto", on_change=_jump,
+                        label_visibility="collapsed", help="Page start, in seconds")
+    if labels:
+        nav[3].selectbox("Annotation label", labels, key="browse_label", label_visibility="collapsed")
+        nav[4].button("◀ label", on_click=_to_label, args=(-1,), width="stretch", key="browse_label_prev",
+                      help="Previous annotation of this label")
+        nav[5].button("label ▶", on_click=_to_label, args=(1,), width="stretch", key="browse_label_next",
+                      help="Next annotation of this label")
+    if st.session_state.get("browse_note"):
+        st.caption(st.session_state.pop("browse_note"))
+
+    # Overview strip: click a bar to go there.
+    o1, o2 = st.columns([1, 5])
+    kind = o1.radio("Overview", ["amplitude", "band"], key="browse_ov_kind",
+                    format_func={"amplitude": "amplitude", "band": "band power"}.get)
+    band = o1.selectbox("Band", list(display.BANDS_HZ), index=2, key="browse_ov_band",
+                        label_visibility="collapsed", disabled=kind != "band")
+    times, values = _overview(rec.key, kind, band, raw)
+    scale, unit = (1e6, "µV") if kind == "amplitude" else (1e12, "µV²/Hz")
+    start = min(max(0.0, st.session_state.get(START, 0.0)), max(0.0, duration - timebase))
+    overview = figures.overview_figure(times, values * scale, unit, start, timebase, notes.table(raw), labels)
+    with o2:
+        st.plotly_chart(overview, key="browse_overview", on_select=_overview_click, selection_mode="points",
+                        config={"displayModeBar": False})
+    st.session_state[START] = start
+
+    filt = display.DisplayFilter(low, high, notch)
+    began = time.perf_counter()
+    with st.spinner("Reading the page…"):
+        page = display.read_page(raw, montage, start, timebase, filt, n_points=2 * int(width_px), rows=rows)
+    height = figures.page_height(len(rows), row_px)
+    row_mm = (height - 72) / px_per_mm / len(rows)
+    sensitivity = display.autoscale(page.values, row_mm) if sens_choice == "auto" else float(sens_choice)
+    fig = figures.page_figure(page, sensitivity, px_per_mm=px_per_mm, height=height,
+                              annotations=notes.in_window(raw, page.start, page.start + page.duration),
+                              events=_events(rec.key, raw), all_labels=labels)
+    built_ms = (time.perf_counter() - began) * 1e3
+    st.plotly_chart(fig, key="browse_traces", config={"scrollZoom": False, "displaylogo": False})
+    bits = [f"{MONTAGES[montage_name]}", f"{sensitivity:g} µV/mm" + (" (auto)" if sens_choice == "auto" else ""),
+            f"{timebase} s/page", page.filter_text,
+            f"{page.start:.1f}–{page.start + page.duration:.1f} s of {duration:.1f} s"]
+    st.caption(" · ".join(bits) + f" · built in {built_ms:.0f} ms. Hover a trace for channel, time and value; "
+               "blue left, red right, grey bad.")
+    if montage.missing:
+        st.warning(f"This montage needs {', '.join(montage.missing)}, absent here (or without a position): "
+                   f"rows {', '.join(montage.dropped)} are left out.", icon=":material/warning:")
+
+    with st.expander("Spectra of this page or the whole recording"):
+        st.caption("Welch PSD (2-s segments) of the good EEG channels as recorded, with band-power scalp maps.")
+        scope = st.radio("Span", ["this page", "whole recording"], horizontal=True, key="browse_psd_scope")
+        try:
+            if scope == "this page":
+                freqs, psd, names = spectra.welch(raw, start=page.start, duration=page.duration)
+            else:
+                freqs, psd, names = _whole_psd(rec.key, raw)
+            st.plotly_chart(figures.psd_figure(freqs, psd, names, title=f"PSD, {scope}"), key="browse_psd")
+            picks = mne.pick_channels(raw.ch_names, names, ordered=True)
+            powers = spectra.band_powers(freqs, psd)
+            st.plotly_chart(figures.band_topomaps_figure(powers, raw.info, picks, title=f"Band power (µV²), {scope}"),
+                            key="browse_topomaps")
+        except EEGError as err:
+            st.info(str(err))
+
+    with st.expander("Mark bad channels"):
+        st.caption("Bad channels stay in the recording but are left out of averages, ICA and models (a history step).")
+        bads = st.multiselect("Bad channels", raw.ch_names, default=raw.info["bads"], key=f"browse_bads:{rec.key}")
+        if st.button("Save bad channels", key="browse_save_bads", disabled=sorted(bads) == sorted(raw.info["bads"])):
+            if session.apply_step("set_bads", bads=bads):
+                st.rerun(scope="app")
+
+
+def annotation_panel() -> None:
+    """List, jump to, add, edit, delete, import and export annotations (each change a history step)."""
+    rec = session.current()
+    raw = rec.raw
+    st.subheader("Annotations")
+    st.caption("Select a row to jump to it or edit it. Times are seconds from the start of the recording.")
+    rows = notes.table(raw)
+    selected = None
+    if rows:
+        frame = pd.DataFrame(rows).set_index("index")
+        event = st.dataframe(frame, on_select="rerun", selection_mode="single-row", key=f"browse_ann:{rec.key}",
+                             height=min(300, 38 + 35 * len(rows)), width="stretch")
+        if event.selection.rows:
+            selected = rows[event.selection.rows[0]]
+    else:
+        st.caption("No annotations yet.")
+
+    page_start = float(st.session_state.get(START, 0.0))
+    left, right = st.columns(2)
+    with left:
+        if selected is not None:
+            st.markdown(f"**Annotation {selected['index']}**")
+            st.button("Go to it", key="ann_go", on_click=_go, args=(selected["onset"] - 1.0,))
+            with st.form(f"ann_edit:{rec.key}:{selected['index']}"):
+                onset = st.number_input("Onset (s)", 0.0, rec.duration_s, min(max(0.0, selected["onset"]), rec.duration_s), 0.1)
+                dur = st.number_input("Duration (s)", 0.0, rec.duration_s, min(selected["duration"], rec.duration_s), 0.1)
+                label = st.text_input("Label", selected["description"])
+                save, delete = st.columns(2)
+                if save.form_submit_button("Save changes"):
+                    if session.apply_step("edit_annotation", index=selected["index"], onset=onset, duration=dur,
+                                          description=label):
+                        st.rerun()
+                if delete.form_submit_button("Delete"):
+                    if session.apply_step("delete_annotation", index=selected["index"]):
+                        st.rerun()
+        else:
+            with st.form(f"ann_add:{rec.key}"):
+                st.markdown("**Add an annotation**")
+                onset = st.number_input("Onset (s)", 0.0, rec.duration_s, min(page_start, rec.duration_s), 0.1)
+                dur = st.number_input("Duration (s)", 0.0, rec.duration_s, 1.0, 0.1)
+                label = st.text_input("Label", "artifact")
+                if st.form_submit_button("Add"):
+                    if session.apply_step("add_annotation", onset=onset, duration=dur, description=label):
+                        st.rerun()
+    with right:
+        st.markdown("**Import / export (CSV: onset, duration, description)**")
+        stem = rec.name.rsplit(".", 1)[0]
+        st.download_button("Export annotations CSV", notes.to_csv(raw), file_name=f"{stem}_annotations.csv",
+                           mime="text/csv", key="ann_export", disabled=not rows)
+        upload = st.file_uploader("Import a CSV", type=["csv", "txt"], key="ann_import")
+        if upload is not None and st.button("Add the imported annotations", key="ann_import_go"):
+            with session.user_errors():
+                parsed = notes.parse_csv(upload.getvalue()[:5_000_000].decode("utf-8", "replace"), raw)
+                if session.apply_step("import_annotations", rows=parsed):
+                    st.rerun()
+
+
+viewer()
+st.divider()
+annotation_panel()

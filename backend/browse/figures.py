@@ -1,0 +1,185 @@
+"""Plotly figures of the Browse page: the trace page, the overview strip, spectra
+and band-power scalp maps.
+
+The trace page is one figure of WebGL line traces. Rows are stacked on a y axis
+measured in screen millimetres, so a sensitivity in µV/mm means what it means on
+a clinical station; hover shows the value in µV from ``customdata``.
+"""
+
+from __future__ import annotations
+
+import mne
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from backend.browse.display import BANDS_HZ, Page
+from backend.browse.montages import side
+from backend.viz.topomap import head_shapes, sensor_xy, square_axes, topomap_traces
+
+PX_PER_MM = 96 / 25.4  # a 96-dpi screen; the page lets users set their own
+COLORS = {"left": "#1f4e9c", "right": "#b0262b", "mid": "#222222", "bad": "#b8b8b8"}
+LABEL_COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
+_MARGIN = {"l": 90, "r": 90, "t": 36, "b": 36}
+_NICE = (1, 2, 5)
+Y_UNITS_PER_MM = 40
+
+
+def _nice(value: float) -> float:
+    """The largest 1-2-5 number not above ``value``."""
+    magnitude = 10 ** np.floor(np.log10(max(value, 1e-12)))
+    return max(m * magnitude for m in _NICE if m * magnitude <= value + 1e-12)
+
+
+def _clock(seconds: float) -> str:
+    s = int(round(seconds))
+    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
+
+
+def label_color(label: str, all_labels) -> str:
+    return LABEL_COLORS[list(all_labels).index(label) % len(LABEL_COLORS)] if label in all_labels else LABEL_COLORS[0]
+
+
+def page_height(n_rows: int, row_px: int = 20) -> int:
+    """A figure height giving each row about ``row_px`` pixels."""
+    return int(np.clip(n_rows * row_px, 280, 3000) + _MARGIN["t"] + _MARGIN["b"])
+
+
+def page_figure(page: Page, sensitivity: float, *, px_per_mm: float = PX_PER_MM, height: int | None = None,
+                annotations=(), events=(), all_labels=(), title: str = "") -> go.Figure:
+    """The stacked traces of one page.
+
+    Parameters
+    ----------
+    page : Page
+        From :func:`backend.browse.display.read_page`.
+    sensitivity : float
+        µV per screen millimetre.
+    px_per_mm : float
+        The screen's pixels per millimetre.
+    height : int, optional
+        Figure height in pixels (default about 20 px a row).
+    annotations : list of dict
+        Rows of :func:`backend.browse.annotations.in_window`: shaded spans with labels.
+    events : list of dict
+        Stim-channel events ``{'time', 'value', 'channel'}``: drawn as markers.
+    all_labels : sequence of str
+        Every annotation label of the recording, so each keeps its colour from page to page.
+    """
+    n = max(1, len(page.labels))
+    height = height or page_height(n)
+    plot_mm = (height - _MARGIN["t"] - _MARGIN["b"]) / px_per_mm
+    row_mm = plot_mm / n
+    offsets = -(np.arange(n) + 0.5) * row_mm
+    # y travels as int16 in 1/Y_UNITS_PER_MM mm (a tenth of a pixel): half the bytes of float32.
+    scale = 1e6 / sensitivity * Y_UNITS_PER_MM  # volts -> y units
+    ys = np.clip(page.values * scale + (offsets * Y_UNITS_PER_MM)[:, None], -32767, 32767).astype(np.int16)
+    micro = (page.values * 1e6).astype(np.float32)
+    traces = []
+    for i, label in enumerate(page.labels):
+        traces.append({
+            "type": "scattergl", "x0": page.x0, "dx": page.dx, "y": ys[i], "customdata": micro[i],
+            "name": label + (" (bad)" if page.bad_rows[i] else ""), "mode": "lines", "showlegend": False,
+            "line": {"color": COLORS["bad"] if page.bad_rows[i] else COLORS[side(label)], "width": 1},
+            "hovertemplate": "%{x:.3f} s<br>%{customdata:.1f} µV<extra>%{fullData.name}</extra>",
+        })
+    end = page.start + page.duration
+    shapes, notes = [], []
+    for ann in annotations:
+        color = label_color(ann["description"], all_labels)
+        x0, x1 = max(ann["onset"], page.start), min(ann["onset"] + ann["duration"], end)
+        if ann["duration"] > 0:
+            shapes.append({"type": "rect", "xref": "x", "yref": "paper", "x0": x0, "x1": x1, "y0": 0, "y1": 1,
+                           "fillcolor": color, "opacity": 0.15, "line": {"width": 0}, "layer": "below"})
+        else:
+            shapes.append({"type": "line", "xref": "x", "yref": "paper", "x0": x0, "x1": x0, "y0": 0, "y1": 1,
+                           "line": {"color": color, "width": 1.5}})
+        notes.append({"x": x0, "y": 1, "xref": "x", "yref": "paper", "yanchor": "bottom", "xanchor": "left",
+                      "text": ann["description"], "showarrow": False, "font": {"size": 11, "color": color}})
+    for ev in events:
+        if page.start <= ev["time"] <= end:
+            shapes.append({"type": "line", "xref": "x", "yref": "paper", "x0": ev["time"], "x1": ev["time"], "y0": 0,
+                           "y1": 1, "line": {"color": "#555", "width": 1, "dash": "dot"}})
+            notes.append({"x": ev["time"], "y": 0, "xref": "x", "yref": "paper", "yanchor": "top",
+                          "text": f"▲{ev['value']}", "showarrow": False, "font": {"size": 10, "color": "#555"}})
+    # Scale bar in the right margin: a round number of µV close to one row height.
+    bar_uv = _nice(sensitivity * row_mm)
+    bar = bar_uv / sensitivity * Y_UNITS_PER_MM
+    y_bottom = (offsets[-1] - row_mm / 2) * Y_UNITS_PER_MM
+    shapes.append({"type": "line", "xref": "paper", "yref": "y", "x0": 1.02, "x1": 1.02, "y0": y_bottom,
+                   "y1": y_bottom + bar, "line": {"color": "black", "width": 3}})
+    notes.append({"x": 1.03, "y": y_bottom + bar / 2, "xref": "paper", "yref": "y", "xanchor": "left",
+                  "text": f"{bar_uv:g} µV", "showarrow": False, "font": {"size": 11}})
+    step = 1 if page.duration <= 20 else 5
+    ticks = np.arange(np.ceil(page.start / step) * step, end + 1e-9, step)
+    layout = {
+        "height": height, "margin": _MARGIN, "title": {"text": title, "font": {"size": 13}, "x": 0.01, "y": 0.995},
+        "plot_bgcolor": "white", "hovermode": "closest", "dragmode": "zoom", "shapes": shapes, "annotations": notes,
+        "xaxis": {"range": [page.start, end], "tickvals": ticks, "ticktext": [_clock(t) for t in ticks],
+                  "showgrid": True, "gridcolor": "#e6e6e6", "zeroline": False},
+        "yaxis": {"range": [-plot_mm * Y_UNITS_PER_MM, 0], "tickvals": offsets * Y_UNITS_PER_MM, "ticktext": page.labels,
+                  "showgrid": False, "zeroline": False, "fixedrange": True, "tickfont": {"size": 10 if n <= 40 else 8}},
+        "meta": {"sensitivity_uv_mm": sensitivity, "row_mm": row_mm, "y_units_per_mm": Y_UNITS_PER_MM},
+    }
+    # Built from plain dicts whose schema the tests check once (go.Figure(fig.to_dict()));
+    # validating 64 traces on every page turn would cost more than the rest of the page.
+    return go.Figure(data=traces, layout=layout, _validate=False)
+
+
+def overview_figure(times, values, unit: str, page_start: float, page_duration: float, annotations=(),
+                    all_labels=(), height: int = 130) -> go.Figure:
+    """The whole recording as a strip of bars; clicking a bar selects its time."""
+    fig = go.Figure(go.Bar(x=times, y=values, marker={"color": "#6b8fb5", "line": {"width": 0}},
+                           hovertemplate="%{x:.0f} s<br>%{y:.3g} " + unit + "<extra></extra>", name="overview"))
+    top = float(np.nanmax(values)) if len(values) and np.isfinite(values).any() else 1.0
+    if annotations:
+        fig.add_trace(go.Scatter(
+            x=[a["onset"] for a in annotations], y=[top * 1.08] * len(annotations), mode="markers",
+            marker={"symbol": "triangle-down", "size": 7, "color": [label_color(a["description"], all_labels) for a in annotations]},
+            text=[a["description"] for a in annotations], hovertemplate="%{text} at %{x:.1f} s<extra></extra>",
+            name="annotations"))
+    fig.add_vrect(x0=page_start, x1=page_start + page_duration, fillcolor="#f5a623", opacity=0.35, line_width=0)
+    fig.update_layout(height=height, margin={"l": 90, "r": 90, "t": 8, "b": 24}, showlegend=False, bargap=0,
+                      plot_bgcolor="white", clickmode="event+select", dragmode=False,
+                      yaxis={"title": unit, "fixedrange": True, "showgrid": False},
+                      xaxis={"fixedrange": True, "title": None})
+    return fig
+
+
+def psd_figure(freqs, psd, names, bands=None, title: str = "") -> go.Figure:
+    """Welch spectra (µV²/Hz, log scale), one line per channel, with the bands shaded."""
+    bands = BANDS_HZ if bands is None else bands
+    fig = go.Figure()
+    for name, row in zip(names, psd):
+        fig.add_trace(go.Scatter(x=freqs, y=row * 1e12, mode="lines", name=name, line={"width": 1},
+                                 hovertemplate=name + ": %{x:.1f} Hz, %{y:.3g} µV²/Hz<extra></extra>"))
+    shades = ("#f0f0ff", "#f0fff0", "#fff8e6", "#fff0f0", "#f5f0ff")
+    for (band, (lo, hi)), shade in zip(bands.items(), shades):
+        if lo < freqs[-1]:
+            fig.add_vrect(x0=lo, x1=min(hi, freqs[-1]), fillcolor=shade, opacity=1, layer="below", line_width=0,
+                          annotation_text=band, annotation_position="top left")
+    fig.update_layout(title=title, height=380, margin={"l": 60, "r": 20, "t": 40, "b": 40}, plot_bgcolor="white",
+                      xaxis={"title": "frequency (Hz)"}, yaxis={"title": "PSD (µV²/Hz)", "type": "log"},
+                      showlegend=len(names) <= 20)
+    return fig
+
+
+def band_topomaps_figure(powers: dict, info: mne.Info, picks, title: str = "") -> go.Figure:
+    """One scalp map per band of absolute power (µV²), each with its own colour range."""
+    xy, placed = sensor_xy(info, picks)
+    names = [info["ch_names"][p] for p in picks]
+    fig = make_subplots(rows=1, cols=len(powers), subplot_titles=list(powers), horizontal_spacing=0.02)
+    for k, (band, values) in enumerate(powers.items(), start=1):
+        by_name = dict(zip(names, np.asarray(values) * 1e12))
+        traces = topomap_traces([by_name[n] for n in placed], xy, placed, colorscale="Viridis", zmid=None,
+                                unit="µV²", showscale=False, marker_size=4)
+        for trace in traces:
+            fig.add_trace(trace, row=1, col=k)
+        suffix = "" if k == 1 else str(k)
+        for shape in head_shapes():
+            fig.add_shape({**shape, "xref": f"x{suffix}", "yref": f"y{suffix}"})
+        square_axes(fig, row=1, col=k)
+        fig.update_yaxes(scaleanchor=f"x{suffix}", row=1, col=k)
+    fig.update_layout(title=title, height=300, margin={"l": 10, "r": 10, "t": 60, "b": 10}, plot_bgcolor="white",
+                      showlegend=False)
+    return fig

@@ -1,0 +1,130 @@
+"""Page slicing, display filters and min-max downsampling on real recordings."""
+
+import mne
+import numpy as np
+import plotly.graph_objects as go
+import pytest
+from scipy import signal
+
+from backend.browse import display, figures
+from backend.browse.montages import build_montage
+from backend.errors import EEGError
+from backend.io import load_recording
+
+
+def test_display_filters_leave_the_recording_unchanged(physionet_recording):
+    rec = physionet_recording
+    before = rec.raw.get_data(start=1600, stop=3200)
+    key = rec.key
+    montage = build_montage(rec.raw.info, "double_banana")
+    page = display.read_page(rec.raw, montage, 10, 10, display.DisplayFilter(1.0, 30.0, 60.0))
+    assert page.values.shape[0] == 18
+    np.testing.assert_array_equal(rec.raw.get_data(start=1600, stop=3200), before)
+    assert rec.key == key and not rec.raw.preload
+
+
+def test_filters_act_on_the_page(shared_data):
+    # This BDF carries strong 50 Hz line noise: the notch must remove most of it.
+    raw = load_recording([shared_data / "bdf" / "test_bdf_stim_channel.bdf"]).raw
+    montage = build_montage(raw.info, "referential")
+    plain = display.read_page(raw, montage, 2, 5, display.DisplayFilter(), n_points=10**6)
+    notched = display.read_page(raw, montage, 2, 5, display.DisplayFilter(notch=50.0), n_points=10**6)
+
+    def line_power(values):
+        freqs, psd = signal.welch(values.astype(float), fs=raw.info["sfreq"], nperseg=500)
+        return psd[:, np.argmin(np.abs(freqs - 50))]
+
+    assert (line_power(notched.values) < 0.1 * line_power(plain.values)).all()
+    # The low-frequency filter removes the electrode offset.
+    lff = display.read_page(raw, montage, 2, 5, display.DisplayFilter(low=1.0), n_points=10**6)
+    assert np.abs(lff.values.mean(axis=1)).max() < 0.1 * np.abs(plain.values.mean(axis=1)).max()
+    assert "notch 50 Hz" in notched.filter_text and "zero-phase" in notched.filter_text
+
+
+def test_filters_above_the_rate_are_reported_off(eeglab_recording):
+    filt = display.DisplayFilter(0.5, 70.0, 60.0)
+    assert filt.active(128.0) == display.DisplayFilter(0.5, None, None)
+    assert "70 Hz, 60 Hz off" in filt.describe(128.0)
+
+
+def test_minmax_downsampling_keeps_a_one_sample_spike(physionet_recording):
+    raw = physionet_recording.raw
+    data = raw.get_data(start=0, stop=16000)
+    spiked = data.copy()
+    spiked[5, 7777] += 500e-6
+    array = mne.io.RawArray(spiked, raw.info.copy(), verbose="error")
+    montage = build_montage(array.info, "referential")
+    page = display.read_page(array, montage, 0, 100, n_points=800)
+    assert page.values.shape == (64, 800)
+    assert page.values[5].max() == pytest.approx(spiked[5].max(), rel=1e-6)
+    # Every other row keeps its own extremes too.
+    np.testing.assert_allclose(page.values.max(axis=1), spiked.max(axis=1), rtol=1e-6)
+    np.testing.assert_allclose(page.values.min(axis=1), spiked.min(axis=1), rtol=1e-6)
+    # The spike stays near its time: within one bin of 100 s / 400 bins.
+    t_spike = page.x0 + page.dx * int(np.argmax(page.values[5]))
+    assert abs(t_spike - 7777 / raw.info["sfreq"]) <= 100 / 400
+
+
+def test_page_bounds_clamp_to_the_recording(physionet_recording):
+    raw = physionet_recording.raw
+    montage = build_montage(raw.info, "referential")
+    end = raw.n_times / raw.info["sfreq"]
+    page = display.read_page(raw, montage, end + 50, 10)
+    assert page.start == pytest.approx(end - 10) and page.duration == pytest.approx(10)
+    assert display.read_page(raw, montage, -5, 10).start == 0
+    with pytest.raises(EEGError):
+        display.read_page(raw, montage, 0, 0)
+
+
+def test_autoscale_picks_a_preset_that_fits_a_row(physionet_recording):
+    raw = physionet_recording.raw
+    page = display.read_page(raw, build_montage(raw.info, "referential"), 20, 10, display.DisplayFilter(0.5, 70.0))
+    sensitivity = display.autoscale(page.values, row_mm=5.0)
+    assert sensitivity in display.SENSITIVITIES_UV_MM
+    spread = np.median(np.percentile(page.values, 99, axis=1) - np.percentile(page.values, 1, axis=1)) * 1e6
+    assert spread / sensitivity <= 5.0
+
+
+def test_page_figure_is_valid_plotly_with_hover_in_microvolts(physionet_recording):
+    raw = physionet_recording.raw
+    page = display.read_page(raw, build_montage(raw.info, "double_banana"), 20, 10, n_points=1000)
+    fig = figures.page_figure(page, 7.0, annotations=[{"onset": 21, "duration": 2, "description": "T1"}],
+                              events=[{"time": 25.0, "value": 3, "channel": "STI"}], all_labels=["T1"])
+    go.Figure(fig.to_dict())  # the unvalidated fast path must satisfy Plotly's schema
+    assert len(fig.data) == 18 and all(t.type == "scattergl" for t in fig.data)
+    row = 3
+    trace = fig.data[row]
+    np.testing.assert_allclose(trace.customdata, page.values[row] * 1e6, rtol=1e-5)
+    # y is the value at 7 µV/mm, in 1/40 mm, about the row's offset.
+    units = fig.layout.meta["y_units_per_mm"]
+    offset = fig.layout.yaxis.tickvals[row]
+    np.testing.assert_allclose((np.asarray(trace.y) - offset) / units * 7.0, trace.customdata, atol=7.0 / units)
+    assert fig.layout.yaxis.ticktext[row] == page.labels[row]
+    assert any(a.text == "T1" for a in fig.layout.annotations)
+    assert any(a.text.endswith(" µV") for a in fig.layout.annotations)  # the scale bar
+    assert len(fig.to_json()) < 1_500_000
+
+
+def test_overview_amplitude_and_band_power(eeglab_recording):
+    raw = eeglab_recording.raw
+    times, amp = display.overview(raw, "amplitude", n_windows=100)
+    assert len(times) == len(amp) and 50 <= len(times) <= 240
+    assert times[0] > 0 and times[-1] < raw.n_times / raw.info["sfreq"]
+    assert np.isfinite(amp).all() and (amp > 0).all() and amp.max() < 1e-3
+    _, alpha = display.overview(raw, "band", "alpha", n_windows=100)
+    assert (alpha > 0).all()
+    with pytest.raises(EEGError):
+        display.overview(raw, "loudness")
+
+
+def test_minmax_bins_never_straddle_rows(physionet_recording):
+    # 2560 samples into at most 2400 points: bins of 3 samples, the last one padded.
+    rows = physionet_recording.raw.get_data(start=0, stop=2560).astype(np.float32)
+    values, w = display.minmax_downsample(rows, 2400)
+    assert w == 3 and values.shape == (64, 2 * 854)
+    padded = np.concatenate([rows, rows[:, -1:], rows[:, -1:]], axis=1).reshape(64, 854, 3)
+    pairs = values.reshape(64, 854, 2)
+    np.testing.assert_array_equal(pairs.min(axis=2), padded.min(axis=2))
+    np.testing.assert_array_equal(pairs.max(axis=2), padded.max(axis=2))
+    same, w1 = display.minmax_downsample(rows[:, :1000], 2400)
+    assert w1 == 1 and np.array_equal(same, rows[:, :1000])

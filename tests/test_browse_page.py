@@ -1,0 +1,113 @@
+"""The Browse page in Streamlit's AppTest: renders, navigates, switches montage, marks bads, edits annotations."""
+
+import json
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from backend.browse import annotations
+from backend.io import load_recording
+
+TIMEOUT = 90
+
+
+@pytest.fixture
+def app(physionet_file):
+    at = AppTest.from_file("../app.py", default_timeout=TIMEOUT)
+    at.session_state["recordings"] = [load_recording([physionet_file])]
+    at.switch_page("pages/browse.py")
+    at.run(timeout=TIMEOUT)
+    assert not at.exception, at.exception
+    return at
+
+
+def _caption(at) -> str:
+    return next(c.value for c in at.caption if "s/page" in c.value)
+
+
+def _traces(at) -> dict:
+    charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    return next(c for c in charts if c["data"] and c["data"][0]["type"] == "scattergl")
+
+
+def test_browse_page_renders_the_default_sample():
+    at = AppTest.from_file("../app.py", default_timeout=TIMEOUT)
+    at.switch_page("pages/browse.py")
+    at.run(timeout=TIMEOUT)
+    assert not at.exception
+    assert "0.0–10.0 s" in _caption(at)
+    assert len(_traces(at)["data"]) == 32  # the EEGLAB tutorial's 32 channels
+
+
+def test_next_previous_and_jump(app):
+    app.button(key="browse_next").click().run(timeout=TIMEOUT)
+    assert "10.0–20.0 s" in _caption(app)
+    app.button(key="browse_next").click().run(timeout=TIMEOUT)
+    app.button(key="browse_prev").click().run(timeout=TIMEOUT)
+    assert "10.0–20.0 s" in _caption(app)
+    app.number_input(key="browse_goto").set_value(100.0).run(timeout=TIMEOUT)
+    assert "100.0–110.0 s" in _caption(app)
+    assert _traces(app)["layout"]["xaxis"]["range"] == [100.0, 110.0]
+    # Next annotation labelled T2 after 100 s, shown from one second before it.
+    raw = app.session_state["recordings"][-1].raw
+    t2 = annotations.next_onset(raw, "T2", 100.0)
+    app.selectbox(key="browse_label").set_value("T2").run(timeout=TIMEOUT)
+    app.button(key="browse_label_next").click().run(timeout=TIMEOUT)
+    assert f"{t2 - 1:.1f}–" in _caption(app)
+    assert not app.exception
+
+
+def test_montage_timebase_and_filters_switch_live(app):
+    app.selectbox(key="browse_montage").set_value("double_banana").run(timeout=TIMEOUT)
+    assert not app.exception
+    traces = _traces(app)
+    assert [t["name"] for t in traces["data"]][:2] == ["Fp1-F7", "F7-T7"] and len(traces["data"]) == 18
+    app.selectbox(key="browse_timebase").set_value(30)
+    app.selectbox(key="browse_hff").select_index(0)  # off
+    app.selectbox(key="browse_notch").set_value(60.0)
+    app.selectbox(key="browse_sensitivity").set_value("auto")
+    app.run(timeout=TIMEOUT)
+    caption = _caption(app)
+    assert "30 s/page" in caption and "HFF off" in caption and "notch 60 Hz" in caption and "(auto)" in caption
+    app.selectbox(key="browse_montage").set_value("transverse").run(timeout=TIMEOUT)
+    assert any("A1, A2" in w.value for w in app.warning)  # missing electrodes named
+
+
+def test_mark_bad_from_the_viewer(app):
+    next(m for m in app.multiselect if m.label == "Bad channels").set_value(["Fp1"]).run(timeout=TIMEOUT)
+    app.button(key="browse_save_bads").click().run(timeout=TIMEOUT)
+    rec = app.session_state["recordings"][-1]
+    assert rec.raw.info["bads"] == ["Fp1"] and rec.history[-1].name == "set_bads"
+    assert "Fp1 (bad)" in [t["name"] for t in _traces(app)["data"]]
+    app.toggle(key="browse_show_bads").set_value(False).run(timeout=TIMEOUT)
+    assert "Fp1 (bad)" not in [t["name"] for t in _traces(app)["data"]]
+
+
+def test_add_an_annotation_from_the_page(app):
+    before = len(app.session_state["recordings"][-1].raw.annotations)
+    form_inputs = [n for n in app.number_input if n.label == "Onset (s)"]
+    form_inputs[0].set_value(33.0)
+    next(t for t in app.text_input if t.label == "Label").set_value("seizure onset")
+    next(b for b in app.button if b.label == "Add").click()
+    app.run(timeout=TIMEOUT)
+    assert not app.exception
+    rec = app.session_state["recordings"][-1]
+    assert len(rec.raw.annotations) == before + 1 and rec.history[-1].name == "add_annotation"
+    assert any(r["description"] == "seizure onset" and r["onset"] == pytest.approx(33.0) for r in annotations.table(rec.raw))
+
+
+@pytest.mark.parametrize("relative", ["edf_biosemi/test.edf", "brainvision/test_CA_208.vhdr"])
+def test_browse_page_renders_the_138_and_88_channel_recordings(shared_data, relative):
+    primary = shared_data / relative
+    files = list(primary.parent.glob(primary.stem + ".*")) if primary.suffix == ".vhdr" else [primary]
+    rec = load_recording(files)
+    at = AppTest.from_file("../app.py", default_timeout=TIMEOUT)
+    at.session_state["recordings"] = [rec]
+    at.switch_page("pages/browse.py")
+    at.run(timeout=TIMEOUT)
+    assert not at.exception
+    traces = _traces(at)
+    signal_channels = [t for t in rec.raw.get_channel_types() if t != "stim"]
+    assert len(traces["data"]) == len(signal_channels)
+    at.selectbox(key="browse_montage").set_value("average").run(timeout=TIMEOUT)
+    assert not at.exception and _traces(at)["data"][0]["name"].endswith("-avg")

@@ -16,6 +16,7 @@ PAGES = [
 ]
 
 page = st.navigation(PAGES)
+st.session_state["_shell"] = True  # pages check it: see ui.session.ensure_shell
 session.housekeeping()
 session.sidebar()
 page.run()

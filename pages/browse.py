@@ -12,6 +12,7 @@ from backend.browse.montages import MONTAGES, REGIONS, build_montage, parse_pair
 from backend.errors import EEGError
 from ui import session
 
+session.ensure_shell()
 st.title("Browse")
 st.caption("Page through the recording as on a review station: montage, sensitivity, timebase and display filters "
            "change the view only; bad channels and annotations you set become steps in the history.")

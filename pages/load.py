@@ -9,6 +9,7 @@ from backend.config import BUNDLED_SAMPLES, max_upload_bytes
 from backend.io import EXPORT_FORMATS, export_bytes, load_recording
 from ui import session
 
+session.ensure_shell()
 st.title("Load")
 st.caption("Open a bundled recording or upload your own; check what it holds, fix channel names and types, and export.")
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import streamlit as st
 from streamlit.runtime import Runtime
+from streamlit.runtime.pages_manager import PagesManager
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from backend import workspace
@@ -28,6 +29,19 @@ _SWEEP_EVERY_S = 60.0
 def load_bundled(path: str) -> Recording:
     """Bundled samples are shared by all sessions: a Recording is never mutated."""
     return load_recording([p for p in Path(path).parent.glob(Path(path).stem + ".*")])
+
+
+def ensure_shell() -> None:
+    """Run the page through ``app.py`` even when the server's first request names a page.
+
+    Streamlit treats an app with a ``pages/`` folder as a v1 multipage app until
+    ``st.navigation`` has run once, so a first visit to ``/browse`` after a restart
+    would run the page alone, without our navigation and sidebar. Rerunning puts
+    ``app.py`` in front; ``app.py`` marks the session once it has run.
+    """
+    if "_shell" not in st.session_state:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
 
 
 def session_id() -> str:

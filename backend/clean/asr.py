@@ -23,6 +23,9 @@ MIN_CALIBRATION_S = 15.0
 _HIGHPASS_HZ = 1.0
 # A window counts as reconstructed when ASR changed its RMS by more than this fraction.
 _CHANGED_FRACTION = 0.01
+# ASR should remove power; a window it leaves 1.5 times stronger points at calibration data
+# that were not clean (reconstruction from a contaminated subspace), and the report says so.
+_AMPLIFIED_RATIO = 1.5
 
 
 def _calibration_slice(raw, start_s, stop_s) -> slice:
@@ -50,6 +53,8 @@ def run_asr(data: np.ndarray, sfreq: float, calibration: np.ndarray, cutoff: flo
     cleaned : ndarray, shape (n_channels, n_times)
     changed : ndarray of bool, shape (n_windows,)
         Whether ASR reconstructed each ``win_len`` window.
+    amplified : ndarray of bool, shape (n_windows,)
+        Whether ASR left the window with 1.5 times its power or more.
     """
     from meegkit.asr import ASR
 
@@ -64,14 +69,15 @@ def run_asr(data: np.ndarray, sfreq: float, calibration: np.ndarray, cutoff: flo
         raise EEGError(f"only {kept_s:.1f} s of the calibration data look clean: choose a cleaner calibration stretch")
     win = max(1, int(round(win_len * sfreq)))
     cleaned = np.empty_like(data)
-    changed = []
+    changed, amplified = [], []
     for start in range(0, data.shape[1], win):
         chunk = data[:, start: start + win]
         out = asr.transform(chunk)
         cleaned[:, start: start + win] = out
-        change = np.sqrt(np.mean((out - chunk) ** 2))
-        changed.append(change > _CHANGED_FRACTION * max(np.sqrt(np.mean(chunk**2)), 1e-30))
-    return cleaned, np.array(changed, dtype=bool)
+        level = max(np.sqrt(np.mean(chunk**2)), 1e-30)
+        changed.append(np.sqrt(np.mean((out - chunk) ** 2)) > _CHANGED_FRACTION * level)
+        amplified.append(np.sqrt(np.mean(out**2)) > np.sqrt(_AMPLIFIED_RATIO) * level)
+    return cleaned, np.array(changed, dtype=bool), np.array(amplified, dtype=bool)
 
 
 def _asr_script(cutoff=20.0, calib_start_s=None, calib_stop_s=None, win_len=0.5, method="euclid") -> list[str]:
@@ -114,11 +120,15 @@ def asr(raw, cutoff: float = 20.0, calib_start_s: float | None = None, calib_sto
     raw.load_data()
     x = raw.get_data(picks=eeg)
     x_hp = mne.filter.filter_data(x, sfreq, _HIGHPASS_HZ, None, verbose="error")
-    cleaned, changed = run_asr(x_hp, sfreq, x_hp[:, calib], cutoff, win_len, method)
+    cleaned, changed, amplified = run_asr(x_hp, sfreq, x_hp[:, calib], cutoff, win_len, method)
     raw._data[eeg] = x + (cleaned - x_hp)
     seconds = float(changed.sum() * win_len)
-    return raw, {
+    report = {
         "seconds_reconstructed": round(min(seconds, raw.n_times / sfreq), 2),
         "fraction_reconstructed": round(float(changed.mean()), 4),
         "calibration_s": [round(calib.start / sfreq, 2), round(calib.stop / sfreq, 2)],
     }
+    if amplified.any():
+        report["warning"] = (f"ASR amplified {float(amplified.sum() * win_len):g} s of data: the calibration "
+                             "stretch was probably not clean; choose a cleaner one")
+    return raw, report

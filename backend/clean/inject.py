@@ -28,7 +28,7 @@ kinds are summed, so none dominates a mixture by accident.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Iterable
 
 import mne
@@ -71,6 +71,9 @@ class Injection:
     events : list of dict
         ``{"kind", "onset_s", "duration_s", "channels"}`` for each artifact event
         (blinks, saccades, bursts, pops); continuous kinds (line, ECG) list none.
+        Onsets count from the start of the stretch.
+    start_s : float
+        Where the stretch starts in the recording it was cut from, in seconds.
     """
 
     clean: np.ndarray
@@ -83,6 +86,7 @@ class Injection:
     scale: float
     seed: int
     events: list[dict] = field(default_factory=list)
+    start_s: float = 0.0
 
     def measured_snr_db(self) -> float:
         """The SNR actually present, ``10·log10(RMS(clean)/RMS(artifact))``."""
@@ -448,4 +452,4 @@ def inject_raw(raw: mne.io.BaseRaw, kinds="eye", snr_db: float = 0.0, seed: int 
     data = raw.get_data(picks=picks, start=start, stop=stop)
     info = mne.pick_info(raw.info, picks)
     injection = inject(data, info["ch_names"], sfreq, kinds, snr_db, seed, info=info, line_freq=line_freq)
-    return injection, info
+    return replace(injection, start_s=start / sfreq), info

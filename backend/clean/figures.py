@@ -197,3 +197,29 @@ def describe_report(name: str, report: dict) -> str:
 def changes_table(history) -> list[dict[str, str]]:
     """Rows ``{"step", "parameters", "changed"}`` for the given history steps."""
     return [{"step": s.name, "parameters": s.label(), "changed": describe_report(s.name, s.report)} for s in history]
+
+
+def teaching_traces(injection, cleaned: np.ndarray, max_channels: int = 12) -> go.Figure:
+    """Known-truth view: noisy (faint), cleaned (bold) and the true clean signal (green) overlaid.
+
+    Shows the ``max_channels`` channels the artifact hit hardest, in montage order.
+    """
+    hit = np.sqrt(np.mean(injection.artifact**2, axis=1))
+    rows = np.sort(np.argsort(hit)[::-1][:max_channels])
+    names = [injection.ch_names[i] for i in rows]
+    sfreq = injection.sfreq
+    return overlay_figure(
+        [("with artifacts", injection.noisy[rows], sfreq, BEFORE_COLOR, 1.0),
+         ("true clean signal", injection.clean[rows], sfreq, TRUTH_COLOR, 1.0),
+         ("cleaned", cleaned[rows], sfreq, AFTER_COLOR, 1.5)],
+        names, injection.start_s,
+        spacing_uv=float(6 * np.median(np.std(injection.clean[rows], axis=1)) * UV) or None,
+    )
+
+
+def teaching_psd(injection, cleaned: np.ndarray) -> go.Figure:
+    """Spectra of the clean, noisy and cleaned signals."""
+    sfreq = injection.sfreq
+    return psd_figure([("with artifacts", injection.noisy, sfreq, BEFORE_COLOR),
+                       ("true clean signal", injection.clean, sfreq, TRUTH_COLOR),
+                       ("cleaned", cleaned, sfreq, AFTER_COLOR)])

@@ -55,10 +55,11 @@ def step_parameters(name: str) -> dict[str, Any]:
     return {p.name: p.default for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
 
 
-def _value(text: str) -> Any:
+def parse_value(text: str) -> Any:
+    """A CLI argument as a value: number, None, bool, ``+``-joined list or text."""
     text = text.strip()
     if "+" in text and not _NUMBER.match(text):
-        return [_value(part) for part in text.split("+") if part.strip()]
+        return [parse_value(part) for part in text.split("+") if part.strip()]
     lowered = text.lower()
     if lowered in ("none", "null"):
         return None
@@ -120,11 +121,16 @@ def parse_step(text: str) -> dict[str, Any]:
             key, raw_value = order[i], arg
         if key in params:
             raise EEGError(f"{name}: {key} given twice")
-        params[key] = _check_type(name, key, expected[key], _value(raw_value))
+        params[key] = _check_type(name, key, expected[key], parse_value(raw_value))
     missing = [k for k, d in expected.items() if d is inspect.Parameter.empty and k not in params]
     if missing:
         raise EEGError(f"{name} needs {', '.join(missing)}")
     return {"name": name, "params": params}
+
+
+def check_step(step: dict[str, Any]) -> dict[str, Any]:
+    """A ``{"name", "params"}`` built by the page, checked exactly as the CLI string would be."""
+    return parse_step(format_pipeline([step]))
 
 
 def parse_pipeline(text: str) -> list[dict[str, Any]]:

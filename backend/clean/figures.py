@@ -213,7 +213,6 @@ def teaching_traces(injection, cleaned: np.ndarray, max_channels: int = 12) -> g
          ("true clean signal", injection.clean[rows], sfreq, TRUTH_COLOR, 1.0),
          ("cleaned", cleaned[rows], sfreq, AFTER_COLOR, 1.5)],
         names, injection.start_s,
-        spacing_uv=float(6 * np.median(np.std(injection.clean[rows], axis=1)) * UV) or None,
     )
 
 

@@ -176,8 +176,8 @@ TEACH_METHODS = {
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
-def _teach(key: str, kinds_: tuple, snr: float, seed: int, duration: float, pipeline_text: str, _rec):
-    case = known_truth_case(_rec, list(kinds_), snr, seed, duration)
+def _teach(key: str, kinds_: tuple, snr: float, seed: int, duration: float, line_freq: float, pipeline_text: str, _rec):
+    case = known_truth_case(_rec, list(kinds_), snr, seed, duration, line_freq=line_freq)
     cleaned, reports, seconds = run_on_case(case, json.loads(pipeline_text))
     return case, cleaned, reports, seconds, score_case(case, case.injection.noisy), score_case(case, cleaned)
 
@@ -193,6 +193,7 @@ with tab_teach:
     duration = c4.number_input("Seconds", 20.0, 120.0, 30.0, step=10.0, key="teach_duration")
     if chosen:
         st.caption("; ".join(DESCRIPTIONS[k] for k in chosen) + ".")
+    line_freq = st.radio("Mains frequency (Hz)", [50.0, 60.0], horizontal=True, key="teach_line") if "line" in chosen else 50.0
     methods = dict(TEACH_METHODS)
     if "art" in kinds:
         methods["transformer denoiser"] = [{"name": "art", "params": {}}]
@@ -200,7 +201,8 @@ with tab_teach:
         methods["my pipeline"] = pipeline
     method = st.radio("Method", list(methods), horizontal=True, key="teach_method")
     if st.button("Inject and clean", type="primary", key="teach_run", disabled=not chosen):
-        st.session_state["teach_request"] = (tuple(chosen), float(snr), int(seed), float(duration), json.dumps(methods[method]))
+        st.session_state["teach_request"] = (tuple(chosen), float(snr), int(seed), float(duration), float(line_freq),
+                                            json.dumps(methods[method]))
     request = st.session_state.get("teach_request")
     if request:
         with session.user_errors(), st.spinner("Injecting artifacts and cleaning…"):

@@ -47,3 +47,16 @@ def test_teaching_mode_scores_band_pass(page):
     removed = at.metric[0].value
     assert removed.endswith("%") and float(removed[:-1]) > 0  # band-pass removes part of a muscle burst
     assert len(at.get("plotly_chart")) >= 2
+
+
+def test_last_pipeline_reapplied_to_another_recording_in_one_click(page, physionet_recording):
+    at = page
+    at.text_input(key=next(k.key for k in at.text_input if k.key.startswith("clean_text:"))).set_value("notch:60;reref:average").run()
+    at.button(key="clean_run").click().run()
+    at.session_state["recordings"] = [physionet_recording]  # the user opens another upload
+    at.run()
+    at.button(key="clean_reapply").click().run()
+    assert not at.exception and not at.error
+    current = at.session_state["recordings"][-1]
+    assert current.name == physionet_recording.name
+    assert [s.name for s in current.history[1:]] == ["notch", "reref"]

@@ -38,14 +38,23 @@ def test_clean_reapplies_a_saved_recipe(eeglab_files, physionet_file, tmp_path, 
     assert "[2/2] resample" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("steps", ["bandpass:1,40;nonsense", "asr:cutoff=high", "bandpass:1,2,3", ""])
-def test_malformed_pipeline_exits_2_with_one_line(physionet_file, tmp_path, steps):
+def test_malformed_pipeline_exits_2_with_one_line(physionet_file, tmp_path):
+    """The real process: status 2, one line on stderr, nothing written."""
     proc = subprocess.run(
-        [sys.executable, "-m", "backend", "clean", str(physionet_file), "--steps", steps, "--out", str(tmp_path / "x.fif")],
+        [sys.executable, "-m", "backend", "clean", str(physionet_file), "--steps", "bandpass:1,40;nonsense",
+         "--out", str(tmp_path / "x.fif")],
         capture_output=True, text=True, cwd=ROOT, timeout=120,
     )
     assert proc.returncode == 2
-    assert proc.stderr.startswith("error: ") and len(proc.stderr.strip().splitlines()) == 1
+    assert proc.stderr.startswith("error: unknown step 'nonsense'") and len(proc.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "x.fif").exists()
+
+
+@pytest.mark.parametrize("steps", ["asr:cutoff=high", "bandpass:1,2,3", ""])
+def test_malformed_pipelines_refused_before_reading(physionet_file, tmp_path, capsys, steps):
+    assert main(["clean", str(physionet_file), "--steps", steps, "--out", str(tmp_path / "x.fif")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "x.fif").exists()
 
 

@@ -116,7 +116,7 @@ def test_interpolate_bads_needs_bads(eeglab_minute):
 
 
 def test_asr_removes_injected_blinks(eeglab_recording):
-    injection, info = inject_raw(eeglab_recording, "eye", snr_db=-5.0, seed=2, duration_s=60)
+    injection, info = inject_raw(eeglab_recording, "eye", snr_db=-5.0, seed=2, duration_s=30)
     noisy = injection.to_raw(info)
     out, report = _apply(noisy, "asr", cutoff=5.0)
     assert report["seconds_reconstructed"] > 0
@@ -148,7 +148,7 @@ def test_every_step_runs_or_says_why(shared_data, name):
     primary = shared_data / name
     paths = [primary] + [primary.with_suffix(ext) for ext in COMPANIONS.get(primary.suffix, [])]
     rec = load_recording([p for p in paths if Path(p).exists()])
-    raw = rec.raw.copy().crop(0, min(rec.duration_s, 60.0) - 1 / rec.raw.info["sfreq"]).load_data()
+    raw = rec.raw.copy().crop(0, min(rec.duration_s, 30.0) - 1 / rec.raw.info["sfreq"]).load_data()
     nyq = raw.info["sfreq"] / 2
     for name_, params in [("bandpass", {"l_freq": 1.0, "h_freq": min(40.0, nyq - 1)}), ("notch", {"freq": 50.0}),
                           ("reref", {"ref": "average"}), ("bad_channels", {}), ("asr", {"cutoff": 20.0})]:

@@ -142,12 +142,12 @@ def _compare(before_key: str, after_key: str, start_s: float, _before, _after):
 with tab_compare:
     st.caption("The recording before the last pipeline run (faint) and after it (bold), on the same axes.")
     last_run = st.session_state.get("clean_result")
-    by_key = {r.key: (i, r) for i, r in enumerate(session.stack())}
+    by_key = {r.key: r for r in session.stack()}  # undo or a new upload ends the comparison
     if not last_run or last_run["after"] not in by_key or last_run["before"] not in by_key:
         st.info("Run a pipeline to compare before and after.", icon=":material/compare:")
     else:
-        i_before, before = by_key[last_run["before"]]
-        i_after, after = by_key[last_run["after"]]
+        before = by_key[last_run["before"]]
+        after = by_key[last_run["after"]]
         longest = max(0.0, min(before.duration_s, after.duration_s) - 10.0)
         start = st.slider("Window start (s)", 0.0, longest, 0.0, step=1.0, key="clean_window") if longest > 0 else 0.0
         with session.user_errors(), st.spinner("Drawing…"):
@@ -163,7 +163,7 @@ with tab_compare:
                 c2.plotly_chart(topo, key="clean_var_topo")
                 c2.caption("Where on the scalp the variance was removed.")
         st.markdown("**What each step changed**")
-        st.dataframe(pd.DataFrame(figures.changes_table(after.history[i_before + 1: i_after + 1])), hide_index=True,
+        st.dataframe(pd.DataFrame(figures.changes_table(after.history[len(before.history):])), hide_index=True,
                      width="stretch")
         st.caption("From each step's report: channels interpolated, seconds reconstructed by ASR, components removed.")
 

@@ -27,7 +27,9 @@ def test_page_builds_and_runs_a_typed_pipeline(page):
     assert history[-2:] == ["bandpass", "reref"]
     # The before/after tab now has its figures and the table of changes.
     assert len(at.get("plotly_chart")) >= 3
-    assert any("kept 1–40 Hz" in str(df.value) for df in at.dataframe)
+    table = at.dataframe[0].value
+    assert list(table["step"]) == ["bandpass", "reref"]  # one row per step of the run
+    assert list(table["changed"]) == ["kept 1–40 Hz", "reference: average"]
 
 
 def test_malformed_typed_pipeline_shows_one_line(page):

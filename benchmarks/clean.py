@@ -2,14 +2,14 @@
 
 Usage::
 
-    python benchmarks/clean.py                # full run (3 recordings x 3 artifacts x 4 SNRs)
+    python benchmarks/clean.py                # full run (2 recordings x 3 artifacts x 4 SNRs)
     python benchmarks/clean.py --quick        # one recording, SNR -7 and 2 dB
     python benchmarks/clean.py --methods none,asr --snrs -7,-1
 
 Data: real 32-channel EEG from ``../shared/data`` (or $EEG_SHARED_DATA): the EEGLAB
 tutorial recording (30 EEG + 2 EOG electrodes, all used as scalp channels) and
-PhysioNet motor-imagery runs S001R04, S002R04 (the 32 channels of a 10-20 cap
-picked from their 64). From each, the quietest 60 s, band-passed 1–80 Hz below
+PhysioNet motor-imagery runs S001R04 (and with --recordings 3 or 4, S002R04,
+S003R04; the 32 channels of a 10-20 cap picked from their 64). From each, the quietest 60 s, band-passed 1–80 Hz below
 Nyquist, is the clean signal x; seeded artifacts n are added, y = x + λn, with λ
 set so that SNR = 10·log10(RMS(x)/RMS(λn)) (:mod:`backend.clean.inject`).
 
@@ -73,7 +73,7 @@ def recordings(data: Path, n: int):
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="one recording, SNR -7 and 2 dB")
-    parser.add_argument("--recordings", type=int, default=3, help="how many recordings (1-4)")
+    parser.add_argument("--recordings", type=int, default=2, help="how many recordings (1-4)")
     parser.add_argument("--snrs", help="comma-separated SNRs in dB (default -7,-4,-1,2)")
     parser.add_argument("--methods", help="comma-separated method names or step pipelines (default: all)")
     parser.add_argument("--seed", type=int, default=0)

@@ -67,3 +67,12 @@ def test_describe_reports():
         "ASR reconstructed 8.5 s (14.0% of the time)"
     assert figures.describe_report("ica_iclabel", {"components_removed": [0, 3]}) == "removed 2 component(s): 0, 3"
     assert figures.describe_report("art", {"windows": 12}) == '{"windows": 12}'
+
+
+@pytest.mark.slow
+def test_ica_iclabel_removes_injected_eye_artifacts(eeglab_recording):
+    """The Components stage's ICA + ICLabel step, reused as a cleaning method, scored on known truth."""
+    case = known_truth_case(eeglab_recording, "eye", snr_db=-3.0, seed=0, duration_s=30)
+    cleaned, reports, _ = run_on_case(case, parse_pipeline("ica_iclabel"))
+    assert reports[0]["report"]["components_removed"]
+    assert score_case(case, cleaned)["removed_pct"] > 40

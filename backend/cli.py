@@ -16,7 +16,11 @@ import warnings
 from backend.errors import EEGError
 
 # Modules adding subcommands; a new stage appends its own.
-COMMAND_MODULES = ("backend.cli_io", "backend.browse.cli")
+COMMAND_MODULES = (
+    "backend.cli_io",
+    "backend.browse.cli",
+    "backend.clean.cli",
+)
 
 
 class _Parser(argparse.ArgumentParser):

@@ -29,6 +29,8 @@ def add_commands(sub) -> None:
     source.add_argument("--n", type=int, default=200, help="simulated dipoles (default 200)")
     source.add_argument("--snr", type=float, default=10.0, help="simulated sensor SNR in dB (default 10)")
     source.add_argument("--channels", type=int, choices=(32, 64), default=64, help="simulated cap (default 64)")
+    source.add_argument("--simulate-model", choices=HEAD_MODELS, default="bem",
+                        help="head model that makes the simulated scalp fields (default bem)")
     source.add_argument("--json", action="store_true", help="last line: one JSON object")
     source.set_defaults(func=_source)
 
@@ -69,9 +71,10 @@ def _source(args) -> int:
 def _simulate(args) -> int:
     from backend.sources.simulate import localisation_errors
 
-    out = localisation_errors(n=args.n, snrs_db=(args.snr,), channels=args.channels, inverse_model=args.model)
+    out = localisation_errors(n=args.n, snrs_db=(args.snr,), channels=args.channels,
+                              simulate_model=args.simulate_model, inverse_model=args.model)
     table = out["results"][args.snr]
-    print(f"{args.n} dipoles, {args.channels} channels, SNR {args.snr:g} dB, simulated with the BEM at "
+    print(f"{args.n} dipoles, {args.channels} channels, SNR {args.snr:g} dB, simulated with the {args.simulate_model} model at "
           f"fsaverage5 vertices off the inverse grid, inverted with the {args.model} model")
     print(f"{'method':9s} {'median mm':>10s} {'p90 mm':>8s} {'dispersion mm':>14s}")
     for method, row in table.items():

@@ -168,16 +168,16 @@ def channel_key(info: mne.Info) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
-def forward(info: mne.Info, model: str = "bem", ico: int = 4) -> mne.Forward:
+def forward(info: mne.Info, model: str = "bem", ico: int = 4, *, cache: bool = True) -> mne.Forward:
     """Forward solution for the EEG channels of ``info`` (already at template positions).
 
     Cached on disk per channel set, head model and spacing; a cache hit takes
-    well under a second.
+    well under a second. ``cache=False`` recomputes (and does not store) it.
     """
     _check_model(model)
     _check_spacing(ico)
     path = template.cache_dir() / f"fwd-{model}-ico{ico}-{channel_key(info)}-v{_FORWARD_VERSION}-fwd.fif"
-    if path.exists():
+    if cache and path.exists():
         return mne.read_forward_solution(path, verbose="error")
     src, trans = source_space(ico), template.trans()
     if model == "sphere":
@@ -185,7 +185,8 @@ def forward(info: mne.Info, model: str = "bem", ico: int = 4) -> mne.Forward:
     fwd = mne.make_forward_solution(
         info, trans, src, head_model(model), meg=False, eeg=True, mindist=0.0, n_jobs=1, verbose="error"
     )
-    _atomic_write(path, lambda p: mne.write_forward_solution(p, fwd, overwrite=True, verbose="error"))
+    if cache:
+        _atomic_write(path, lambda p: mne.write_forward_solution(p, fwd, overwrite=True, verbose="error"))
     return fwd
 
 

@@ -98,11 +98,11 @@ if result is None:
 
 peak = result.peak
 st.caption(result.electrodes.note() + f"; {result.model} head model, {result.covariance} noise covariance.")
-m1, m2, m3, m4 = st.columns([3, 2, 1, 1])
+m1, m2, m3, m4 = st.columns([3, 2, 2, 2])
 m1.metric("Peak", peak["region"].split(" (")[0])
 m2.metric("Template position (mm)", ", ".join(f"{v:.0f}" for v in peak["pos_mm"]))
 m3.metric("Time", f"{peak['time']:.3f} s")
-m4.metric(f"Value ({peak['unit']})", f"{peak['value']:.3g}")
+m4.metric(f"Value ({peak['unit']})", f"{peak['value']:.2g}")
 st.caption(f"Peak region: {peak['region']} (fsaverage ≈ MNI coordinates; network from the Seitzman 2018 atlas).")
 
 v1, v2, v3, v4 = st.columns(4)

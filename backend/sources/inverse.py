@@ -256,7 +256,7 @@ def localise(
         covariance = covariance or "ad hoc"
     say(0.2, "noise covariance")
     cov = noise_covariance(covariance, electrodes, raw=raw, epochs=epochs, stretch=stretch, band=band)
-    say(0.35, "forward model (cached per channel set)")
+    say(0.35, "forward model (cached per channel set; the very first use also builds the template BEM, 1-2 min)")
     fwd = fwd_mod.forward(electrodes.info, model, ico)
     say(0.6, "inverse operator")
     inv = make_inverse(fwd, cov, electrodes.info)

@@ -1,4 +1,156 @@
+"""Sources: localise a window or an event average on the template brain; fit dipoles."""
+
+import mne
+import numpy as np
 import streamlit as st
 
+from backend.errors import EEGError
+from backend.sources import dipole, figures, inverse
+from backend.sources.forward import HEAD_MODELS, electrodes
+from backend.viz.topomap import topomap_figure
+from ui import session
+
+session.ensure_shell()
 st.title("Sources")
-st.info("Coming next — this page will let you localise activity on a template brain (MNE, dSPM, sLORETA, eLORETA) on an interactive 3-D cortex.", icon=":material/construction:")
+st.caption("Where on a template brain the scalp activity could come from: distributed estimates (MNE, dSPM, sLORETA, eLORETA) and single dipoles.")
+st.info(
+    "Template head: the fsaverage brain and head (no MRI of this person) with electrodes at standard 10-05 sites. "
+    "Expect errors of about 1-2 cm, more where the real head or cap placement differs; read places as lobes, not gyri.",
+    icon=":material/info:",
+)
+
+rec = session.current()
+events = inverse.event_types(rec.raw)
+duration = float(rec.duration_s)
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _localise(key: str, params: tuple, _raw):
+    p = dict(params)
+    bar = st.progress(0.0, text="Localising…")
+    try:
+        return inverse.localise(_raw, progress=lambda f, t: bar.progress(f, text=t), **p)
+    finally:
+        bar.empty()
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _ica(key: str, _raw):
+    from backend.components.ica import fit_ica
+
+    return fit_ica(_raw, "fastica", n_components=min(20, len(mne.pick_types(_raw.info, eeg=True)) - 1))[0]
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _dipole_at(key: str, params: tuple, time: float, model: str, _result, _raw):
+    p = dict(params)
+    epochs = None
+    if p.get("event") is not None:
+        epochs = inverse.event_epochs(_raw, _result.electrodes, p["event"], *p["epoch"])
+    cov = inverse.noise_covariance(_result.covariance, _result.electrodes, raw=_raw, epochs=epochs,
+                                   stretch=p.get("stretch"))
+    return dipole.fit_at(_result.evoked, cov, time, model)
+
+
+with st.form("source_form"):
+    c1, c2, c3 = st.columns(3)
+    what = c1.radio("Localise", ["Time window", "Event average"], horizontal=True, key="src_what",
+                    disabled=False, help="An event average needs annotations in the recording.")
+    method = c1.selectbox("Method", inverse.METHODS, index=inverse.METHODS.index("eLORETA"), key="src_method")
+    model = c1.selectbox("Head model", HEAD_MODELS, key="src_model",
+                         help="bem: 3-layer boundary elements of the template (first use builds it, 1-2 min, then cached). "
+                              "sphere: concentric shells fitted to the head (faster, less accurate).")
+    tmin = c2.number_input("Window start (s)", 0.0, duration, 0.0, step=1.0, key="src_tmin")
+    tmax = c2.number_input("Window end (s)", 0.0, duration, min(duration, 10.0), step=1.0, key="src_tmax")
+    event = c2.selectbox("Event", sorted(events) or ["(no events)"], key="src_event",
+                         format_func=lambda e: f"{e} (×{events[e]})" if e in events else e)
+    cov = c3.selectbox("Noise covariance", ["auto", *inverse.COVARIANCES], key="src_cov",
+                       help="auto: baseline for an event average, ad hoc for a window. baseline: before each event; "
+                            "stretch: a quiet part you choose; ad hoc: MNE's diagonal guess.")
+    s0 = c3.number_input("Noise stretch start (s)", 0.0, duration, 0.0, step=1.0, key="src_s0")
+    s1 = c3.number_input("Noise stretch end (s)", 0.0, duration, min(duration, 10.0), step=1.0, key="src_s1")
+    snr = c3.slider("Regularisation SNR", 1.0, 10.0, 3.0, 0.5, key="src_snr",
+                    help="λ² = 1/SNR²: a lower SNR smooths more.")
+    submitted = st.form_submit_button("Localise", type="primary")
+st.caption(f"λ² = {inverse.lambda2_from_snr(snr):.3g} (1/SNR²); band-pass 1-40 Hz before localising.")
+
+if submitted:
+    params = {"method": method, "model": model, "covariance": None if cov == "auto" else cov, "snr": float(snr)}
+    if what == "Event average":
+        params.update(event=event, epoch=(-0.2, 0.5))
+    else:
+        params.update(tmin=float(tmin), tmax=float(tmax))
+    if cov == "stretch":
+        params["stretch"] = (float(s0), float(s1))
+    st.session_state["src_params"] = (rec.key, tuple(sorted(params.items())))
+
+saved = st.session_state.get("src_params")
+if not saved or saved[0] != rec.key:
+    with session.user_errors():
+        st.caption(electrodes(rec.raw.info).note() + ". Choose what to localise and press Localise.")
+    st.stop()
+
+params = saved[1]
+result = None
+with session.user_errors():
+    result = _localise(rec.key, params, rec.raw)
+if result is None:
+    st.stop()
+
+peak = result.peak
+st.caption(result.electrodes.note() + f"; {result.model} head model, {result.covariance} noise covariance.")
+m1, m2, m3, m4 = st.columns([3, 2, 2, 2])
+m1.metric("Peak", peak["region"].split(" (")[0])
+m2.metric("Template position (mm)", ", ".join(f"{v:.0f}" for v in peak["pos_mm"]))
+m3.metric("Time", f"{peak['time']:.3f} s")
+m4.metric(f"Value ({peak['unit']})", f"{peak['value']:.2g}")
+st.caption(f"Peak region: {peak['region']} (fsaverage ≈ MNI coordinates; network from the Seitzman 2018 atlas).")
+
+v1, v2, v3, v4 = st.columns(4)
+surface = v1.radio("Surface", figures.SURFACES[:2], horizontal=True, key="src_surface")
+view = v2.selectbox("View", list(figures.VIEWS), key="src_view")
+threshold = v3.slider("Threshold (% of max)", 0, 95, 50, 5, key="src_threshold")
+times = result.stc.times
+time = v4.select_slider("Time (s)", options=[round(float(t), 4) for t in times],
+                        value=round(float(times[np.argmin(np.abs(times - peak["time"]))]), 4), key=f"src_time:{params}")
+left, right = st.columns([3, 2])
+with left:
+    st.plotly_chart(figures.cortex_figure(result, surface=surface, view=view, threshold=threshold / 100, time=time),
+                    key="src_cortex")
+    st.caption("Source strength on the cortex; grey is below the threshold. Play or drag the slider under it to watch it evolve; the diamond marks the peak.")
+with right:
+    t_idx = int(np.argmin(np.abs(times - time)))
+    st.plotly_chart(topomap_figure(result.evoked.data[:, t_idx] * 1e6, result.evoked.info,
+                                   title=f"Scalp at {times[t_idx]:.3f} s", unit="µV"), key="src_topo")
+    st.caption("The scalp map being localised, at the time chosen above (average reference).")
+
+n_src = result.stc.data.shape[0]
+index = st.number_input("Source for the time course (row; the peak by default)", 0, n_src - 1, int(peak["index"]),
+                        key=f"src_index:{params}")
+st.plotly_chart(figures.timecourse_figure(result, index), key="src_course")
+st.caption("Strength over time at one source; the dotted line is the peak's time.")
+
+st.subheader("Dipole fit")
+st.caption("One equivalent current dipole explaining a scalp map, drawn inside the translucent template head; GOF is the share of the map it explains.")
+d1, d2, d3 = st.columns(3)
+target = d1.radio("Fit", ["Scalp map at the chosen time", "ICA component"], key="dip_target")
+component = d2.number_input("Component", 0, 63, 0, key="dip_component")
+dip_model = d3.selectbox("Head model for the fit", ["sphere", "bem"], key="dip_model",
+                         help="sphere: about 1 s; bem: about 30 s.")
+if st.button("Fit dipole", key="dip_go"):
+    with session.user_errors(), st.spinner("Fitting a dipole…"):
+        if target == "ICA component":
+            ica = rec.ica if rec.ica is not None else _ica(rec.key, rec.raw)
+            if component >= ica.n_components_:
+                raise EEGError(f"this ICA has components 0-{ica.n_components_ - 1}")
+            fit = dipole.fit_component(ica, int(component), rec.raw.info, dip_model)
+            label = f"ICA component {component}" + (" (stored in the file)" if rec.ica is not None else " (FastICA fitted here)")
+        else:
+            fit = _dipole_at(rec.key, params, float(time), dip_model, result, rec.raw)
+            label = f"scalp map at {time:.3f} s"
+        st.session_state["dip_fit"] = (rec.key, label, fit)
+fitted = st.session_state.get("dip_fit")
+if fitted and fitted[0] == rec.key:
+    _, label, fit = fitted
+    st.plotly_chart(figures.dipole_figure(fit), key="dip_figure")
+    st.caption(f"{label}: {fit.region}, at {', '.join(f'{v:.0f}' for v in fit.pos_mm)} mm, goodness of fit {fit.gof:.1f}%.")

@@ -1,0 +1,48 @@
+"""The 3-D cortex, time course and dipole figures."""
+
+import numpy as np
+import pytest
+import sources_support as sup
+
+from backend.errors import EEGError
+from backend.sources import dipole, figures, inverse
+
+
+@pytest.fixture(scope="module")
+def result(eeglab_recording):
+    return inverse.localise(eeglab_recording.raw, "sLORETA", event="square", model=sup.MODEL, ico=sup.ICO)
+
+
+def test_cortex_figure_frames_and_payload(result):
+    fig = figures.cortex_figure(result, surface="pial", view="left lateral", threshold=0.4, n_frames=20)
+    meshes = [t for t in fig.data if t.type == "mesh3d"]
+    assert len(meshes) == 2 and all(len(m.x) == 10242 for m in meshes)
+    assert 20 <= len(fig.frames) <= 21
+    assert len(fig.layout.sliders[0].steps) == len(fig.frames)
+    # The initial colours are the peak's moment, and the peak vertex is at the top level.
+    peak_mesh = meshes[0 if result.peak["hemi"] == "lh" else 1]
+    assert np.max(peak_mesh.intensity) == 255
+    assert figures.payload_bytes(fig) <= 5_000_000
+    # Grey below the threshold.
+    assert fig.data[0].colorscale[1][0] == pytest.approx(0.4)
+
+
+def test_medial_view_shows_one_hemisphere_and_inflated_ones_do_not_overlap(result):
+    fig = figures.cortex_figure(result, surface="inflated", view="right medial")
+    assert [t.name for t in fig.data if t.type == "mesh3d"] == ["rh"]
+    both = figures.cortex_figure(result, surface="inflated", view="top")
+    lh, rh = [t for t in both.data if t.type == "mesh3d"]
+    assert np.max(lh.x) < np.min(rh.x)
+    with pytest.raises(EEGError):
+        figures.cortex_figure(result, view="sideways")
+
+
+def test_timecourse_and_dipole_figures(result):
+    course = figures.timecourse_figure(result)
+    np.testing.assert_allclose(course.data[0].y, result.stc.data[result.peak["index"]])
+    import mne
+
+    fit = dipole.fit_at(result.evoked, mne.make_ad_hoc_cov(result.electrodes.info), result.peak["time"], "sphere")
+    fig = figures.dipole_figure(fit)
+    assert any(t.type == "cone" for t in fig.data)
+    assert f"{fit.gof:.1f}%" in fig.layout.title.text

@@ -2,7 +2,7 @@
 
 import json
 
-import sources_support as sup
+import tests.sources_support as sup
 
 from backend.cli import main
 

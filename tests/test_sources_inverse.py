@@ -3,7 +3,7 @@
 import mne
 import numpy as np
 import pytest
-import sources_support as sup
+import tests.sources_support as sup
 
 from backend.errors import EEGError
 from backend.sources import forward, inverse

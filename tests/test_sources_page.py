@@ -1,6 +1,6 @@
 """The Sources page renders, localises the bundled recording and fits a dipole."""
 
-import sources_support  # noqa: F401  (sets the cache folder)
+import tests.sources_support as sources_support  # noqa: F401  (sets the cache folder)
 from streamlit.testing.v1 import AppTest
 
 

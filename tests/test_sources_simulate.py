@@ -1,7 +1,7 @@
 """Localisation error on simulated dipoles stays within a bound (sphere model, off-grid dipoles)."""
 
 import numpy as np
-import sources_support as sup
+import tests.sources_support as sup
 
 from backend.sources import simulate, template
 

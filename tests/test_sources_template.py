@@ -5,7 +5,7 @@ import socket
 import mne
 import numpy as np
 import pytest
-import sources_support  # noqa: F401  (sets the cache folder)
+import tests.sources_support as sources_support  # noqa: F401  (sets the cache folder)
 
 from backend.sources import atlas, forward, template
 

@@ -211,6 +211,7 @@ class Decomposition:
     method: str
     fit_s: float
     key: str
+    params: dict = field(default_factory=dict)
     label_s: float = 0.0
     _probabilities: np.ndarray | None = field(default=None, repr=False)
     _sources: np.ndarray | None = field(default=None, repr=False)
@@ -323,7 +324,8 @@ def decompose(raw: mne.io.BaseRaw, method: str = DEFAULT_METHOD, n_components=No
     if found is None:
         start = time.perf_counter()
         ica, prepared = _fit(raw, method, n_components, int(seed))
-        found = _FITS.put(key, Decomposition(ica, prepared, method, time.perf_counter() - start, key))
+        params = {"method": method, "n_components": n_components, "seed": int(seed)}
+        found = _FITS.put(key, Decomposition(ica, prepared, method, time.perf_counter() - start, key, params))
     return found
 
 
@@ -338,9 +340,30 @@ def from_stored(raw: mne.io.BaseRaw, ica: ICA) -> Decomposition:
     found = _FITS.get(key)
     if found is None:
         prepared = raw.copy().pick(ica.ch_names).load_data()
-        found = _FITS.put(key, Decomposition(ica, prepared, "stored", 0.0, key))
-    _STORED.put(ica_key(ica), ica)
+        found = _FITS.put(key, Decomposition(ica, prepared, "stored", 0.0, key, {"method": "stored", "stored": ica_key(ica)}))
+    _STORED.put(ica_key(ica), found.ica)
     return found
+
+
+def for_recording(recording, method: str | None = None, n_components=None, seed: int = DEFAULT_SEED) -> Decomposition:
+    """The components of a :class:`~backend.recording.Recording`.
+
+    ``method=None`` shows the ICA stored in the file when there is one (no refit),
+    else fits with the default method; ``'stored'`` insists on the stored ICA.
+    """
+    if method in (None, "stored") and recording.ica is not None:
+        return from_stored(recording.raw, recording.ica)
+    if method == "stored":
+        raise EEGError("this recording's file carries no ICA; fit one with picard, infomax or fastica")
+    return decompose(recording.raw, method or DEFAULT_METHOD, n_components, seed)
+
+
+def removal_params(dec: Decomposition, exclude, source_file: str | None = None) -> dict:
+    """Parameters of the ``ica_remove`` step that removes ``exclude`` from ``dec``'s components."""
+    params = dict(dec.params, exclude=sorted(int(i) for i in exclude))
+    if dec.method == "stored":
+        params["source_file"] = source_file
+    return params
 
 
 def _matched_copy(ica: ICA, raw: mne.io.BaseRaw) -> ICA:
@@ -370,8 +393,16 @@ def _stored_ica(key: str) -> ICA:
     return ica
 
 
-def remove_components(raw: mne.io.BaseRaw, ica: ICA, exclude) -> tuple[mne.io.BaseRaw, list[int]]:
-    """Subtract components ``exclude`` from ``raw`` in place (checked against the ICA)."""
+def remove_components(raw: mne.io.BaseRaw, ica: ICA, exclude, average_reference: bool = True
+                      ) -> tuple[mne.io.BaseRaw, list[int]]:
+    """Subtract components ``exclude`` from ``raw`` in place (checked against the ICA).
+
+    A fit made here is on average-referenced signals, so its patterns sum to zero
+    over the channels; subtracting them from signals with another reference would
+    move the artifact onto every channel. With ``average_reference`` (the default)
+    the EEG is re-referenced to the average first. A stored ICA is applied to the
+    signals as stored (``average_reference=False``).
+    """
     try:
         exclude = sorted({int(i) for i in exclude})
     except (TypeError, ValueError):
@@ -383,8 +414,24 @@ def remove_components(raw: mne.io.BaseRaw, ica: ICA, exclude) -> tuple[mne.io.Ba
         raise EEGError(f"the ICA's channels are not all in this recording (missing {', '.join(missing[:5])})")
     raw.load_data()
     with mne.utils.use_log_level("error"):
+        if average_reference:
+            raw.set_eeg_reference("average", projection=False)
         ica.apply(raw, exclude=exclude)
     return raw, exclude
+
+
+def before_after(raw: mne.io.BaseRaw, dec: Decomposition, exclude) -> tuple[mne.io.BaseRaw, mne.io.BaseRaw]:
+    """``raw`` as ``ica_remove`` sees it and as it leaves it, for a like-for-like preview.
+
+    For a fit made here both are average-referenced (the removal re-references);
+    for a stored ICA both are as stored.
+    """
+    before = raw.copy().load_data()
+    if dec.method != "stored":
+        with mne.utils.use_log_level("error"):
+            before.set_eeg_reference("average", projection=False)
+    after = remove_components(before.copy(), dec.ica, exclude, average_reference=False)[0]
+    return before, after
 
 
 def _fit_script(method, n_components, seed) -> list[str]:
@@ -414,7 +461,8 @@ def _stored_script(source_file) -> list[str]:
 def _remove_script(method=DEFAULT_METHOD, n_components=None, seed=DEFAULT_SEED, exclude=(), stored=None,
                    source_file=None) -> list[str]:
     head = _stored_script(source_file) if method == "stored" else _fit_script(method, n_components, seed)
-    return head + ["raw.load_data()", f"ica.apply(raw, exclude={sorted(int(i) for i in exclude)!r})"]
+    reref = [] if method == "stored" else ["raw.set_eeg_reference('average')  # as the ICA was fitted"]
+    return head + ["raw.load_data()", *reref, f"ica.apply(raw, exclude={sorted(int(i) for i in exclude)!r})"]
 
 
 @register(
@@ -429,9 +477,11 @@ def ica_remove(raw, method: str = DEFAULT_METHOD, n_components=None, seed: int =
     ``method='stored'`` uses the ICA read from the file, identified by ``stored``
     (its :func:`ica_key`); ``source_file`` names that file for the exported script.
     """
-    ica = _stored_ica(str(stored)) if method == "stored" else decompose(raw, method, n_components, seed).ica
-    raw, exclude = remove_components(raw, ica, exclude)
-    return raw, {"components_removed": exclude}
+    if method == "stored":
+        raw, exclude = remove_components(raw, _stored_ica(str(stored)), exclude, average_reference=False)
+        return raw, {"components_removed": exclude}
+    raw, exclude = remove_components(raw, decompose(raw, method, n_components, seed).ica, exclude)
+    return raw, {"components_removed": exclude, "reference": "average"}
 
 
 @register(
@@ -444,6 +494,7 @@ def ica_remove(raw, method: str = DEFAULT_METHOD, n_components=None, seed: int =
         f"classes = {list(ICLABEL_CLASSES)!r}",
         f"exclude = [i for i, p in enumerate(proba) if classes[p.argmax()] in {list(classes)!r} and p.max() >= {threshold}]",
         "raw.load_data()",
+        "raw.set_eeg_reference('average')  # as the ICA was fitted",
         "ica.apply(raw, exclude=exclude)",
     ],
 )
@@ -451,4 +502,4 @@ def ica_iclabel(raw, method: str = DEFAULT_METHOD, n_components=None, seed: int 
                 classes=("eye", "muscle", "heart", "line_noise", "channel_noise"), threshold: float = 0.8):
     found = decompose(raw, method, n_components, seed)
     raw, exclude = remove_components(raw, found.ica, select_by_rule(found.probabilities, classes, threshold))
-    return raw, {"components_removed": exclude}
+    return raw, {"components_removed": exclude, "reference": "average"}

@@ -44,9 +44,9 @@ def prepare_for_ica(raw: mne.io.BaseRaw) -> mne.io.BaseRaw:
     picks = mne.pick_types(raw.info, eeg=True, exclude="bads")
     if len(picks) < 4:
         raise EEGError("ICA needs at least 4 good EEG channels")
-    prepared = raw.copy().pick(picks).load_data()
-    high = min(100.0, prepared.info["sfreq"] / 2 - 1.0)
+    high = min(100.0, raw.info["sfreq"] / 2 - 1.0)
     with mne.utils.use_log_level("error"):
+        prepared = raw.copy().pick(picks).load_data()
         prepared.set_eeg_reference("average", projection=False)
         prepared.filter(1.0, high, fir_design="firwin")
     return prepared
@@ -110,7 +110,7 @@ def _fit(raw: mne.io.BaseRaw, method: str, n_components, seed: int) -> tuple[ICA
     rank = len(prepared.ch_names) - 1  # the average reference removes one dimension
     n_components = _check_n_components(n_components, rank)
     ica = ICA(n_components=n_components, method=method, fit_params=copy.deepcopy(FIT_PARAMS[method]),
-              random_state=seed, max_iter="auto")
+              rng=seed, max_iter="auto")
     with mne.utils.use_log_level("error"):
         try:
             ica.fit(prepared, decim=_fit_decimation(prepared, rank))
@@ -294,7 +294,9 @@ def content_key(raw: mne.io.BaseRaw) -> str:
     """Hash of what a fit depends on: EEG signals, names, bads, rate and positions."""
     picks = mne.pick_types(raw.info, eeg=True, exclude=())
     h = hashlib.blake2b(digest_size=16)
-    h.update(np.ascontiguousarray(raw.get_data(picks=picks), dtype=np.float64).tobytes())
+    with mne.utils.use_log_level("error"):
+        data = raw.get_data(picks=picks)
+    h.update(np.ascontiguousarray(data, dtype=np.float64).tobytes())
     h.update(repr((list(raw.ch_names), list(raw.get_channel_types()), sorted(raw.info["bads"]),
                    float(raw.info["sfreq"]))).encode())
     h.update(np.array([raw.info["chs"][p]["loc"][:3] for p in picks], dtype=np.float64).tobytes())
@@ -339,7 +341,8 @@ def from_stored(raw: mne.io.BaseRaw, ica: ICA) -> Decomposition:
     key = f"{content_key(raw)}:stored:{ica_key(ica)}"
     found = _FITS.get(key)
     if found is None:
-        prepared = raw.copy().pick(ica.ch_names).load_data()
+        with mne.utils.use_log_level("error"):
+            prepared = raw.copy().pick(ica.ch_names).load_data()
         found = _FITS.put(key, Decomposition(ica, prepared, "stored", 0.0, key, {"method": "stored", "stored": ica_key(ica)}))
     _STORED.put(ica_key(ica), found.ica)
     return found

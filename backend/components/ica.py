@@ -445,7 +445,7 @@ def _fit_script(method, n_components, seed) -> list[str]:
         "ica_raw = raw.copy().pick('eeg', exclude='bads').load_data()",
         "ica_raw.set_eeg_reference('average')",
         "ica_raw.filter(1.0, min(100.0, ica_raw.info['sfreq'] / 2 - 1.0))",
-        f"ica = ICA(n_components={n}, method={method!r}, fit_params={fit_params}, random_state={seed}, max_iter='auto')",
+        f"ica = ICA(n_components={n}, method={method!r}, fit_params={fit_params}, rng={seed}, max_iter='auto')",
         f"ica.fit(ica_raw, decim=max(1, min(int(ica_raw.info['sfreq'] // {FIT_RATE_HZ}), "
         f"ica_raw.n_times // ({SAMPLES_PER_COMPONENT2} * (len(ica_raw.ch_names) - 1) ** 2))))",
     ]

@@ -4,7 +4,8 @@ import numpy as np
 import streamlit as st
 
 from backend.components import figures
-from backend.components.ica import DEFAULT_SEED, ICLABEL_CLASSES, METHODS, before_after, for_recording, removal_params, select_by_rule
+from backend.components.ica import (DEFAULT_SEED, ICLABEL_CLASSES, METHODS, before_after, for_recording,
+                                    removal_params, select_by_rule, warm_iclabel)
 from backend.viz.topomap import topomap_figure
 from ui import session
 
@@ -16,6 +17,7 @@ st.caption("ICA splits the EEG into independent components; ICLabel (mne-icalabe
            "Browse them, pick the artifacts, preview the removal and apply it as a step.")
 
 rec = session.current()
+warm_iclabel()  # loads the ICLabel network in the background while the user picks settings
 
 
 @st.cache_resource(show_spinner=False, max_entries=6)

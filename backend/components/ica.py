@@ -37,6 +37,9 @@ FIT_PARAMS = {
 # samples per squared component (a common rule for a stable unmixing matrix).
 FIT_RATE_HZ = 200.0
 SAMPLES_PER_COMPONENT2 = 40
+# One BLAS thread per fit: on the shared 2-core host a second thread mostly spins
+# (tutorial picard fit under load: 10 s with one thread, 27 s with two).
+FIT_THREADS = 1
 
 
 def prepare_for_ica(raw: mne.io.BaseRaw) -> mne.io.BaseRaw:
@@ -103,7 +106,32 @@ def _fit_decimation(prepared: mne.io.BaseRaw, n_channels: int) -> int:
     return max(1, min(by_rate, by_count))
 
 
+_warm_lock = threading.Lock()
+_warm_thread: threading.Thread | None = None
+
+
+def _load_iclabel() -> None:
+    from mne_icalabel.iclabel import iclabel_label_components  # noqa: F401
+    from mne_icalabel.iclabel.network import torch as _network  # noqa: F401  (imports torch)
+
+
+def warm_iclabel() -> None:
+    """Import ICLabel's network and torch in the background, once per process.
+
+    The page calls it on arrival, so the import (seconds) happens while the user
+    chooses settings rather than after the fit. (Not during a fit: the import holds
+    the interpreter lock and slows the fit by more than it saves.)
+    """
+    global _warm_thread
+    with _warm_lock:
+        if _warm_thread is None:
+            _warm_thread = threading.Thread(target=_load_iclabel, name="iclabel-warmup", daemon=True)
+            _warm_thread.start()
+
+
 def _fit(raw: mne.io.BaseRaw, method: str, n_components, seed: int) -> tuple[ICA, mne.io.BaseRaw]:
+    from threadpoolctl import threadpool_limits
+
     if method not in METHODS:
         raise EEGError(f"unknown ICA method {method!r}; use one of {', '.join(METHODS)}")
     prepared = prepare_for_ica(raw)
@@ -111,7 +139,7 @@ def _fit(raw: mne.io.BaseRaw, method: str, n_components, seed: int) -> tuple[ICA
     n_components = _check_n_components(n_components, rank)
     ica = ICA(n_components=n_components, method=method, fit_params=copy.deepcopy(FIT_PARAMS[method]),
               rng=seed, max_iter="auto")
-    with mne.utils.use_log_level("error"):
+    with mne.utils.use_log_level("error"), threadpool_limits(FIT_THREADS, user_api="blas"):
         try:
             ica.fit(prepared, decim=_fit_decimation(prepared, rank))
         except (ValueError, np.linalg.LinAlgError) as exc:
@@ -248,8 +276,8 @@ class Decomposition:
     @property
     def patterns(self) -> np.ndarray:
         """Scalp patterns in volts per activation unit, shape (n_channels, n_components)."""
-        return self.ica.pre_whitener_ * self.ica.get_components() if self.ica.pre_whitener_.ndim == 2 \
-            else self.ica.pre_whitener_[:, None] * self.ica.get_components()
+        # sources are computed from pre-whitened signals: scale the patterns back to volts
+        return np.asarray(self.ica.pre_whitener_).reshape(-1, 1) * self.ica.get_components()
 
     @property
     def variance(self) -> np.ndarray:

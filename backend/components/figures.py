@@ -107,10 +107,12 @@ def card_grid(dec: Decomposition, order=None, columns: int = 5) -> go.Figure:
         fig.update_yaxes(range=[0, 1], showticklabels=False, gridcolor="#eee", row=r + 1, col=c)
     for cls, color in zip(short, colors):  # the bars' colour key, once
         fig.add_trace(go.Bar(x=[None], y=[None], name=cls, marker_color=color, showlegend=True), row=2, col=1)
+    height = 260 * n_rows + 70
     fig.update_layout(
-        shapes=shapes, height=260 * n_rows + 40, plot_bgcolor="white", bargap=0.15,
-        margin={"l": 10, "r": 10, "t": 40, "b": 10},
-        legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0, "font": {"size": 11}},
+        shapes=shapes, height=height, plot_bgcolor="white", bargap=0.15,
+        margin={"l": 10, "r": 10, "t": 70, "b": 10},
+        # above the first row's card titles
+        legend={"orientation": "h", "y": 1.0 + 28 / (height - 80), "yanchor": "bottom", "x": 0, "font": {"size": 11}},
     )
     fig.update_annotations(font_size=11)
     return fig
@@ -121,7 +123,9 @@ def topomap(dec: Decomposition, i: int) -> go.Figure:
     _check_index(dec, i)
     info = dec.prepared.info
     picks = [info["ch_names"].index(n) for n in dec.ica.ch_names]
-    return topomap_figure(dec.patterns[:, i], info, picks, title=card_title(dec, i), unit="a.u.", height=380)
+    pattern = dec.patterns[:, i]
+    pattern = pattern / (np.abs(pattern).max() or 1.0)  # only the shape and relative sign mean something
+    return topomap_figure(pattern, info, picks, title=card_title(dec, i), unit="a.u.", height=380)
 
 
 def _check_index(dec: Decomposition, i: int) -> None:

@@ -88,25 +88,30 @@ def card_grid(dec: Decomposition, order=None, columns: int = 5) -> go.Figure:
     patterns, probs = dec.patterns, dec.probabilities
     short = [CLASS_NAMES[c] for c in ICLABEL_CLASSES]
     colors = [CLASS_COLORS[c] for c in ICLABEL_CLASSES]
-    shapes = []
+    traces, shapes, axes = [], [], {}
     for k, comp in enumerate(order):
-        r, c = 2 * (k // columns) + 1, k % columns + 1
+        # make_subplots numbers axes row-major; set them in one layout update (per-cell
+        # updates through plotly's row/col lookup cost more than the maps themselves)
+        map_n = 2 * (k // columns) * columns + k % columns + 1
+        bar_n = map_n + columns
+        mx, my, bx, by = (f"{a}{n if n > 1 else ''}" for a, n in (("x", map_n), ("y", map_n), ("x", bar_n), ("y", bar_n)))
         for trace in topomap_traces(patterns[rows, comp], xy, names, showscale=False, grid=CARD_GRID, marker_size=3):
-            trace.update(hoverinfo="skip") if isinstance(trace, go.Scatter) else None
-            fig.add_trace(trace, row=r, col=c)
-        axis = fig.get_subplot(r, c)
-        xref, yref = axis.xaxis.plotly_name.replace("axis", ""), axis.yaxis.plotly_name.replace("axis", "")
-        shapes += [{**s, "xref": xref, "yref": yref, "line": {"color": "#444", "width": 1}} for s in head_shapes()]
-        fig.update_xaxes(visible=False, range=[-1.25, 1.25], row=r, col=c)
-        fig.update_yaxes(visible=False, range=[-1.25, 1.25], scaleanchor=xref, row=r, col=c)
-        fig.add_trace(go.Bar(
-            x=short, y=probs[comp], marker_color=colors, showlegend=False,
-            hovertemplate=f"IC{comp} %{{x}}: %{{y:.0%}}<extra></extra>",
-        ), row=r + 1, col=c)
-        fig.update_xaxes(visible=False, row=r + 1, col=c)
-        fig.update_yaxes(range=[0, 1], showticklabels=False, gridcolor="#eee", row=r + 1, col=c)
+            trace.update(xaxis=mx, yaxis=my)
+            if isinstance(trace, go.Scatter):
+                trace.update(hoverinfo="skip")
+            traces.append(trace)
+        shapes += [{**s, "xref": mx, "yref": my, "line": {"color": "#444", "width": 1}} for s in head_shapes()]
+        axes[mx.replace("x", "xaxis")] = {"visible": False, "range": [-1.25, 1.25]}
+        axes[my.replace("y", "yaxis")] = {"visible": False, "range": [-1.25, 1.25], "scaleanchor": mx}
+        traces.append(go.Bar(x=short, y=probs[comp], marker_color=colors, showlegend=False, xaxis=bx, yaxis=by,
+                             hovertemplate=f"IC{comp} %{{x}}: %{{y:.0%}}<extra></extra>"))
+        axes[bx.replace("x", "xaxis")] = {"visible": False}
+        axes[by.replace("y", "yaxis")] = {"range": [0, 1], "showticklabels": False, "gridcolor": "#eee"}
     for cls, color in zip(short, colors):  # the bars' colour key, once
-        fig.add_trace(go.Bar(x=[None], y=[None], name=cls, marker_color=color, showlegend=True), row=2, col=1)
+        traces.append(go.Bar(x=[None], y=[None], name=cls, marker_color=color, showlegend=True,
+                             xaxis=f"x{columns + 1}", yaxis=f"y{columns + 1}"))
+    fig.add_traces(traces)
+    fig.update_layout(axes)
     height = 260 * n_rows + 70
     fig.update_layout(
         shapes=shapes, height=height, plot_bgcolor="white", bargap=0.15,

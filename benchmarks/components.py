@@ -53,6 +53,7 @@ def measure(recording: str, method: str) -> dict:
         "n_components": dec.n_components, "n_iter": int(getattr(dec.ica, "n_iter_", 0) or 0),
         "fit_s": round(fit_s, 2), "iclabel_s": round(iclabel_s, 2), "total_s": round(fit_s + iclabel_s, 2),
         "grid_s": round(grid_s, 2), "labels": {c: labels.count(c) for c in ICLABEL_CLASSES},
+        "load_average_1min": round(os.getloadavg()[0], 2),  # other jobs on the host slow every figure
     }
 
 
@@ -71,7 +72,8 @@ def main() -> None:
             labels = " ".join(f"{c}={n}" for c, n in r["labels"].items() if n)
             print(f"{recording:18} {method:8} {r['n_channels']:3d} ch {r['n_components']:3d} comps  "
                   f"fit {r['fit_s']:6.2f} s ({r['n_iter']} it)  ICLabel {r['iclabel_s']:5.2f} s  "
-                  f"total {r['total_s']:6.2f} s  grid {r['grid_s']:4.2f} s  {labels}", flush=True)
+                  f"total {r['total_s']:6.2f} s  grid {r['grid_s']:4.2f} s  load {r['load_average_1min']:5.2f}  {labels}",
+                  flush=True)
     default = next(r for r in results if r["recording"] == "eeglab_tutorial" and r["method"] == DEFAULT_METHOD)
     summary = {
         "default_method": DEFAULT_METHOD,

@@ -90,6 +90,9 @@ labels = dec.labels
 counts = ", ".join(f"{_label(c)} {labels.count(c)}" for c in ICLABEL_CLASSES if labels.count(c))
 source = "stored in the file" if dec.method == "stored" else f"{dec.method}, seed {dec.params['seed']}"
 st.markdown(f"**{dec.n_components} components** ({source}) · {counts}")
+if dec.method == "fastica":
+    st.caption("ICLabel was trained on extended-infomax components (picard, infomax): with FastICA take its "
+               "probabilities as a guide only.")
 
 # --- card grid ------------------------------------------------------------------------------
 st.subheader("Components")

@@ -33,3 +33,20 @@ def test_components_page_fits_previews_and_applies():
     current: Recording = at.session_state["recordings"][-1]
     assert current.history[-1].name == "ica_remove"
     assert current.history[-1].report["components_removed"]
+
+
+def test_components_page_shows_a_stored_ica(shared_data):
+    from backend.io import load_recording
+
+    folder = shared_data / "eeglab_sample"
+    rec = load_recording([folder / "eeglab_data_epochs_ica.set", folder / "eeglab_data_epochs_ica.fdt"])
+    at = AppTest.from_file("../app.py", default_timeout=180)
+    at.session_state["recordings"] = [rec]
+    at.run()
+    at.switch_page("pages/components.py")
+    at.run()
+    assert at.radio(key="ica_source").value == "Stored in the file"
+    at.button(key="fit_ica").click()
+    at.run()
+    assert not at.exception and not at.error
+    assert any(f"{rec.ica.n_components_} components** (stored in the file)" in m.value for m in at.markdown)

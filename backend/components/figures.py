@@ -56,10 +56,11 @@ def _scalp(dec: Decomposition):
     return xy, names, rows
 
 
-def card_title(dec: Decomposition, i: int) -> str:
+def card_title(dec: Decomposition, i: int, sep: str = " · ") -> str:
+    """'IC3 · Eye 97% · 12.1% var': number, top ICLabel class and variance explained."""
     p = dec.probabilities[i]
     top = ICLABEL_CLASSES[int(p.argmax())]
-    return f"IC{i} · {CLASS_NAMES[top]} {p.max():.0%} · {dec.variance[i]:.1%} var"
+    return f"IC{i} · {CLASS_NAMES[top]} {p.max():.0%}{sep}{dec.variance[i]:.1%} var"
 
 
 def card_grid(dec: Decomposition, order=None, columns: int = 5) -> go.Figure:
@@ -77,11 +78,12 @@ def card_grid(dec: Decomposition, order=None, columns: int = 5) -> go.Figure:
         raise EEGError("no component matches the chosen classes")
     columns = max(1, min(int(columns), len(order)))
     n_rows = -(-len(order) // columns)
+    height = 250 * n_rows + 70
     fig = make_subplots(
-        rows=2 * n_rows, cols=columns, row_heights=[0.78, 0.22] * n_rows,
-        vertical_spacing=0.06 / n_rows, horizontal_spacing=0.02,
+        rows=2 * n_rows, cols=columns, row_heights=[0.75, 0.25] * n_rows,
+        vertical_spacing=min(36 / (height - 80), 0.9 / (2 * n_rows)), horizontal_spacing=0.02,
         subplot_titles=[t for r in range(n_rows) for t in
-                        [card_title(dec, order[r * columns + c]) if r * columns + c < len(order) else ""
+                        [card_title(dec, order[r * columns + c], "<br>") if r * columns + c < len(order) else ""
                          for c in range(columns)] + [""] * columns],
     )
     xy, names, rows = _scalp(dec)
@@ -112,7 +114,6 @@ def card_grid(dec: Decomposition, order=None, columns: int = 5) -> go.Figure:
                              xaxis=f"x{columns + 1}", yaxis=f"y{columns + 1}"))
     fig.add_traces(traces)
     fig.update_layout(axes)
-    height = 260 * n_rows + 70
     fig.update_layout(
         shapes=shapes, height=height, plot_bgcolor="white", bargap=0.15,
         margin={"l": 10, "r": 10, "t": 70, "b": 10},
@@ -283,8 +284,8 @@ def overlay(before: mne.io.BaseRaw, after: mne.io.BaseRaw, names, start_s: float
                                    customdata=a[k], hovertemplate=f"{name} %{{x:.2f}} s: %{{customdata:.1f}} µV<extra></extra>"))
     fig.update_layout(
         title=f"Before and after removal ({spacing:.0f} µV between traces)", height=max(300, 22 * len(names) + 80),
-        margin={"l": 60, "r": 10, "t": 40, "b": 30}, plot_bgcolor="white",
+        margin={"l": 60, "r": 10, "t": 70, "b": 30}, plot_bgcolor="white",
         yaxis={"tickvals": [-k * spacing for k in range(len(names))], "ticktext": list(names), "showgrid": False},
-        xaxis={"title": "time (s)"}, legend={"orientation": "h", "y": 1.02, "yanchor": "bottom"},
+        xaxis={"title": "time (s)"}, legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 1, "xanchor": "right"},
     )
     return fig

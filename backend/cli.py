@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "backend.cli_io",
     "backend.browse.cli",
     "backend.clean.cli",
+    "backend.components.cli",
     "backend.sources.cli",
 )
 

@@ -1,0 +1,52 @@
+"""The Components page renders, fits, previews and applies a removal without an exception."""
+
+from __future__ import annotations
+
+from streamlit.testing.v1 import AppTest
+
+from backend.recording import Recording
+
+
+def test_components_page_fits_previews_and_applies():
+    at = AppTest.from_file("../app.py", default_timeout=180)
+    at.run()
+    at.switch_page("pages/components.py")
+    at.run()
+    assert not at.exception
+    assert any("Fit ICA" in i.value for i in at.info)  # nothing fitted before the user asks
+
+    at.selectbox(key="ica_method").set_value("fastica")
+    at.button(key="fit_ica").click()
+    at.run()
+    assert not at.exception and not at.error
+    assert any("components" in m.value and "Brain" in m.value for m in at.markdown)
+    metrics = {m.label: m.value for m in at.metric}
+    assert int(metrics["Components removed"]) >= 1  # the rule picks the blink component at least
+
+    at.selectbox(key="erp_event").set_value("square")
+    at.run()
+    assert not at.exception and not at.error
+
+    at.button(key="apply_removal").click()
+    at.run()
+    assert not at.exception and not at.error
+    current: Recording = at.session_state["recordings"][-1]
+    assert current.history[-1].name == "ica_remove"
+    assert current.history[-1].report["components_removed"]
+
+
+def test_components_page_shows_a_stored_ica(shared_data):
+    from backend.io import load_recording
+
+    folder = shared_data / "eeglab_sample"
+    rec = load_recording([folder / "eeglab_data_epochs_ica.set", folder / "eeglab_data_epochs_ica.fdt"])
+    at = AppTest.from_file("../app.py", default_timeout=180)
+    at.session_state["recordings"] = [rec]
+    at.run()
+    at.switch_page("pages/components.py")
+    at.run()
+    assert at.radio(key="ica_source").value == "Stored in the file"
+    at.button(key="fit_ica").click()
+    at.run()
+    assert not at.exception and not at.error
+    assert any(f"{rec.ica.n_components_} components** (stored in the file)" in m.value for m in at.markdown)

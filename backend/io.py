@@ -350,10 +350,17 @@ def load_recording(paths, max_bytes: int | None = None) -> Recording:
         raise EEGError(f"{primary.name} holds no signal channels (annotations or triggers only)")
     found_warnings += sorted({_reason(w.message) for w in caught if issubclass(w.category, RuntimeWarning)})[:5]
 
-    if fmt not in _INTEGER_FORMATS:
-        where = _non_finite(raw)
-        if where:
-            found_warnings.append(where + "; filters and models will fail until those samples are fixed")
+    try:
+        if fmt not in _INTEGER_FORMATS:
+            where = _non_finite(raw)
+            if where:
+                found_warnings.append(where + "; filters and models will fail until those samples are fixed")
+        else:
+            raw.get_data(start=raw.n_times - 1)  # lazy readers fail here when the data are cut short
+    except Exception:  # MNE raises RuntimeError/ValueError/OSError for a data file that does not match its header
+        raise EEGError(
+            f"{primary.name}: its data do not match what the header describes; the data file is truncated or damaged"
+        ) from None
 
     with mne.utils.use_log_level("error"):
         changes = channels.tidy_channels(raw)

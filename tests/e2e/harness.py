@@ -130,21 +130,27 @@ def new_context(browser, **kwargs):
     return context
 
 
-def _runs(page) -> int:
+def run_count(page) -> int:
+    """How many script runs the page has seen start (for :func:`wait_for_run`)."""
     return page.evaluate("() => window.__eegRuns")
+
+
+def wait_for_run(page, before: int, timeout_s: float = 60.0) -> None:
+    """Wait until a run started after ``run_count`` was ``before`` has finished and been drawn."""
+    page.wait_for_function(_IDLE_AFTER, arg=before, timeout=timeout_s * 1000)
 
 
 def settle(page, action, timeout_s: float = 60.0) -> None:
     """Do ``action()`` and wait until the script run it starts has finished."""
-    before = _runs(page)
+    before = run_count(page)
     action()
-    page.wait_for_function(_IDLE_AFTER, arg=before, timeout=timeout_s * 1000)
+    wait_for_run(page, before, timeout_s)
 
 
 def open_app(page, url: str, path: str = "", timeout_s: float = 90.0) -> None:
     """Open a page of the app and wait for its first script run to finish."""
     page.goto(f"{url}/{path}")
-    page.wait_for_function(_IDLE_AFTER, arg=0, timeout=timeout_s * 1000)
+    wait_for_run(page, 0, timeout_s)
 
 
 def widget(page, key: str):

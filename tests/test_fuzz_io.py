@@ -312,3 +312,30 @@ def test_worker_reports_a_hang_and_a_crash(physionet_file):
     real = LoaderWorker()
     assert real.load([physionet_file])["status"] == "ok"
     real.close()
+
+
+# --- regressions: cases fuzzing found, fixed in backend/io.py -------------------------
+
+
+def _copy_with(tmp_path: Path, files: list[Path], target: str, data: bytes) -> list[Path]:
+    out = []
+    for f in files:
+        dst = tmp_path / f.name
+        dst.write_bytes(data if f.name == target else f.read_bytes())
+        out.append(dst)
+    return out
+
+
+def test_eeglab_data_file_shorter_than_its_header_is_refused(bundled_seeds, tmp_path):
+    """A cut .fdt made MNE raise RuntimeError ("Incorrect number of samples") while scanning for NaN.
+
+    (A cut BrainVision .eeg is a shorter recording, not an error: its header states no length.)
+    """
+    from backend.errors import EEGError
+    from backend.io import load_recording
+
+    files = bundled_seeds["eeglab"]
+    data_file = next(f for f in files if f.suffix == ".fdt")
+    cut = data_file.read_bytes()[:1024]
+    with pytest.raises(EEGError, match="data do not match what the header describes"):
+        load_recording(_copy_with(tmp_path, files, data_file.name, cut))

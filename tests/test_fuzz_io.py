@@ -237,6 +237,7 @@ def mutate_eeglab(draw, data: bytes, folder: Path) -> bytes:
     eeg[field][0, 0] = np.array(value) if not isinstance(value, np.ndarray) else value
     out = folder / "mutated.set"
     scipy.io.savemat(out, mat, format="5", do_compression=draw(st.booleans()))
+    folder.joinpath("mutation.txt").write_text(f"EEG.{field} = {value!r}")
     return out.read_bytes()
 
 
@@ -278,7 +279,9 @@ def mutated_recording(draw, seeds: dict[str, list[Path]], folder: Path):
         else:
             dst.symlink_to(f)
         paths.append(dst)
-    return paths, f"{kind}: {how} mutation of {target.name}"
+    note = case / "mutation.txt"
+    detail = f" ({note.read_text()})" if note.exists() else ""
+    return paths, f"{kind}: {how} mutation of {target.name}{detail}"
 
 
 def _check(worker, case) -> None:
@@ -337,5 +340,37 @@ def test_eeglab_data_file_shorter_than_its_header_is_refused(bundled_seeds, tmp_
     files = bundled_seeds["eeglab"]
     data_file = next(f for f in files if f.suffix == ".fdt")
     cut = data_file.read_bytes()[:1024]
-    with pytest.raises(EEGError, match="data do not match what the header describes"):
+    with pytest.raises(EEGError, match="data shorter than the header claims"):
         load_recording(_copy_with(tmp_path, files, data_file.name, cut))
+
+
+def _eeglab_with(tmp_path: Path, bundled_seeds, **fields) -> list[Path]:
+    import numpy as np
+    import scipy.io
+
+    set_path, fdt = bundled_seeds["eeglab"]
+    mat = scipy.io.loadmat(set_path, squeeze_me=False, struct_as_record=True)
+    for field, value in fields.items():
+        mat["EEG"][field][0, 0] = np.array(value)
+    scipy.io.savemat(tmp_path / set_path.name, {k: v for k, v in mat.items() if not k.startswith("__")}, format="5")
+    (tmp_path / fdt.name).symlink_to(fdt)
+    return [tmp_path / set_path.name, tmp_path / fdt.name]
+
+
+@pytest.mark.parametrize("fields, message", [
+    ({"trials": 2**31}, "data shorter than the header claims"),  # made MNE's reader hang (> 10 s, growing memory)
+    ({"trials": float("nan")}, "trials is nan, not a positive whole number"),
+    ({"nbchan": -1}, "nbchan is -1, not a positive whole number"),
+    ({"pnts": "many"}, "pnts is missing or not a number"),
+])
+def test_eeglab_header_with_impossible_sizes_is_refused_at_once(bundled_seeds, tmp_path, fields, message):
+    import time
+
+    from backend.errors import EEGError
+    from backend.io import load_recording
+
+    files = _eeglab_with(tmp_path, bundled_seeds, **fields)
+    began = time.perf_counter()
+    with pytest.raises(EEGError, match=message):
+        load_recording(files)
+    assert time.perf_counter() - began < HANG_S

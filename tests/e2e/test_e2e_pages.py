@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from harness import ROOT, check, eventually, open_app, select, settle, sidebar_text, widget
+from harness import ROOT, check, click, eventually, open_app, select, settle, sidebar_text, upload, widget
 
 pytestmark = pytest.mark.e2e
 
@@ -71,3 +71,78 @@ def _changed(now: str, before: str) -> str:
 
 def _assert(condition, message) -> None:
     assert condition, message
+
+
+def _history(page) -> str:
+    return sidebar_text(page).split("History", 1)[-1]
+
+
+def _open_physionet(page, app_url, physionet_file) -> None:
+    open_app(page, app_url)
+    upload(page, "uploads", [physionet_file])
+    click(page, "load_upload")
+    eventually(lambda: _assert(page.locator('[data-testid="stMain"] h3', has_text=physionet_file.name).count() == 1,
+                               "the PhysioNet run is open"))
+
+
+def test_components_fit_ica_and_remove_a_component(page, app_url):
+    _landed("components")
+    page.set_default_timeout(300_000)
+    open_app(page, app_url)  # the EEGLAB tutorial recording: blinks, the classic ICA example
+    _go_to(page, "Components")
+    select(page, "ica_method", "fastica")
+    settle(page, widget(page, "ica_amount").get_by_text("Count").click)
+    click(page, "fit_ica", timeout_s=300)
+    check(page, "components-01-fitted")
+    assert widget(page, "card_grid").count() == 1
+    removal = widget(page, "apply_removal").locator("button")
+    if not removal.count():
+        pytest.fail("ICLabel's rule (eye, muscle, heart, line, channel noise at p ≥ 0.8) picked no component "
+                    "of the EEGLAB blink recording")
+    settle(page, removal.click, timeout_s=300)
+    eventually(lambda: _assert("ica_remove" in _history(page), "the removal is a step in the history"), 60)
+    check(page, "components-02-removed")
+
+
+def test_clean_with_asr(page, app_url):
+    _landed("clean")
+    page.set_default_timeout(300_000)
+    open_app(page, app_url)
+    _go_to(page, "Clean")
+    typed = page.get_by_role("textbox", name="Pipeline as text (the CLI's --steps)")
+    typed.fill("bandpass:1,40;asr:cutoff=20")
+    settle(page, lambda: typed.press("Enter"))
+    click(page, "clean_run", timeout_s=300)
+    eventually(lambda: _assert("asr" in _history(page) and "bandpass" in _history(page),
+                               "the cleaning steps are in the history"), 60)
+    check(page, "clean-01-asr")
+
+
+def test_sources_localise_and_move_the_time_slider(page, app_url):
+    _landed("sources")
+    page.set_default_timeout(300_000)
+    open_app(page, app_url)
+    _go_to(page, "Sources")
+    select(page, "src_model", "sphere")
+    form = page.locator('[data-testid="stForm"]')
+    settle(page, form.get_by_role("button", name="Localise").click, timeout_s=300)
+    check(page, "sources-01-localised")
+    thumb = page.locator('[class*="st-key-src_time"] [role="slider"]')
+    before = thumb.get_attribute("aria-valuetext") or thumb.get_attribute("aria-valuenow")
+    thumb.focus()
+    settle(page, lambda: thumb.press("ArrowRight"), timeout_s=120)
+    after = thumb.get_attribute("aria-valuetext") or thumb.get_attribute("aria-valuenow")
+    assert after != before, "the time slider did not move"
+    assert widget(page, "src_cortex").count() == 1
+    check(page, "sources-02-time-moved")
+
+
+def test_classify_runs_cross_validation(page, app_url, physionet_file):
+    _landed("classify")
+    page.set_default_timeout(300_000)
+    _open_physionet(page, app_url, physionet_file)  # motor imagery: T1/T2 annotations
+    _go_to(page, "Classify")
+    eventually(lambda: _assert(page.get_by_text("Cross-validation").count() >= 1, "cross-validation ran"), 120)
+    assert page.locator('[data-testid="stDataFrame"]').count() >= 1
+    assert any(re.search(r"\d+ trials \(", t) for t in page.locator(_CAPTION).all_inner_texts())
+    check(page, "classify-01-cross-validated")

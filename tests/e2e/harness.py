@@ -196,8 +196,11 @@ def upload(page, key: str, files, refused: bool = False) -> None:
         settle(page, pick)
 
 
-def select(page, key: str, option: str) -> None:
-    """Choose ``option`` (its visible label, or a unique part of it) in the ``st.selectbox`` ``key``."""
+def select(page, key: str, option: str, in_form: bool = False) -> None:
+    """Choose ``option`` (its visible label, or a unique part of it) in the ``st.selectbox`` ``key``.
+
+    In a form (``in_form=True``) a choice starts no run: wait for the box to show it instead.
+    """
     box = widget(page, key)
     choice = page.get_by_role("option", name=re.compile(re.escape(option))).first
     for _ in range(5):
@@ -210,7 +213,14 @@ def select(page, key: str, option: str) -> None:
             break
         except Exception:
             page.keyboard.press("Escape")
-    settle(page, choice.click)
+    if in_form:
+        choice.click()
+        page.wait_for_function(
+            "([sel, text]) => document.querySelector(sel)?.value.includes(text)",
+            arg=[f".st-key-{key} [role='combobox']", option],
+        )
+    else:
+        settle(page, choice.click)
 
 
 def sidebar_text(page) -> str:

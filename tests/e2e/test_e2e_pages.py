@@ -58,7 +58,7 @@ def test_browse_turn_pages_switch_montage_add_annotation(page, app_url, eeglab_r
 
     form = page.locator('[data-testid="stForm"]', has_text="Add an annotation")
     form.get_by_label("Label").fill("e2e-mark")
-    settle(page, form.get_by_role("button", name="Add").click, timeout_s=120)
+    settle(page, form.get_by_role("button", name="Add", exact=True).click, timeout_s=120)
     eventually(lambda: _assert("add_annotation" in sidebar_text(page) and "e2e-mark" in sidebar_text(page),
                                "the added annotation is a step in the history"))
     check(page, "browse-04-annotation-added")
@@ -123,9 +123,9 @@ def test_sources_localise_and_move_the_time_slider(page, app_url):
     page.set_default_timeout(300_000)
     open_app(page, app_url)
     _go_to(page, "Sources")
-    select(page, "src_model", "sphere")
+    select(page, "src_model", "sphere", in_form=True)
     form = page.locator('[data-testid="stForm"]')
-    settle(page, form.get_by_role("button", name="Localise").click, timeout_s=300)
+    settle(page, form.get_by_role("button", name="Localise", exact=True).click, timeout_s=300)
     check(page, "sources-01-localised")
     thumb = page.locator('[class*="st-key-src_time"] [role="slider"]')
     before = thumb.get_attribute("aria-valuetext") or thumb.get_attribute("aria-valuenow")

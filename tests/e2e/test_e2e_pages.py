@@ -127,7 +127,7 @@ def test_sources_localise_and_move_the_time_slider(page, app_url):
     form = page.locator('[data-testid="stForm"]')
     settle(page, form.get_by_role("button", name="Localise", exact=True).click, timeout_s=300)
     check(page, "sources-01-localised")
-    thumb = page.locator('[class*="st-key-src_time"] [role="slider"]')
+    thumb = page.locator('[data-testid="stSlider"]', has_text="Time (s)").get_by_role("slider")
     before = thumb.get_attribute("aria-valuetext") or thumb.get_attribute("aria-valuenow")
     thumb.focus()
     settle(page, lambda: thumb.press("ArrowRight"), timeout_s=120)

@@ -5,7 +5,7 @@ exception, never a hang over 10 s, never a crash of the interpreter. Each load r
 in a worker process (MNE imported once), so a hang or a crash is caught and reported
 with the case that caused it, then the worker is replaced.
 
-``EEG_FUZZ_EXAMPLES`` sets the number of cases per test (default 60: about 200 in all).
+``EEG_FUZZ_EXAMPLES`` sets the number of cases per fuzz test (default 150: 300 in all).
 """
 
 from __future__ import annotations
@@ -25,11 +25,11 @@ from backend.config import SAMPLES
 
 ROOT = Path(__file__).resolve().parent.parent
 HANG_S = 10.0
-EXAMPLES = int(os.environ.get("EEG_FUZZ_EXAMPLES", "60"))
+EXAMPLES = int(os.environ.get("EEG_FUZZ_EXAMPLES", "150"))
 FUZZ = settings(
     max_examples=EXAMPLES,
     deadline=None,
-    derandomize=EXAMPLES <= 100,  # the CI run is the same every time; longer runs explore
+    derandomize=EXAMPLES <= 150,  # the CI run is the same every time; longer runs explore
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_base_example],
     print_blob=True,
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import tomllib
 from functools import lru_cache
 from pathlib import Path
@@ -21,7 +22,12 @@ DEFAULT_SAMPLE = next(iter(BUNDLED_SAMPLES))
 
 @lru_cache(maxsize=1)
 def max_upload_bytes() -> int:
-    """The upload limit set in ``.streamlit/config.toml`` (``server.maxUploadSize``, MB)."""
+    """The upload limit set in ``.streamlit/config.toml`` (``server.maxUploadSize``, MB).
+
+    ``STREAMLIT_SERVER_MAX_UPLOAD_SIZE`` overrides it, as it does for Streamlit's widget.
+    """
+    if os.environ.get("STREAMLIT_SERVER_MAX_UPLOAD_SIZE"):
+        return int(float(os.environ["STREAMLIT_SERVER_MAX_UPLOAD_SIZE"]) * 1024 * 1024)
     with open(STREAMLIT_CONFIG, "rb") as f:
         megabytes = tomllib.load(f).get("server", {}).get("maxUploadSize", 200)
     return int(megabytes) * 1024 * 1024

@@ -173,17 +173,42 @@ def _check_brainvision(vhdr: Path, paths: list[Path]) -> None:
 
 def _check_eeglab(set_path: Path, paths: list[Path]) -> None:
     try:
-        mat = scipy.io.loadmat(set_path, squeeze_me=True, struct_as_record=False, variable_names=["EEG", "data", "datfile"])
+        mat = scipy.io.loadmat(set_path, squeeze_me=True, struct_as_record=False,
+                               variable_names=["EEG", "data", "datfile", "nbchan", "pnts", "trials"])
     except NotImplementedError:
         raise EEGError(f"{set_path.name} is a MATLAB v7.3 file; save it from EEGLAB as version 7 or older") from None
     except Exception as exc:  # scipy raises several types for a damaged file
         raise EEGError(f"{set_path.name} is not a readable EEGLAB .set file ({_reason(exc)})") from None
     eeg = mat.get("EEG")
     data = getattr(eeg, "data", None) if eeg is not None else mat.get("data")
-    if isinstance(data, str):
-        _companion(set_path, data, paths, "data file (.fdt)")
-    elif data is None:
+    if data is None:
         raise EEGError(f"{set_path.name} holds no EEG structure; it is not an EEGLAB dataset")
+    # Check the claimed size against the data before MNE allocates it (a forged trials=2**31 hung the reader).
+    n_values = np.prod(_eeglab_dims(set_path, eeg if eeg is not None else mat), dtype=object)
+    if isinstance(data, str):
+        fdt = _companion(set_path, data, paths, "data file (.fdt)")
+        if fdt.stat().st_size < 4 * n_values:
+            raise EEGError(
+                f"{set_path.name}: data shorter than the header claims ({fdt.stat().st_size} of {4 * n_values} bytes "
+                f"in {fdt.name}); the file is truncated"
+            )
+    elif np.size(data) != n_values:
+        raise EEGError(f"{set_path.name}: the header claims {n_values} samples but the file holds {np.size(data)}")
+
+
+def _eeglab_dims(set_path: Path, holder) -> list[int]:
+    """Channels, points and trials an EEGLAB header claims, each checked to be a positive whole number."""
+    dims = []
+    for key in ("nbchan", "pnts", "trials"):
+        value = holder.get(key) if isinstance(holder, dict) else getattr(holder, key, None)
+        try:
+            number = float(np.asarray(value, dtype=float).reshape(()))
+        except (TypeError, ValueError):
+            raise EEGError(f"{set_path.name}: the EEGLAB header's {key} is missing or not a number") from None
+        if not (np.isfinite(number) and number >= 1 and number == int(number)):
+            raise EEGError(f"{set_path.name}: the EEGLAB header's {key} is {number:g}, not a positive whole number")
+        dims.append(int(number))
+    return dims
 
 
 def _edf_header(path: Path, fmt: str) -> dict:
@@ -413,10 +438,17 @@ def load_recording(paths, max_bytes: int | None = None) -> Recording:
         raise EEGError(f"{source.name} holds no signal channels (annotations or triggers only)")
     found_warnings += sorted({_reason(w.message) for w in caught if issubclass(w.category, RuntimeWarning)})[:5]
 
-    if fmt not in _INTEGER_FORMATS:
-        where = _non_finite(raw)
-        if where:
-            found_warnings.append(where + "; filters and models will fail until those samples are fixed")
+    try:
+        if fmt not in _INTEGER_FORMATS:
+            where = _non_finite(raw)
+            if where:
+                found_warnings.append(where + "; filters and models will fail until those samples are fixed")
+        else:
+            raw.get_data(start=raw.n_times - 1)  # lazy readers fail here when the data are cut short
+    except Exception:  # MNE raises RuntimeError/ValueError/OSError for a data file that does not match its header
+        raise EEGError(
+            f"{primary.name}: its data do not match what the header describes; the data file is truncated or damaged"
+        ) from None
 
     with mne.utils.use_log_level("error"):
         changes = channels.tidy_channels(raw)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import tempfile
@@ -12,7 +13,9 @@ from backend.config import max_upload_bytes
 from backend.errors import EEGError
 
 ROOT = Path(tempfile.gettempdir()) / "eeg-explorer-sessions"
-IDLE_TIMEOUT_S = 3600.0
+# Both settable from the environment so tests can watch a sweep within seconds.
+IDLE_TIMEOUT_S = float(os.environ.get("EEG_EXPLORER_IDLE_TIMEOUT_S", 3600.0))
+GRACE_S = float(os.environ.get("EEG_EXPLORER_GRACE_S", 120.0))
 _SAFE_NAME = re.compile(r"^[\w][\w .()+-]{0,200}$")
 
 
@@ -62,7 +65,7 @@ def remove_session(session_id: str, root: Path = ROOT) -> None:
     shutil.rmtree(_session_dir(session_id, root), ignore_errors=True)
 
 
-def sweep(is_active, idle_timeout_s: float = IDLE_TIMEOUT_S, grace_s: float = 120.0, root: Path = ROOT) -> list[str]:
+def sweep(is_active, idle_timeout_s: float = IDLE_TIMEOUT_S, grace_s: float = GRACE_S, root: Path = ROOT) -> list[str]:
     """Remove the folders of sessions that have ended or been idle too long.
 
     Parameters

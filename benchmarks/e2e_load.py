@@ -1,0 +1,230 @@
+"""Concurrent users in real browsers: page turns on the Browse page under load.
+
+Starts ``streamlit run app.py`` (or uses ``--url``), opens N headless Chromium
+sessions at once, loads the bundled 64-channel PhysioNet run in each through the
+Load page's upload widget, goes to Browse and turns pages (Next, and Prev at the
+end) for the given time. A page turn is timed from the click until the page shows
+the new window ("a–b s of d s" in the caption) and the run has finished.
+
+Prints one line per session, then the figures; the last line is one JSON object:
+p50/p95 page-turn latency, errors, and the peak memory of the app server and of
+the browsers.
+
+Usage: ``python benchmarks/e2e_load.py [--sessions 8] [--seconds 60] [--url URL]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import re
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import psutil
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests" / "e2e"))
+sys.path.insert(0, str(ROOT))
+from harness import _COUNT_RUNS, _IDLE_AFTER, CHROMIUM, CHROMIUM_ARGS, EXCEPTION, StreamlitServer  # noqa: E402
+
+from backend.config import SAMPLES  # noqa: E402
+
+RECORDING = SAMPLES / "S001R04.edf"  # 64 EEG channels, 160 Hz, 125 s
+_RANGE = re.compile(r"(\d+\.\d)–(\d+\.\d) s of (\d+\.\d) s")
+_BUILT = re.compile(r"built in (\d+) ms")
+_SHOWS = """([prefix]) => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') return false;
+  return [...document.querySelectorAll('[data-testid="stCaptionContainer"]')]
+    .some((e) => !e.closest('[data-stale="true"]') && e.innerText.includes(prefix));
+}"""
+
+
+class PeakMemory(threading.Thread):
+    """Samples the memory of process trees (bytes; PSS, so pages Chromium's processes share count once)."""
+
+    def __init__(self, roots: dict[str, callable], every_s: float = 1.0):
+        super().__init__(daemon=True)
+        self.roots, self.every_s, self.peak = roots, every_s, {k: 0 for k in roots}
+        self.stopped = threading.Event()
+
+    @staticmethod
+    def _tree_rss(procs) -> int:
+        total = 0
+        for p in procs:
+            try:
+                total += p.memory_full_info().pss
+            except psutil.Error:
+                pass
+        return total
+
+    def run(self):
+        while not self.stopped.is_set():
+            for name, procs in self.roots.items():
+                self.peak[name] = max(self.peak[name], self._tree_rss(procs()))
+            self.stopped.wait(self.every_s)
+
+
+def _tree(pid: int):
+    try:
+        p = psutil.Process(pid)
+        return [p, *p.children(recursive=True)]
+    except psutil.Error:
+        return []
+
+
+def _browser_procs(exclude: set[int]):
+    """Chromium and Playwright's driver: every process this script started, the app server excepted."""
+    me = psutil.Process()
+    return [p for p in me.children(recursive=True) if p.pid not in exclude]
+
+
+async def _wait_run(page, before: int, timeout_ms: float) -> None:
+    await page.wait_for_function(_IDLE_AFTER, arg=before, timeout=timeout_ms)
+
+
+async def _runs(page) -> int:
+    return await page.evaluate("() => window.__eegRuns")
+
+
+async def _prepare(browser, url: str, timeout_ms: float):
+    """A session on the Browse page showing the 64-channel recording."""
+    context = await browser.new_context(viewport={"width": 1600, "height": 1000})
+    context.set_default_timeout(timeout_ms)
+    await context.add_init_script(_COUNT_RUNS)
+    page = await context.new_page()
+    await page.goto(url)
+    await _wait_run(page, 0, timeout_ms)
+    before = await _runs(page)
+    await page.locator('.st-key-uploads input[type="file"]').set_input_files([str(RECORDING)])
+    await _wait_run(page, before, timeout_ms)
+    before = await _runs(page)
+    await page.locator(".st-key-load_upload button").click()
+    await _wait_run(page, before, timeout_ms)
+    await page.locator('[data-testid="stMain"] h3', has_text=RECORDING.name).wait_for()
+    await page.locator('[data-testid="stSidebarNav"] a', has_text="Browse").click()
+    await page.locator(".st-key-browse_next button").wait_for()
+    await page.wait_for_function(_SHOWS, arg=["s of "], timeout=timeout_ms)
+    return page
+
+
+async def _caption(page) -> tuple[tuple[float, float, float], float | None]:
+    """The window the page shows (start, stop, duration) and the server's build time (ms)."""
+    for text in await page.locator('[data-testid="stCaptionContainer"]').all_inner_texts():
+        m = _RANGE.search(text)
+        if m:
+            built = _BUILT.search(text)
+            return tuple(float(g) for g in m.groups()), float(built.group(1)) if built else None
+    raise RuntimeError("the Browse page shows no 'a–b s of d s' caption")
+
+
+async def _turn_pages(index: int, page, deadline: float, timeout_ms: float, out: dict) -> None:
+    latencies, built, errors = [], [], []
+    while time.monotonic() < deadline:
+        try:
+            (start, stop, duration), _ = await _caption(page)
+            width = stop - start
+            forward = stop + 1e-6 < duration
+            new_start = min(start + width, duration - width) if forward else max(0.0, start - width)
+            prefix = f"{new_start:.1f}–{new_start + width:.1f} s of"
+            began = time.perf_counter()
+            await page.locator(".st-key-browse_next button" if forward else ".st-key-browse_prev button").click()
+            await page.wait_for_function(_SHOWS, arg=[prefix], timeout=timeout_ms)
+            latencies.append(time.perf_counter() - began)
+            built.append((await _caption(page))[1])
+            if await page.locator(EXCEPTION).count():
+                errors.append("exception shown: " + (await page.locator(EXCEPTION).first.inner_text())[:200])
+        except Exception as exc:  # a timeout or a broken page is an error of the run, not of the script
+            errors.append(f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}")
+            await asyncio.sleep(0.5)
+    out[index] = {"latencies": latencies, "built_ms": [b for b in built if b is not None], "errors": errors}
+
+
+async def main_async(url: str, sessions: int, seconds: float, timeout_s: float) -> dict:
+    from playwright.async_api import async_playwright
+
+    timeout_ms = timeout_s * 1000
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        t0 = time.perf_counter()
+        # Setting up is not what is measured: one session at a time, with time to spare on a busy machine.
+        pages = [await _prepare(browser, url, max(timeout_ms, 300_000)) for _ in range(sessions)]
+        setup_s = time.perf_counter() - t0
+        for pg in pages:
+            pg.set_default_timeout(timeout_ms)
+        results: dict[int, dict] = {}
+        deadline = time.monotonic() + seconds
+        await asyncio.gather(*[_turn_pages(i, pg, deadline, timeout_ms, results) for i, pg in enumerate(pages)])
+        await browser.close()
+    return {"setup_s": setup_s, "sessions": results}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sessions", type=int, default=8)
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--url", help="an app already running (its memory is then not measured)")
+    parser.add_argument("--timeout", type=float, default=60.0, help="seconds before one page turn counts as an error")
+    args = parser.parse_args()
+    if not CHROMIUM.exists():
+        sys.exit(f"error: {CHROMIUM} is absent")
+
+    server = None
+    if args.url is None:
+        server = StreamlitServer(log=Path("/tmp") / "e2e_load_streamlit.log")
+        server.start()
+    url = args.url or server.url
+    server_tree = (lambda: _tree(server.proc.pid)) if server else (lambda: [])
+    roots = {"browsers": lambda: _browser_procs({p.pid for p in server_tree()})}
+    if server:
+        roots["server"] = server_tree
+    memory = PeakMemory(roots)
+    memory.start()
+    try:
+        run = asyncio.run(main_async(url, args.sessions, args.seconds, args.timeout))
+    finally:
+        memory.stopped.set()
+        memory.join()
+        if server:
+            server.stop()
+
+    all_lat, all_err, all_built = [], [], []
+    for i, r in sorted(run["sessions"].items()):
+        lat = np.array(r["latencies"]) * 1e3
+        all_lat += list(lat)
+        all_err += r["errors"]
+        all_built += r["built_ms"]
+        p50 = f"{np.percentile(lat, 50):.0f}" if len(lat) else "-"
+        print(f"session {i}: {len(lat)} page turns, p50 {p50} ms, {len(r['errors'])} errors")
+    for e in sorted(set(all_err))[:10]:
+        print(f"  error: {e}")
+    lat = np.array(all_lat)
+    figures = {
+        "sessions": args.sessions,
+        "seconds": args.seconds,
+        "recording": f"{RECORDING.name} (64 ch, 160 Hz, 125 s)",
+        "page_turns": int(len(lat)),
+        "p50_ms": round(float(np.percentile(lat, 50)), 1) if len(lat) else None,
+        "p95_ms": round(float(np.percentile(lat, 95)), 1) if len(lat) else None,
+        "max_ms": round(float(lat.max()), 1) if len(lat) else None,
+        "server_build_p50_ms": round(float(np.percentile(all_built, 50)), 1) if all_built else None,
+        "server_build_p95_ms": round(float(np.percentile(all_built, 95)), 1) if all_built else None,
+        "errors": len(all_err),
+        "setup_s": round(run["setup_s"], 1),
+        "server_peak_pss_mb": round(memory.peak.get("server", 0) / 2**20) if server else None,
+        "browsers_peak_pss_mb": round(memory.peak["browsers"] / 2**20),
+        "cpus": psutil.cpu_count(),
+        "load_average_1min": round(psutil.getloadavg()[0], 1),
+    }
+    print(f"page turns: {figures['page_turns']}, p50 {figures['p50_ms']} ms, p95 {figures['p95_ms']} ms, "
+          f"errors {figures['errors']}, server peak {figures['server_peak_pss_mb']} MB")
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()

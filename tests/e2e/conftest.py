@@ -1,0 +1,90 @@
+"""Fixtures for the browser tests: one app server and one Chromium for the whole run.
+
+Each test gets a fresh browser context (a new Streamlit session). The server runs
+with a private ``TMPDIR`` so the tests can see its per-session upload folders, and
+with a short grace period so a closed session's folder goes within seconds.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from harness import CHROMIUM, StreamlitServer, launch_chromium, new_context  # noqa: E402
+
+# Seconds a closed session keeps its upload folder in the test server.
+GRACE_S = 3.0
+# Upload limit of the test server (MB): small, so the over-limit case stays cheap.
+MAX_UPLOAD_MB = 20
+
+
+def _require_chromium() -> None:
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is absent: install Debian's chromium (as .ci/run does) for the browser tests")
+
+
+@pytest.fixture(scope="session")
+def app_tmp(tmp_path_factory) -> Path:
+    """The app server's temporary folder (its workspace lives under it)."""
+    return tmp_path_factory.mktemp("app-tmp")
+
+
+@pytest.fixture(scope="session")
+def workspace_root(app_tmp) -> Path:
+    return app_tmp / "eeg-explorer-sessions"
+
+
+@pytest.fixture(scope="session")
+def app_url(app_tmp, tmp_path_factory):
+    """URL of a running ``streamlit run app.py``; stopped after the run."""
+    _require_chromium()
+    log = tmp_path_factory.mktemp("app-log") / "streamlit.log"
+    server = StreamlitServer(
+        env={
+            "TMPDIR": str(app_tmp),
+            "EEG_EXPLORER_GRACE_S": str(GRACE_S),
+            "STREAMLIT_SERVER_MAX_UPLOAD_SIZE": str(MAX_UPLOAD_MB),
+        },
+        log=log,
+    )
+    try:
+        server.start()
+    except RuntimeError as exc:
+        tail = log.read_text(errors="replace")[-3000:] if log.exists() else ""
+        pytest.fail(f"{exc}\n{tail}")
+    yield server.url
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    _require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = launch_chromium(p)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def new_page(browser):
+    """Factory of pages, each in its own browser context (its own Streamlit session)."""
+    contexts = []
+
+    def make():
+        context = new_context(browser)
+        contexts.append(context)
+        return context.new_page()
+
+    yield make
+    for c in contexts:
+        c.close()
+
+
+@pytest.fixture
+def page(new_page):
+    return new_page()

@@ -1,0 +1,148 @@
+"""The other pages in a real browser, each along the path a user takes.
+
+A page whose issue has not landed yet is a one-line placeholder; its test skips
+with that reason and runs as soon as the page is merged.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from harness import ROOT, check, click, eventually, open_app, select, settle, sidebar_text, upload, widget
+
+pytestmark = pytest.mark.e2e
+
+_CAPTION = '[data-testid="stCaptionContainer"]'
+
+
+def _landed(name: str) -> None:
+    source = (ROOT / "pages" / f"{name}.py").read_text()
+    if "Coming next" in source or len(source.splitlines()) < 10:
+        pytest.skip(f"the {name.title()} page has not landed on this branch yet (placeholder)")
+
+
+def _go_to(page, title: str) -> None:
+    settle(page, lambda: page.locator('[data-testid="stSidebarNav"] a', has_text=title).click(), timeout_s=120)
+
+
+def _window(page) -> str:
+    """The 'a–b s of d s' window the Browse caption names."""
+    for text in page.locator(_CAPTION).all_inner_texts():
+        m = re.search(r"\d+\.\d–\d+\.\d s of \d+\.\d s", text)
+        if m:
+            return m.group(0)
+    raise AssertionError("the Browse page names no window")
+
+
+def test_browse_turn_pages_switch_montage_add_annotation(page, app_url, eeglab_recording):
+    _landed("browse")
+    page.set_default_timeout(120_000)
+    open_app(page, app_url)  # the bundled EEGLAB recording
+    _go_to(page, "Browse")
+    check(page, "browse-01-first-page")
+    first = _window(page)
+    assert first.startswith("0.0–")
+
+    settle(page, widget(page, "browse_next").locator("button").click, timeout_s=120)
+    second = eventually(lambda: _changed(_window(page), first))
+    width = float(first.split("–")[1].split()[0])
+    assert second.startswith(f"{width:.1f}–{2 * width:.1f} s of {eeglab_recording.duration_s:.1f} s")
+    check(page, "browse-02-next-page")
+
+    select(page, "browse_montage", "double banana")
+    eventually(lambda: _assert(any("double banana" in t for t in page.locator(_CAPTION).all_inner_texts()), "montage"))
+    assert _window(page) == second  # a montage change keeps the page
+    check(page, "browse-03-double-banana")
+
+    form = page.locator('[data-testid="stForm"]', has_text="Add an annotation")
+    form.get_by_label("Label").fill("e2e-mark")
+    settle(page, form.get_by_role("button", name="Add", exact=True).click, timeout_s=120)
+    eventually(lambda: _assert("add_annotation" in sidebar_text(page) and "e2e-mark" in sidebar_text(page),
+                               "the added annotation is a step in the history"))
+    check(page, "browse-04-annotation-added")
+
+
+def _changed(now: str, before: str) -> str:
+    assert now != before, "the page did not turn"
+    return now
+
+
+def _assert(condition, message) -> None:
+    assert condition, message
+
+
+def _history(page) -> str:
+    return sidebar_text(page).split("History", 1)[-1]
+
+
+def _open_physionet(page, app_url, physionet_file) -> None:
+    open_app(page, app_url)
+    upload(page, "uploads", [physionet_file])
+    click(page, "load_upload")
+    eventually(lambda: _assert(page.locator('[data-testid="stMain"] h3', has_text=physionet_file.name).count() == 1,
+                               "the PhysioNet run is open"))
+
+
+def test_components_fit_ica_and_remove_a_component(page, app_url):
+    _landed("components")
+    page.set_default_timeout(300_000)
+    open_app(page, app_url)  # the EEGLAB tutorial recording: blinks, the classic ICA example
+    _go_to(page, "Components")
+    select(page, "ica_method", "fastica")
+    settle(page, widget(page, "ica_amount").get_by_text("Count").click)
+    click(page, "fit_ica", timeout_s=300)
+    check(page, "components-01-fitted")
+    assert widget(page, "card_grid").count() == 1
+    removal = widget(page, "apply_removal").locator("button")
+    if not removal.count():
+        pytest.fail("ICLabel's rule (eye, muscle, heart, line, channel noise at p ≥ 0.8) picked no component "
+                    "of the EEGLAB blink recording")
+    settle(page, removal.click, timeout_s=300)
+    eventually(lambda: _assert("ica_remove" in _history(page), "the removal is a step in the history"), 60)
+    check(page, "components-02-removed")
+
+
+def test_clean_with_asr(page, app_url):
+    _landed("clean")
+    page.set_default_timeout(300_000)
+    open_app(page, app_url)
+    _go_to(page, "Clean")
+    typed = page.get_by_role("textbox", name="Pipeline as text (the CLI's --steps)")
+    typed.fill("bandpass:1,40;asr:cutoff=20")
+    settle(page, lambda: typed.press("Enter"))
+    click(page, "clean_run", timeout_s=300)
+    eventually(lambda: _assert("asr" in _history(page) and "bandpass" in _history(page),
+                               "the cleaning steps are in the history"), 60)
+    check(page, "clean-01-asr")
+
+
+def test_sources_localise_and_move_the_time_slider(page, app_url):
+    _landed("sources")
+    page.set_default_timeout(300_000)
+    open_app(page, app_url)
+    _go_to(page, "Sources")
+    select(page, "src_model", "sphere", in_form=True)
+    form = page.locator('[data-testid="stForm"]')
+    settle(page, form.get_by_role("button", name="Localise", exact=True).click, timeout_s=300)
+    check(page, "sources-01-localised")
+    thumb = page.locator('[data-testid="stSlider"]', has_text="Time (s)").get_by_role("slider")
+    before = thumb.get_attribute("aria-valuetext") or thumb.get_attribute("aria-valuenow")
+    thumb.focus()
+    settle(page, lambda: thumb.press("ArrowRight"), timeout_s=120)
+    after = thumb.get_attribute("aria-valuetext") or thumb.get_attribute("aria-valuenow")
+    assert after != before, "the time slider did not move"
+    assert widget(page, "src_cortex").count() == 1
+    check(page, "sources-02-time-moved")
+
+
+def test_classify_runs_cross_validation(page, app_url, physionet_file):
+    _landed("classify")
+    page.set_default_timeout(300_000)
+    _open_physionet(page, app_url, physionet_file)  # motor imagery: T1/T2 annotations
+    _go_to(page, "Classify")
+    eventually(lambda: _assert(page.get_by_text("Cross-validation").count() >= 1, "cross-validation ran"), 120)
+    assert page.locator('[data-testid="stDataFrame"]').count() >= 1
+    assert any(re.search(r"\d+ trials \(", t) for t in page.locator(_CAPTION).all_inner_texts())
+    check(page, "classify-01-cross-validated")

@@ -18,5 +18,8 @@ PAGES = [
 page = st.navigation(PAGES)
 st.session_state["_shell"] = True  # pages check it: see ui.session.ensure_shell
 session.housekeeping()
-session.sidebar()
-page.run()
+try:
+    page.run()
+finally:
+    # After the page, so a recording the page just opened or processed shows at once.
+    session.sidebar()

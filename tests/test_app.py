@@ -72,3 +72,19 @@ def test_uploading_brainvision_pointing_outside_is_refused(shared_data):
     assert not at.exception
     assert "outside the upload" in at.error[0].value
     assert at.session_state["recordings"][-1].name == "eeglab_data.set"
+
+
+def test_an_upload_removed_after_idling_falls_back_with_a_message(physionet_file, tmp_path):
+    import shutil
+
+    copy = tmp_path / physionet_file.name
+    shutil.copyfile(physionet_file, copy)
+    at = _app()
+    from backend.io import load_recording
+
+    at.session_state["recordings"] = [load_recording([copy])]
+    copy.unlink()  # what the idle sweep does to an upload folder
+    at.run()
+    assert not at.exception
+    assert at.session_state["recordings"][-1].name == "eeglab_data.set"
+    assert any("idle too long" in w.value for w in at.warning)

@@ -72,8 +72,17 @@ def user_errors():
         st.error(str(err), icon=":material/error:")
 
 
+def _files_gone(rec: Recording) -> bool:
+    """Whether a lazily read recording's upload was removed (the session sat idle too long)."""
+    return not rec.raw.preload and any(f is not None and not Path(f).exists() for f in rec.raw.filenames)
+
+
 def stack() -> list[Recording]:
-    if "recordings" not in st.session_state:
+    recordings = st.session_state.get("recordings")
+    if recordings and any(_files_gone(r) for r in recordings):
+        st.warning("This session was idle too long and its upload was removed; the bundled sample is open again. Upload the file once more to go on.")
+        recordings = None
+    if not recordings:
         st.session_state["recordings"] = [load_bundled(str(BUNDLED_SAMPLES[DEFAULT_SAMPLE]))]
     return st.session_state["recordings"]
 

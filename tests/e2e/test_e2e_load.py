@@ -92,11 +92,6 @@ def test_hostile_uploads_are_refused_and_keep_the_recording(page, app_url, physi
     check(page, "load-hostile-nan-samples")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="app.py draws the sidebar before the page runs, so a recording opened by a button reaches "
-    "the sidebar only on the next rerun (fix: call session.sidebar() after page.run())",
-)
 def test_sidebar_shows_the_recording_just_opened(page, app_url, physionet_file, physionet_recording):
     open_app(page, app_url)
     upload(page, "uploads", [physionet_file])

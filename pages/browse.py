@@ -124,6 +124,8 @@ def viewer() -> None:
         width_px = d.number_input("Trace area width (px)", 400, 4000, 1200, 100, key="browse_width",
                                   help="Traces are downsampled to two points a pixel, keeping every bin's min and max.")
         row_px = a.slider("Row height (px)", 8, 60, 20, key="browse_row_px")
+        webgl = b.toggle("WebGL traces", value=False, key="browse_webgl",
+                         help="Faster on a computer with a graphics card; without one, the default (SVG) draws sooner.")
     rows = [r for r in range(len(montage.labels))
             if montage.kinds[r] in pick_kinds
             and (montage.kinds[r] != "eeg" or regions[r] in pick_regions)
@@ -174,7 +176,7 @@ def viewer() -> None:
     sensitivity = display.autoscale(page.values, row_mm) if sens_choice == "auto" else float(sens_choice)
     fig = figures.page_figure(page, sensitivity, px_per_mm=px_per_mm, height=height,
                               annotations=notes.in_window(raw, page.start, page.start + page.duration),
-                              events=_events(rec.key, raw), all_labels=labels)
+                              events=_events(rec.key, raw), all_labels=labels, webgl=webgl)
     built_ms = (time.perf_counter() - began) * 1e3
     st.plotly_chart(fig, key="browse_traces", config={"scrollZoom": False, "displaylogo": False})
     bits = [f"{MONTAGES[montage_name]}", f"{sensitivity:g} µV/mm" + (" (auto)" if sens_choice == "auto" else ""),

@@ -91,7 +91,10 @@ def test_page_figure_is_valid_plotly_with_hover_in_microvolts(physionet_recordin
     fig = figures.page_figure(page, 7.0, annotations=[{"onset": 21, "duration": 2, "description": "T1"}],
                               events=[{"time": 25.0, "value": 3, "channel": "STI"}], all_labels=["T1"])
     go.Figure(fig.to_dict())  # the unvalidated fast path must satisfy Plotly's schema
-    assert len(fig.data) == 18 and all(t.type == "scattergl" for t in fig.data)
+    assert len(fig.data) == 18 and all(t.type == "scatter" for t in fig.data)
+    webgl = figures.page_figure(page, 7.0, webgl=True)
+    go.Figure(webgl.to_dict())
+    assert all(t.type == "scattergl" for t in webgl.data)
     row = 3
     trace = fig.data[row]
     np.testing.assert_allclose(trace.customdata, page.values[row] * 1e6, rtol=1e-5)

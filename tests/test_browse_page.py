@@ -27,7 +27,7 @@ def _caption(at) -> str:
 
 def _traces(at) -> dict:
     charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
-    return next(c for c in charts if c["data"] and c["data"][0]["type"] == "scattergl")
+    return next(c for c in charts if c["data"] and "y_units_per_mm" in (c["layout"].get("meta") or {}))
 
 
 def test_browse_page_renders_the_default_sample():

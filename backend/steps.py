@@ -18,6 +18,7 @@ from backend.errors import EEGError
 STEP_PROVIDERS = (
     "backend.channels",
     "backend.components.ica",
+    "backend.denoise.inference",
 )
 
 

@@ -14,7 +14,8 @@ def add_commands(sub) -> None:
     p.add_argument("--out", required=True, help="weights file to write (.pt); its JSON config goes beside it")
     p.add_argument("--minutes", type=float, default=32.0, help="training time budget (default 32)")
     p.add_argument("--max-steps", type=int, default=None, help="stop after this many steps instead")
-    p.add_argument("--threads", type=int, default=2, help="CPU threads for torch (default 2)")
+    p.add_argument("--threads", type=int, default=1,
+                   help="CPU threads for torch (default 1: on a shared 2-core machine two threads ran 7x slower)")
     p.add_argument("--cache", default=None, help="folder for cached ICA decompositions (default: beside --out)")
     p.add_argument("--held-out", default="S009,S010", help="subjects never trained on (comma-separated)")
     p.set_defaults(func=_train)

@@ -108,8 +108,9 @@ def electrode_positions(info: mne.Info, picks=None) -> np.ndarray:
     return np.array(out, dtype=float).reshape(-1, 3)
 
 
-def decompose(raw: mne.io.BaseRaw, name: str, n_components: int = 30, seed: int = 97) -> Decomposition:
-    """Fit ICA + ICLabel on ``raw`` and keep what pairs need, resampled to the model rate.
+def decompose(raw: mne.io.BaseRaw, name: str, n_components: int = 30, seed: int = 97,
+              sfreq: float | None = MODEL_SFREQ) -> Decomposition:
+    """Fit ICA + ICLabel on ``raw`` and keep what pairs need, resampled to ``sfreq`` (None: as recorded).
 
     ``n_components`` bounds the ICA (a full 64-component Picard fit takes ~80 s on the
     2-core reference machine, 30 components a fraction of that).
@@ -120,15 +121,17 @@ def decompose(raw: mne.io.BaseRaw, name: str, n_components: int = 30, seed: int 
     sources = ica.get_sources(prepared).get_data()
     # get_components() is in whitened units; the pre-whitener puts it back in volts.
     mixing = ica.get_components() * ica.pre_whitener_.reshape(-1, 1)
-    sfreq = prepared.info["sfreq"]
-    sources = mne.filter.resample(sources, MODEL_SFREQ, sfreq, npad="auto", verbose="error")
-    data = mne.filter.resample(prepared.get_data(), MODEL_SFREQ, sfreq, npad="auto", verbose="error")
+    data = prepared.get_data()
+    native = prepared.info["sfreq"]
+    if sfreq is not None and sfreq != native:
+        sources = mne.filter.resample(sources, sfreq, native, npad="auto", verbose="error")
+        data = mne.filter.resample(data, sfreq, native, npad="auto", verbose="error")
     return Decomposition(name, list(prepared.ch_names), electrode_positions(prepared.info), mixing, sources, probs,
-                         MODEL_SFREQ, data)
+                         float(sfreq or native), data)
 
 
-def decompose_files(paths, cache: Path, progress=print) -> list[Path]:
-    """Decompose each recording once; returns the cached ``.npz`` paths."""
+def decompose_files(paths, cache: Path, progress=print, sfreq: float | None = MODEL_SFREQ) -> list[Path]:
+    """Decompose each recording once (see :func:`decompose`); returns the cached ``.npz`` paths."""
     from backend.io import load_recording
 
     cache = Path(cache)
@@ -139,7 +142,7 @@ def decompose_files(paths, cache: Path, progress=print) -> list[Path]:
         target = cache / f"{path.stem}.npz"
         if not target.exists():
             rec = load_recording([path] + ([path.with_suffix(".fdt")] if path.suffix == ".set" else []))
-            dec = decompose(rec.raw, path.stem)
+            dec = decompose(rec.raw, path.stem, sfreq=sfreq)
             dec.save(target)
             progress(f"{path.stem}: {len(dec.ch_names)} ch, brain {len(dec.brain())}, "
                      + ", ".join(f"{c} {len(dec.of_class(c))}" for c in ARTIFACT_CLASSES))

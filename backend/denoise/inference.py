@@ -171,29 +171,45 @@ def _script(overlap_s=1.0) -> list[str]:
 
 @register("art", "Remove artifacts with the ART-style transformer denoiser (any montage, any rate).", script=_script)
 def art(raw, overlap_s: float = 1.0):
-    if not 0 <= float(overlap_s) <= 2.0:
-        raise EEGError(f"overlap must be between 0 and 2 s, got {overlap_s}")
+    _check_overlap(overlap_s)
     return denoise_raw(raw, overlap_s=float(overlap_s))
+
+
+def _check_overlap(overlap_s) -> None:
+    if not isinstance(overlap_s, (int, float)) or not 0 <= float(overlap_s) <= 2.0:
+        raise EEGError(f"window overlap must be between 0 and 2 s, got {overlap_s!r}")
 
 
 class ArtDenoiser:
     """scikit-learn style wrapper: ``ArtDenoiser().transform(recording)`` returns the denoised Recording.
 
+    The result is the same as ``recording.apply("art", overlap_s=...)`` (an ``art`` step in its
+    history), with progress reported while it runs.
+
     Parameters
     ----------
     overlap_s : float
         Seconds shared by consecutive windows (cross-faded).
+    device : str
+        'cpu' or 'cuda'.
+    progress : callable, optional
+        Called with the fraction done (0–1).
     """
 
-    def __init__(self, overlap_s: float = 1.0):
-        self.overlap_s = overlap_s
+    def __init__(self, overlap_s: float = 1.0, device: str = "cpu", progress: Callable[[float], None] | None = None):
+        self.overlap_s, self.device, self.progress = overlap_s, device, progress
 
     def fit(self, recording=None, y=None):
         """Nothing to fit: the weights ship trained. Returns self."""
         return self
 
     def transform(self, recording):
-        return recording.apply("art", overlap_s=self.overlap_s)
+        from backend.recording import Step
+
+        _check_overlap(self.overlap_s)
+        raw, report = denoise_raw(recording.raw.copy(), shipped_model(self.device), float(self.overlap_s),
+                                  device=self.device, progress=self.progress)
+        return recording.with_raw(raw, Step("art", {"overlap_s": float(self.overlap_s)}, report))
 
     def fit_transform(self, recording, y=None):
         return self.fit(recording).transform(recording)

@@ -71,6 +71,20 @@ def train(train_decs, val_decs, out: Path, minutes: float = 30.0, batch_size: in
     start = time.monotonic()
     best = {"mse": float("inf")}
     history, step, running = [], 0, []
+
+    def write_meta() -> dict:
+        meta = {
+            "model": {**model.config},
+            "parameters": n_parameters(model),
+            "training": {"steps": step, "seconds": round(time.monotonic() - start, 1), "batch_size": batch_size,
+                         "lr": lr, "warmup": warmup, "threads": threads, "seed": seed, "device": "cpu",
+                         "train_recordings": [d.name for d in train_decs], "val_recordings": [d.name for d in val_decs],
+                         **(data_note or {})},
+            "best_validation": best,
+            "history": history,
+        }
+        out.with_suffix(".json").write_text(json.dumps(meta, indent=1))
+        return meta
     while True:
         elapsed = time.monotonic() - start
         if (max_steps is not None and step >= max_steps) or elapsed > minutes * 60:
@@ -95,22 +109,10 @@ def train(train_decs, val_decs, out: Path, minutes: float = 30.0, batch_size: in
             if metrics["mse"] < best["mse"]:
                 best = {**metrics, "step": step}
                 torch.save(model.state_dict(), out)
+                write_meta()  # a checkpoint is usable even if training is stopped
     if not history:
         raise EEGError("training stopped before its first checkpoint; give it more time or steps")
-    if not out.exists() or best.get("step") is None:
-        torch.save(model.state_dict(), out)
-    meta = {
-        "model": {**model.config},
-        "parameters": n_parameters(model),
-        "training": {"steps": step, "seconds": round(time.monotonic() - start, 1), "batch_size": batch_size,
-                     "lr": lr, "warmup": warmup, "threads": threads, "seed": seed, "device": "cpu",
-                     "train_recordings": [d.name for d in train_decs], "val_recordings": [d.name for d in val_decs],
-                     **(data_note or {})},
-        "best_validation": best,
-        "history": history,
-    }
-    out.with_suffix(".json").write_text(json.dumps(meta, indent=1))
-    return meta
+    return write_meta()
 
 
 def train_from_folder(data: Path, out: Path, cache: Path | None = None, minutes: float = 30.0,

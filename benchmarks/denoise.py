@@ -1,0 +1,278 @@
+"""Benchmark of the ART-style transformer denoiser against the classical methods.
+
+Held-out subjects only (S009, S010 of ../shared/data PhysioNet; the shipped model never saw
+them). Semi-synthetic protocol (EEGdenoiseNet, Zhang et al. 2021, multichannel):
+clean = a held-out recording with its ICLabel artifact-class components removed; noise =
+the real eye or muscle components of another held-out recording, scaled to
+SNR = 10·log10(RMS(clean)/RMS(noise)) in -7 … 2 dB. Every method gets the whole ~2-min
+contaminated recording (ICA needs that much data). Metrics against the clean signal:
+RRMSE_t, RRMSE_s (Welch spectra), CC (mean over channels), runtime.
+
+Also: ICLabel Brain counts before/after the transformer on the real held-out recordings,
+the cost of other montages (19 and 32 of the 64 channels), load time and speed
+(seconds of 32-channel EEG per wall-clock second on this CPU). Last line: one JSON object.
+
+Usage: nice python benchmarks/denoise.py [--snrs -7,-4,-1,2] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import mne
+import numpy as np
+import torch
+from scipy.signal import welch
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+mne.set_log_level("error")
+
+from backend.components.ica import fit_ica, label_components, select_by_rule  # noqa: E402
+from backend.denoise.data import ARTIFACT_CLASSES, Decomposition, clean_base, decompose_files, scale_to_snr  # noqa: E402
+from backend.denoise.inference import CONFIG, WEIGHTS, denoise_array, denoise_raw, load_model  # noqa: E402
+from backend.io import load_recording  # noqa: E402
+
+DATA = ROOT.parent / "shared" / "data"
+HELD_OUT = ("S009", "S010")
+ICA_COMPONENTS = 30
+TEN_TWENTY = ["Fp1", "Fp2", "F7", "F3", "Fz", "F4", "F8", "T7", "C3", "Cz", "C4", "T8", "P7", "P3", "Pz", "P4", "P8", "O1", "O2"]
+
+
+def rrmse_t(out, ref):
+    return float(np.sqrt(np.mean((out - ref) ** 2)) / np.sqrt(np.mean(ref ** 2)))
+
+
+def rrmse_s(out, ref, sfreq):
+    _, po = welch(out, sfreq, nperseg=int(2 * sfreq))
+    _, pr = welch(ref, sfreq, nperseg=int(2 * sfreq))
+    return float(np.sqrt(np.mean((po - pr) ** 2)) / np.sqrt(np.mean(pr ** 2)))
+
+
+def cc(out, ref):
+    o = out - out.mean(axis=1, keepdims=True)
+    r = ref - ref.mean(axis=1, keepdims=True)
+    return float(np.mean((o * r).sum(1) / np.sqrt((o ** 2).sum(1) * (r ** 2).sum(1) + 1e-30)))
+
+
+def as_raw(data, dec: Decomposition):
+    info = mne.create_info(dec.ch_names, dec.sfreq, "eeg")
+    raw = mne.io.RawArray(data, info)
+    montage = mne.channels.make_dig_montage(dict(zip(dec.ch_names, dec.positions)), coord_frame="head")
+    raw.set_montage(montage)
+    return raw
+
+
+def method_none(raw):
+    return raw.get_data()
+
+
+def method_bandpass(raw):
+    return raw.copy().filter(1.0, 40.0, fir_design="firwin").get_data()
+
+
+def method_asr(cutoff):
+    def run(raw):
+        from meegkit.asr import ASR
+
+        x = raw.get_data() * 1e6  # µV: meegkit's thresholds are relative, but its eps are not
+        asr = ASR(sfreq=raw.info["sfreq"], cutoff=cutoff)
+        asr.fit(x)
+        return asr.transform(x) * 1e-6
+    return run
+
+
+def ica_methods(raw, thresholds=(0.8, 0.5)):
+    """ICA + ICLabel (Picard, 30 components) removing artifact classes at each threshold; one fit shared."""
+    t = time.perf_counter()
+    ica, prepared = fit_ica(raw, "picard", ICA_COMPONENTS, 97)
+    probs = label_components(prepared, ica)
+    fit_s = time.perf_counter() - t
+    out = {}
+    for thr in thresholds:
+        t = time.perf_counter()
+        exclude = select_by_rule(probs, ARTIFACT_CLASSES, thr)
+        cleaned = ica.apply(raw.copy(), exclude=exclude).get_data()
+        out[f"ica_iclabel_p{thr}"] = (cleaned, fit_s + time.perf_counter() - t)
+    return out
+
+
+def artifact_source(target: Decomposition, decs, cls):
+    """Eye/muscle components of another held-out recording: another subject first, else another run."""
+    others = [d for d in decs if d.name != target.name and len(d.of_class(cls))]
+    other_subject = [d for d in others if d.name[:4] != target.name[:4]]
+    pool = other_subject or others
+    return max(pool, key=lambda d: len(d.of_class(cls))) if pool else None
+
+
+def semi_synthetic(decs, model, snrs, classes=("eye", "muscle")):
+    rows = []
+    for dec in decs:
+        base = clean_base(dec)
+        for cls in classes:
+            src = artifact_source(dec, decs, cls)
+            if src is None:
+                continue
+            art = src.project(src.of_class(cls))
+            n = min(base.shape[1], art.shape[1])
+            for snr in snrs:
+                ref = base[:, :n]
+                noisy = ref + scale_to_snr(ref, art[:, :n], snr)
+                raw = as_raw(noisy, dec)
+                results = {}
+                for name, fn in [("none", method_none), ("bandpass", method_bandpass),
+                                 ("asr_c20", method_asr(20)), ("asr_c5", method_asr(5))]:
+                    t = time.perf_counter()
+                    results[name] = (fn(raw), time.perf_counter() - t)
+                results.update(ica_methods(raw))
+                t = time.perf_counter()
+                results["transformer"] = (denoise_array(model, noisy, dec.sfreq, dec.positions), time.perf_counter() - t)
+                for name, (out, secs) in results.items():
+                    rows.append({"recording": dec.name, "artifact": cls, "source": src.name, "snr_db": snr, "method": name,
+                                 "rrmse_t": rrmse_t(out, ref), "rrmse_s": rrmse_s(out, ref, dec.sfreq),
+                                 "cc": cc(out, ref), "seconds": secs})
+                print(f"  {dec.name} {cls:6s} {snr:+.0f} dB  " + "  ".join(
+                    f"{r['method']} {r['rrmse_t']:.3f}" for r in rows[-len(results):]), flush=True)
+    return rows
+
+
+def montage_cost(decs, model, snr_db=-2.0):
+    """Transformer RRMSE_t on 19/32-channel subsets vs the full 64, scored on the same channels."""
+    out = {}
+    for cls in ("eye", "muscle"):
+        scores = {"64": [], "32": [], "19": []}
+        times = {"64": 0.0, "32": 0.0, "19": 0.0}
+        for dec in decs:
+            src = artifact_source(dec, decs, cls)
+            if src is None:
+                continue
+            base = clean_base(dec)
+            art = src.project(src.of_class(cls))
+            n = min(base.shape[1], art.shape[1])
+            ref = base[:, :n]
+            noisy = ref + scale_to_snr(ref, art[:, :n], snr_db)
+            sub19 = [dec.ch_names.index(c) for c in TEN_TWENTY if c in dec.ch_names]
+            sub32 = sorted(set(sub19) | set(range(0, 64, 4)))[:32]
+            t = time.perf_counter()
+            full = denoise_array(model, noisy, dec.sfreq, dec.positions)
+            times["64"] += time.perf_counter() - t
+            for key, sub in (("19", sub19), ("32", sub32)):
+                # Re-reference the subset to its own average, as a recording with only these channels would be.
+                x = noisy[sub] - noisy[sub].mean(0)
+                r = ref[sub] - ref[sub].mean(0)
+                t = time.perf_counter()
+                y = denoise_array(model, x, dec.sfreq, dec.positions[sub])
+                times[key] += time.perf_counter() - t
+                scores[key].append(rrmse_t(y, r))
+                if key == "19":
+                    f = full[sub] - full[sub].mean(0)
+                    scores["64"].append(rrmse_t(f, r))
+        out[cls] = {k: round(float(np.mean(v)), 4) for k, v in scores.items()}
+        out[cls]["none_19"] = None
+        out[cls]["seconds"] = {k: round(v, 2) for k, v in times.items()}
+    return out
+
+
+def brain_counts(files, model, thr=0.8):
+    """ICLabel Brain components (argmax Brain with p >= thr) before and after the transformer."""
+    rows = []
+    for f in files:
+        rec = load_recording([f])
+        counts = []
+        for raw in (rec.raw.copy().load_data(), denoise_raw(rec.raw.copy().load_data(), model)[0]):
+            ica, prepared = fit_ica(raw, "picard", ICA_COMPONENTS, 97)
+            probs = label_components(prepared, ica)
+            counts.append((len(select_by_rule(probs, ["brain"], thr)), int((probs.argmax(1) == 0).sum())))
+        rows.append({"recording": Path(f).stem, "brain_p0.8_before": counts[0][0], "brain_p0.8_after": counts[1][0],
+                     "brain_argmax_before": counts[0][1], "brain_argmax_after": counts[1][1]})
+        print("  ", rows[-1], flush=True)
+    return rows
+
+
+def speed(model, threads):
+    torch.set_num_threads(threads)
+    rec = load_recording([DATA / "eeglab_sample" / "eeglab_data.set", DATA / "eeglab_sample" / "eeglab_data.fdt"])
+    raw = rec.raw.copy().load_data().pick("eeg")
+    raw = mne.io.RawArray(np.tile(raw.get_data()[:32], (1, 4)), mne.create_info(raw.ch_names[:32], raw.info["sfreq"], "eeg"))
+    raw.set_montage(rec.raw.get_montage(), on_missing="ignore")
+    denoise_raw(raw.copy().crop(0, 10), model)  # warm-up
+    t = time.perf_counter()
+    denoise_raw(raw, model)
+    secs = time.perf_counter() - t
+    return {"channels": len(raw.ch_names), "eeg_seconds": round(raw.times[-1], 1), "wall_seconds": round(secs, 2),
+            "x_realtime": round(raw.times[-1] / secs, 1), "threads": threads, "sfreq": raw.info["sfreq"]}
+
+
+def summarise(rows):
+    table = {}
+    for cls in sorted({r["artifact"] for r in rows}):
+        for m in dict.fromkeys(r["method"] for r in rows):
+            sel = [r for r in rows if r["artifact"] == cls and r["method"] == m]
+            table.setdefault(cls, {})[m] = {k: round(float(np.mean([r[k] for r in sel])), 4)
+                                            for k in ("rrmse_t", "rrmse_s", "cc", "seconds")}
+    return table
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--snrs", default="-7,-4,-1,2")
+    ap.add_argument("--quick", action="store_true", help="R04 runs only, and skip the Brain-count check")
+    ap.add_argument("--cache", default="/tmp/denoise_bench_cache")
+    args = ap.parse_args(argv)
+    snrs = [float(s) for s in args.snrs.split(",")]
+    torch.set_num_threads(2)
+
+    t = time.perf_counter()
+    model = load_model(WEIGHTS, CONFIG)
+    load_s = time.perf_counter() - t
+    meta = json.loads(CONFIG.read_text())
+    print(f"model: {meta['parameters']} parameters, loaded in {load_s:.2f} s; trained on {meta['training']['train_recordings'][0]}…, "
+          f"held out {HELD_OUT}")
+
+    runs = ["R04"] if args.quick else ["R04", "R08"]
+    files = sorted(DATA / "eegbci_physionet" / s / f"{s}{r}.edf" for s in HELD_OUT for r in ("R04", "R08", "R12"))
+    trained_on = set(meta["training"]["train_recordings"]) | set(meta["training"]["val_recordings"])
+    assert not trained_on & {f.stem for f in files}, "held-out recordings were used in training"
+    decs = [Decomposition.load(p) for p in decompose_files(files, Path(args.cache), progress=lambda m: print("  ICA", m), sfreq=None)]
+    bench_decs = [d for d in decs if d.name[4:] in runs]
+
+    print("semi-synthetic benchmark (held-out, SNR %s dB):" % snrs)
+    rows = semi_synthetic(bench_decs if not args.quick else bench_decs, model, snrs)
+    table = summarise(rows)
+    print(f"\n{'artifact':8s} {'method':18s} {'RRMSE_t':>8s} {'RRMSE_s':>8s} {'CC':>7s} {'seconds':>8s}")
+    for cls, methods in table.items():
+        for m, v in methods.items():
+            print(f"{cls:8s} {m:18s} {v['rrmse_t']:8.3f} {v['rrmse_s']:8.3f} {v['cc']:7.3f} {v['seconds']:8.2f}")
+    floor = {}
+    for cls, methods in table.items():
+        best_name = min((m for m in methods if m not in ("none", "transformer")), key=lambda m: methods[m]["rrmse_t"])
+        gain = 1 - methods["transformer"]["rrmse_t"] / methods[best_name]["rrmse_t"]
+        floor[cls] = {"best_classical": best_name, "best_classical_rrmse_t": methods[best_name]["rrmse_t"],
+                      "transformer_rrmse_t": methods["transformer"]["rrmse_t"], "reduction": round(gain, 4),
+                      "floor_met": bool(gain >= 0.2)}
+        print(f"{cls}: transformer RRMSE_t {gain:.1%} below best classical ({best_name})")
+
+    print("\nmontage (transformer RRMSE_t on the 19 10-20 channels, SNR -2 dB):")
+    montage = montage_cost(bench_decs, model)
+    print("  ", montage)
+
+    brain = []
+    if not args.quick:
+        print("\nICLabel Brain components before/after the transformer (real held-out recordings, Picard 30):")
+        brain = brain_counts([f for f in files if f.stem[4:] in ("R04", "R12")], model)
+
+    print("\nspeed (32-channel EEGLAB recording ×4, 128 Hz):")
+    speeds = [speed(model, 1), speed(model, 2)]
+    for s in speeds:
+        print("  ", s)
+
+    print(json.dumps({"model_load_s": round(load_s, 3), "parameters": meta["parameters"], "snrs_db": snrs,
+                      "table": table, "floor": floor, "montage": montage, "iclabel_brain": brain, "speed": speeds}))
+
+
+if __name__ == "__main__":
+    main()

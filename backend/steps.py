@@ -18,6 +18,9 @@ from backend.errors import EEGError
 STEP_PROVIDERS = (
     "backend.channels",
     "backend.components.ica",
+    "backend.clean.steps",
+    "backend.clean.badchannels",
+    "backend.clean.asr",
     "backend.denoise.inference",
 )
 
@@ -51,13 +54,23 @@ def register(name: str, summary: str, script: Callable[..., list[str]]):
     return decorate
 
 
-def get(name: str) -> StepKind:
-    """The registered step ``name``; an :class:`EEGError` naming the known ones if absent."""
+def _load_providers() -> None:
     global _loaded
     if not _loaded:
         for module in STEP_PROVIDERS:
             importlib.import_module(module)
         _loaded = True
+
+
+def available() -> list[StepKind]:
+    """Every registered step, in registration order (providers' order, then each module's)."""
+    _load_providers()
+    return list(_REGISTRY.values())
+
+
+def get(name: str) -> StepKind:
+    """The registered step ``name``; an :class:`EEGError` naming the known ones if absent."""
+    _load_providers()
     try:
         return _REGISTRY[name]
     except KeyError:

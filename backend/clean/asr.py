@@ -1,0 +1,134 @@
+"""Artifact Subspace Reconstruction with ``meegkit.asr`` (works with numpy 2; asrpy does not).
+
+ASR learns the covariance of clean calibration data, then slides over the
+recording and, where a window's principal components exceed ``cutoff`` standard
+deviations of the calibration, reconstructs that subspace from the rest.
+
+ASR expects high-passed data. So that the step can run on a raw recording
+without silently filtering it, ASR works on a 1-Hz high-passed copy and only its
+correction (what ASR changed) is added back to the data: drifts below 1 Hz stay
+as they were unless a band-pass step removes them.
+"""
+
+from __future__ import annotations
+
+import mne
+import numpy as np
+
+from backend.clean.steps import number
+from backend.errors import EEGError
+from backend.steps import register
+
+MIN_CALIBRATION_S = 15.0
+_HIGHPASS_HZ = 1.0
+# A window counts as reconstructed when ASR changed its RMS by more than this fraction.
+_CHANGED_FRACTION = 0.01
+# ASR should remove power; a window it leaves 1.5 times stronger points at calibration data
+# that were not clean (reconstruction from a contaminated subspace), and the report says so.
+_AMPLIFIED_RATIO = 1.5
+
+
+def _calibration_slice(raw, start_s, stop_s) -> slice:
+    duration = raw.n_times / raw.info["sfreq"]
+    if start_s is None and stop_s is None:
+        start_s, stop_s, what = 0.0, duration, "the recording"
+    else:
+        start_s = 0.0 if start_s is None else number("the calibration start (s)", start_s, -1e-9, duration)
+        stop_s = duration if stop_s is None else number("the calibration end (s)", stop_s, start_s, duration + 1e-9)
+        what = f"the calibration stretch {start_s:g}–{stop_s:g} s"
+    if stop_s - start_s < MIN_CALIBRATION_S:
+        raise EEGError(
+            f"ASR needs at least {MIN_CALIBRATION_S:g} s of calibration data; {what} is {stop_s - start_s:.1f} s"
+        )
+    sfreq = raw.info["sfreq"]
+    return slice(int(round(start_s * sfreq)), int(round(stop_s * sfreq)))
+
+
+def run_asr(data: np.ndarray, sfreq: float, calibration: np.ndarray, cutoff: float = 20.0,
+            win_len: float = 0.5, method: str = "euclid") -> tuple[np.ndarray, np.ndarray]:
+    """Clean ``data`` (n_channels, n_times), high-passed, with ASR calibrated on ``calibration``.
+
+    Returns
+    -------
+    cleaned : ndarray, shape (n_channels, n_times)
+    changed : ndarray of bool, shape (n_windows,)
+        Whether ASR reconstructed each ``win_len`` window.
+    amplified : ndarray of bool, shape (n_windows,)
+        Whether ASR left the window with 1.5 times its power or more.
+    """
+    from meegkit.asr import ASR
+
+    asr = ASR(sfreq=sfreq, cutoff=cutoff, win_len=win_len, method=method)
+    try:
+        with np.errstate(all="ignore"):
+            _, mask = asr.fit(calibration)
+    except (ValueError, np.linalg.LinAlgError, IndexError) as exc:
+        raise EEGError(f"ASR calibration failed ({str(exc).splitlines()[0][:80]}): choose a longer or cleaner calibration stretch") from None
+    kept_s = float(np.sum(mask)) / sfreq
+    if kept_s < MIN_CALIBRATION_S / 3:
+        raise EEGError(f"only {kept_s:.1f} s of the calibration data look clean: choose a cleaner calibration stretch")
+    win = max(1, int(round(win_len * sfreq)))
+    cleaned = np.empty_like(data)
+    changed, amplified = [], []
+    for start in range(0, data.shape[1], win):
+        chunk = data[:, start: start + win]
+        out = asr.transform(chunk)
+        cleaned[:, start: start + win] = out
+        level = max(np.sqrt(np.mean(chunk**2)), 1e-30)
+        changed.append(np.sqrt(np.mean((out - chunk) ** 2)) > _CHANGED_FRACTION * level)
+        amplified.append(np.sqrt(np.mean(out**2)) > np.sqrt(_AMPLIFIED_RATIO) * level)
+    return cleaned, np.array(changed, dtype=bool), np.array(amplified, dtype=bool)
+
+
+def _asr_script(cutoff=20.0, calib_start_s=None, calib_stop_s=None, win_len=0.5, method="euclid") -> list[str]:
+    start = "0" if calib_start_s is None else f"int({calib_start_s!r} * sfreq)"
+    stop = "raw.n_times" if calib_stop_s is None else f"int({calib_stop_s!r} * sfreq)"
+    return [
+        "from meegkit.asr import ASR",
+        "raw.load_data()",
+        "sfreq = raw.info['sfreq']",
+        "eeg = mne.pick_types(raw.info, eeg=True, exclude='bads')",
+        "x = raw.get_data(picks=eeg)",
+        "x_hp = mne.filter.filter_data(x, sfreq, 1.0, None)",
+        f"asr = ASR(sfreq=sfreq, cutoff={cutoff!r}, win_len={win_len!r}, method={method!r})",
+        f"asr.fit(x_hp[:, {start}:{stop}])",
+        f"win = max(1, int(round({win_len!r} * sfreq)))",
+        "cleaned = np.concatenate([asr.transform(x_hp[:, i:i + win]) for i in range(0, x.shape[1], win)], axis=1)",
+        "raw._data[eeg] = x + (cleaned - x_hp)",
+    ]
+
+
+@register(
+    "asr",
+    "Artifact Subspace Reconstruction: repairs short high-variance bursts (blinks, movement, muscle) against clean "
+    "calibration data; lower cutoff = more aggressive (5–30, 20 is a safe default).",
+    script=_asr_script,
+)
+def asr(raw, cutoff: float = 20.0, calib_start_s: float | None = None, calib_stop_s: float | None = None,
+        win_len: float = 0.5, method: str = "euclid"):
+    cutoff = number("the ASR cutoff", cutoff, 0.0, 1000.0)
+    win_len = number("the ASR window (s)", win_len, 0.05, 10.0)
+    if method not in ("euclid", "riemann"):
+        raise EEGError(f"ASR method must be 'euclid' or 'riemann', got {method!r}")
+    eeg = mne.pick_types(raw.info, eeg=True, exclude="bads")
+    if len(eeg) < 2:
+        raise EEGError("ASR needs at least 2 good EEG channels")
+    calib = _calibration_slice(raw, calib_start_s, calib_stop_s)
+    sfreq = raw.info["sfreq"]
+    if _HIGHPASS_HZ >= sfreq / 2:
+        raise EEGError(f"ASR cannot run at {sfreq:g} Hz")
+    raw.load_data()
+    x = raw.get_data(picks=eeg)
+    x_hp = mne.filter.filter_data(x, sfreq, _HIGHPASS_HZ, None, verbose="error")
+    cleaned, changed, amplified = run_asr(x_hp, sfreq, x_hp[:, calib], cutoff, win_len, method)
+    raw._data[eeg] = x + (cleaned - x_hp)
+    seconds = float(changed.sum() * win_len)
+    report = {
+        "seconds_reconstructed": round(min(seconds, raw.n_times / sfreq), 2),
+        "fraction_reconstructed": round(float(changed.mean()), 4),
+        "calibration_s": [round(calib.start / sfreq, 2), round(calib.stop / sfreq, 2)],
+    }
+    if amplified.any():
+        report["warning"] = (f"ASR amplified {float(amplified.sum() * win_len):g} s of data: the calibration "
+                             "stretch was probably not clean; choose a cleaner one")
+    return raw, report

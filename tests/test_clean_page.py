@@ -1,0 +1,49 @@
+"""The Clean page in Streamlit's test harness: builds, runs a pipeline, compares, teaches."""
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import ROOT
+
+
+@pytest.fixture
+def page():
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+    at.run()
+    at.switch_page("pages/clean.py")
+    at.run()
+    assert not at.exception
+    return at
+
+
+def test_page_builds_and_runs_a_typed_pipeline(page):
+    at = page
+    at.text_input(key=next(k.key for k in at.text_input if k.key.startswith("clean_text:"))).set_value("bandpass:1,40;reref:average").run()
+    assert not at.exception and not at.error
+    assert [s["name"] for s in at.session_state["clean_pipeline"]] == ["bandpass", "reref"]
+    at.button(key="clean_run").click().run()
+    assert not at.exception and not at.error
+    history = [s.name for s in at.session_state["recordings"][-1].history]
+    assert history[-2:] == ["bandpass", "reref"]
+    # The before/after tab now has its figures and the table of changes.
+    assert len(at.get("plotly_chart")) >= 3
+    assert any("kept 1–40 Hz" in str(df.value) for df in at.dataframe)
+
+
+def test_malformed_typed_pipeline_shows_one_line(page):
+    at = page
+    at.text_input(key=next(k.key for k in at.text_input if k.key.startswith("clean_text:"))).set_value("bandpass:1,40;nope").run()
+    assert not at.exception
+    assert any("unknown step 'nope'" in e.value for e in at.error)
+    assert at.session_state["clean_pipeline"] == []
+
+
+def test_teaching_mode_scores_band_pass(page):
+    at = page
+    at.multiselect(key="teach_kinds").set_value(["muscle"]).run()
+    at.radio(key="teach_method").set_value("band-pass 1–40 Hz").run()
+    at.button(key="teach_run").click().run()
+    assert not at.exception and not at.error
+    removed = at.metric[0].value
+    assert removed.endswith("%") and float(removed[:-1]) > 0  # band-pass removes part of a muscle burst
+    assert len(at.get("plotly_chart")) >= 2

@@ -17,6 +17,7 @@ def add_commands(sub) -> None:
     p.add_argument("--threads", type=int, default=1,
                    help="CPU threads for torch (default 1: on a shared 2-core machine two threads ran 7x slower)")
     p.add_argument("--cache", default=None, help="folder for cached ICA decompositions (default: beside --out)")
+    p.add_argument("--init", default=None, help="start from these weights (.pt of the same configuration)")
     p.add_argument("--held-out", default="S009,S010", help="subjects never trained on (comma-separated)")
     p.set_defaults(func=_train)
 
@@ -32,7 +33,7 @@ def _train(args) -> int:
     if args.minutes <= 0 or (args.max_steps is not None and args.max_steps <= 0):
         raise EEGError("--minutes and --max-steps must be positive")
     meta = train_from_folder(data, out, cache=Path(args.cache) if args.cache else None, minutes=args.minutes,
-                             max_steps=args.max_steps, threads=args.threads,
+                             max_steps=args.max_steps, threads=args.threads, init=args.init,
                              held_out=tuple(s.strip() for s in args.held_out.split(",") if s.strip()))
     print_json({"weights": str(out), "config": str(out.with_suffix(".json")), "steps": meta["training"]["steps"],
                 "seconds": meta["training"]["seconds"], "best_validation": meta["best_validation"]})

@@ -8,7 +8,9 @@ topographies in volts, class probabilities, electrode positions). Pairs are then
   Brain with probability >= 0.8; noisy = clean + the components of one artifact class.
 * Semi-synthetic (EEGdenoiseNet style, Zhang et al. 2021): clean = the recording with its
   artifact-class components removed; noisy = clean + real artifact components taken from
-  another recording, scaled to a signal-to-noise ratio between -7 and 2 dB.
+  another recording, or artifacts made by the Clean stage's injector
+  (``backend.clean.inject``: blinks, saccades, muscle bursts, ECG, line noise, pops),
+  scaled to a signal-to-noise ratio between -7 and 2 dB.
 """
 
 from __future__ import annotations
@@ -190,16 +192,23 @@ class PairSampler:
         Semi-synthetic SNR range in dB; wider than the benchmark's so both SNR conventions are covered.
     min_chans : int
         Fewest channels in a random montage (the most is every channel).
+    injected_fraction : float
+        Share of semi-synthetic windows whose artifacts come from the Clean stage's injector
+        instead of another recording's components.
+    bank_size : int
+        Injected artifacts made per montage (drawn from again and again).
     """
 
     def __init__(self, decompositions, n_times: int = 512, art_fraction: float = 0.3, snr_range=(-9.0, 4.0),
-                 min_chans: int = 19, seed: int = 0):
+                 min_chans: int = 19, seed: int = 0, injected_fraction: float = 0.0, bank_size: int = 300):
         self.decs = list(decompositions)
         self.n_times, self.art_fraction, self.snr_range, self.min_chans = n_times, art_fraction, snr_range, min_chans
+        self.injected_fraction, self.bank_size, self._bank = injected_fraction, bank_size, {}
         self.rng = np.random.default_rng(seed)
         self.bases = [clean_base(d) for d in self.decs]
         self.pools = {c: [(i, d.of_class(c)) for i, d in enumerate(self.decs) if len(d.of_class(c))] for c in ARTIFACT_CLASSES}
-        self.class_p = np.array([0.35, 0.35, 0.1, 0.1, 0.1])  # eye and muscle matter most
+        # eye and muscle matter most; classes no recording has are never drawn
+        self.class_p = np.array([0.35, 0.35, 0.1, 0.1, 0.1]) * [bool(self.pools[c]) for c in ARTIFACT_CLASSES]
 
     def _window(self, n: int) -> tuple[int, int]:
         start = int(self.rng.integers(0, n - self.n_times + 1))
@@ -211,6 +220,34 @@ class PairSampler:
         dec = self.decs[i]
         a, b = self._window(dec.sources.shape[1])
         return dec.project(comps, a, b)
+
+    def _injected(self, dec: Decomposition) -> np.ndarray:
+        """Injector artifacts on ``dec``'s channels: eye, muscle or both mostly, sometimes ECG, line or pops.
+
+        The injector takes ~50 ms a window, so a bank of them is made once per montage and
+        windows are drawn from it (with a random polarity).
+        """
+        key = tuple(dec.ch_names)
+        if key not in self._bank:
+            self._bank[key] = [a for a in (self._make_injected(dec) for _ in range(self.bank_size)) if np.any(a)]
+        bank = self._bank[key]
+        return bank[self.rng.integers(len(bank))] * self.rng.choice([-1.0, 1.0])
+
+    def _make_injected(self, dec: Decomposition) -> np.ndarray:
+        from backend.clean.inject import make_artifact
+
+        groups = (("blink", "saccade"), ("muscle",), ("blink", "saccade", "muscle"), ("blink",), ("ecg",), ("line",), ("pop",))
+        kinds = groups[self.rng.choice(len(groups), p=[0.25, 0.3, 0.2, 0.1, 0.05, 0.05, 0.05])]
+        seed = int(self.rng.integers(2**31))
+        total = np.zeros((len(dec.ch_names), self.n_times), dtype=np.float32)
+        for kind in kinds:
+            try:
+                art, _ = make_artifact(kind, dec.ch_names, dec.sfreq, self.n_times, seed,
+                                       line_freq=float(self.rng.choice([50.0, 60.0])))
+            except EEGError:  # no event fell in this window
+                continue
+            total += art.astype(np.float32)
+        return total
 
     def sample(self):
         """One training window: noisy (C, T), clean (C, T), positions (C, 3), all float32."""
@@ -227,9 +264,13 @@ class PairSampler:
         else:
             clean = self.bases[i][:, a:b]
             noisy = clean.copy()
-            if rng.random() > 0.08:  # a few windows stay clean: the identity must be learned too
-                n_art = 1 if rng.random() < 0.8 else 2
-                for cls in rng.choice(ARTIFACT_CLASSES, size=n_art, replace=False, p=self.class_p):
+            if rng.random() < self.injected_fraction:
+                art = self._injected(dec)
+                if np.any(art):
+                    noisy = noisy + scale_to_snr(clean, art, rng.uniform(*self.snr_range))
+            elif rng.random() > 0.08 and self.class_p.sum() > 0:  # a few windows stay clean: identity is learned too
+                n_art = min(1 if rng.random() < 0.8 else 2, int((self.class_p > 0).sum()))
+                for cls in rng.choice(ARTIFACT_CLASSES, size=n_art, replace=False, p=self.class_p / self.class_p.sum()):
                     art = self._artifact(str(cls), i)
                     noisy = noisy + scale_to_snr(clean, art, rng.uniform(*self.snr_range)) / np.sqrt(n_art)
         n_ch = len(dec.ch_names)
@@ -251,5 +292,8 @@ class PairSampler:
         noisy, clean, pos = [], [], []
         for x, y, p in samples:
             keep = np.sort(self.rng.choice(x.shape[0], size=k, replace=False))
-            noisy.append(x[keep]); clean.append(y[keep]); pos.append(p[keep])
+            # re-referenced to the average of the channels kept, as inference would see them
+            noisy.append(x[keep] - x[keep].mean(axis=0))
+            clean.append(y[keep] - y[keep].mean(axis=0))
+            pos.append(p[keep])
         return np.stack(noisy), np.stack(clean), np.stack(pos)

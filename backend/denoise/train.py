@@ -45,7 +45,8 @@ def evaluate(model: Denoiser, batches) -> dict:
 
 def train(train_decs, val_decs, out: Path, minutes: float = 30.0, batch_size: int = 12, lr: float = 1e-3,
           warmup: int = 200, seed: int = 0, threads: int = 2, model_kwargs: dict | None = None,
-          log: Callable[[str], None] = print, max_steps: int | None = None, data_note: dict | None = None) -> dict:
+          log: Callable[[str], None] = print, max_steps: int | None = None, data_note: dict | None = None,
+          init: Path | str | None = None, injected_fraction: float = 0.5) -> dict:
     """Train for ``minutes`` (or ``max_steps``), keep the weights with the best validation loss.
 
     Writes ``out`` (a plain state_dict) and ``out.with_suffix('.json')`` (model config,
@@ -57,8 +58,10 @@ def train(train_decs, val_decs, out: Path, minutes: float = 30.0, batch_size: in
     out.parent.mkdir(parents=True, exist_ok=True)
     kwargs = {**DEFAULT_MODEL, **(model_kwargs or {})}
     model = Denoiser(n_chans=64, **kwargs)
-    sampler = PairSampler(train_decs, n_times=model.n_times, seed=seed)
-    val = validation_set(PairSampler(val_decs, n_times=model.n_times, seed=seed + 1), 8, 16)
+    if init:  # continue from earlier weights (same configuration)
+        model.load_state_dict(torch.load(init, map_location="cpu", weights_only=True))
+    sampler = PairSampler(train_decs, n_times=model.n_times, seed=seed, injected_fraction=injected_fraction)
+    val = validation_set(PairSampler(val_decs, n_times=model.n_times, seed=seed + 1, injected_fraction=injected_fraction), 8, 16)
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
     est_steps = max_steps or 10_000
 
@@ -78,6 +81,7 @@ def train(train_decs, val_decs, out: Path, minutes: float = 30.0, batch_size: in
             "parameters": n_parameters(model),
             "training": {"steps": step, "seconds": round(time.monotonic() - start, 1), "batch_size": batch_size,
                          "lr": lr, "warmup": warmup, "threads": threads, "seed": seed, "device": "cpu",
+                         "init": str(init) if init else None, "injected_fraction": injected_fraction,
                          "train_recordings": [d.name for d in train_decs], "val_recordings": [d.name for d in val_decs],
                          **(data_note or {})},
             "best_validation": best,

@@ -18,10 +18,16 @@ from backend.errors import EEGError
 DEFAULT_MODEL = dict(n_times=512, sfreq=MODEL_SFREQ, patch=32, d_model=64, n_heads=4, n_layers=2, d_ff=128)
 
 
-def _loss(model: Denoiser, noisy, clean, pos) -> torch.Tensor:
-    # Pairs are scaled by the noisy window's median channel std, as the model does inside.
+def _loss(model: Denoiser, noisy, clean, pos, relative: bool = False) -> torch.Tensor:
+    """MSE on windows scaled by the noisy window's median channel std (as the model scales them);
+    ``relative``: each window's squared error over its clean energy, i.e. the mean RRMSE_t², which
+    weighs the windows an artifact dominates as much as the others."""
     scale = noisy.std(dim=-1).median(dim=-1).values.clamp_min(1e-12)[:, None, None]
-    return torch.mean(((model(noisy / scale, pos) - clean / scale)) ** 2)
+    err = (model(noisy / scale, pos) - clean / scale) ** 2
+    if not relative:
+        return err.mean()
+    energy = (clean / scale).pow(2).mean(dim=(1, 2))
+    return (err.mean(dim=(1, 2)) / energy.clamp_min(1e-3)).mean()
 
 
 def validation_set(sampler: PairSampler, n_batches: int, batch_size: int):
@@ -46,8 +52,9 @@ def evaluate(model: Denoiser, batches) -> dict:
 def train(train_decs, val_decs, out: Path, minutes: float = 30.0, batch_size: int = 12, lr: float = 1e-3,
           warmup: int = 200, seed: int = 0, threads: int = 2, model_kwargs: dict | None = None,
           log: Callable[[str], None] = print, max_steps: int | None = None, data_note: dict | None = None,
-          init: Path | str | None = None, injected_fraction: float = 0.5) -> dict:
-    """Train for ``minutes`` (or ``max_steps``), keep the weights with the best validation loss.
+          init: Path | str | None = None, injected_fraction: float = 0.5, relative_loss: bool = False,
+          snr_range=(-9.0, 4.0)) -> dict:
+    """Train for ``minutes`` (or ``max_steps``), keep the weights with the best validation RRMSE_t.
 
     Writes ``out`` (a plain state_dict) and ``out.with_suffix('.json')`` (model config,
     training data, schedule and metrics). Returns that JSON as a dict.
@@ -60,8 +67,10 @@ def train(train_decs, val_decs, out: Path, minutes: float = 30.0, batch_size: in
     model = Denoiser(n_chans=64, **kwargs)
     if init:  # continue from earlier weights (same configuration)
         model.load_state_dict(torch.load(init, map_location="cpu", weights_only=True))
-    sampler = PairSampler(train_decs, n_times=model.n_times, seed=seed, injected_fraction=injected_fraction)
-    val = validation_set(PairSampler(val_decs, n_times=model.n_times, seed=seed + 1, injected_fraction=injected_fraction), 8, 16)
+    sampler = PairSampler(train_decs, n_times=model.n_times, seed=seed, injected_fraction=injected_fraction,
+                          snr_range=snr_range)
+    val = validation_set(PairSampler(val_decs, n_times=model.n_times, seed=seed + 1, injected_fraction=injected_fraction,
+                                     snr_range=snr_range), 8, 16)
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
     est_steps = max_steps or 10_000
 
@@ -72,7 +81,7 @@ def train(train_decs, val_decs, out: Path, minutes: float = 30.0, batch_size: in
 
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_at)
     start = time.monotonic()
-    best = {"mse": float("inf")}
+    best = {"rrmse_t": float("inf")}
     history, step, running = [], 0, []
 
     def write_meta() -> dict:
@@ -82,6 +91,7 @@ def train(train_decs, val_decs, out: Path, minutes: float = 30.0, batch_size: in
             "training": {"steps": step, "seconds": round(time.monotonic() - start, 1), "batch_size": batch_size,
                          "lr": lr, "warmup": warmup, "threads": threads, "seed": seed, "device": "cpu",
                          "init": str(init) if init else None, "injected_fraction": injected_fraction,
+                         "relative_loss": relative_loss, "snr_range_db": list(snr_range),
                          "train_recordings": [d.name for d in train_decs], "val_recordings": [d.name for d in val_decs],
                          **(data_note or {})},
             "best_validation": best,
@@ -96,7 +106,7 @@ def train(train_decs, val_decs, out: Path, minutes: float = 30.0, batch_size: in
         if step == 50 and max_steps is None:  # now the pace is known, fit the schedule to the time budget
             est_steps = int(step * minutes * 60 / max(elapsed, 1e-3))
         noisy, clean, pos = (torch.from_numpy(a) for a in sampler.batch(batch_size))
-        loss = _loss(model, noisy, clean, pos)
+        loss = _loss(model, noisy, clean, pos, relative_loss)
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -110,7 +120,7 @@ def train(train_decs, val_decs, out: Path, minutes: float = 30.0, batch_size: in
                             "train_mse": round(float(np.mean(running)), 5), **{k: round(v, 5) for k, v in metrics.items()}})
             running = []
             log(json.dumps(history[-1]))
-            if metrics["mse"] < best["mse"]:
+            if metrics["rrmse_t"] < best["rrmse_t"]:  # the benchmark's measure picks the checkpoint
                 best = {**metrics, "step": step}
                 torch.save(model.state_dict(), out)
                 write_meta()  # a checkpoint is usable even if training is stopped

@@ -175,7 +175,14 @@ def denoise_raw(raw: mne.io.BaseRaw, model: Denoiser | None = None, overlap_s: f
     picks = picks[known]
     raw.load_data()
     data = raw.get_data(picks=picks)
-    cleaned = denoise_array(model, data, raw.info["sfreq"], positions[known], overlap_s, batch_size, device, progress)
+    # The matrices are small: one thread is as fast, and two thrash on a shared 2-core machine
+    # (benchmarks/denoise.py: 349x real time with 1 thread, 52x with 2 while others ran).
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        cleaned = denoise_array(model, data, raw.info["sfreq"], positions[known], overlap_s, batch_size, device, progress)
+    finally:
+        torch.set_num_threads(threads)
     raw._data[picks] = cleaned
     removed = float(np.sqrt(np.mean((data - cleaned) ** 2)) / max(np.sqrt(np.mean(data ** 2)), 1e-30))
     skipped = sorted(set(raw.ch_names[p] for p in mne.pick_types(raw.info, eeg=True, exclude=[])) - {raw.ch_names[p] for p in picks})

@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "backend.browse.cli",
     "backend.clean.cli",
     "backend.components.cli",
+    "backend.denoise.cli",
     "backend.sources.cli",
 )
 

@@ -22,6 +22,7 @@ STEP_PROVIDERS = (
     "backend.clean.steps",
     "backend.clean.badchannels",
     "backend.clean.asr",
+    "backend.denoise.inference",
 )
 
 

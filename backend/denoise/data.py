@@ -1,0 +1,299 @@
+"""Training and evaluation pairs for the denoiser, made the ART way from real recordings.
+
+Each recording is decomposed once with ICA + ICLabel (``backend.components.ica``) and the
+decomposition is cached as a small ``.npz`` (component time courses at the model rate,
+topographies in volts, class probabilities, electrode positions). Pairs are then cheap:
+
+* ART recipe (Chuang et al. 2024): clean = back-projection of the components ICLabel calls
+  Brain with probability >= 0.8; noisy = clean + the components of one artifact class.
+* Semi-synthetic (EEGdenoiseNet style, Zhang et al. 2021): clean = the recording with its
+  artifact-class components removed; noisy = clean + real artifact components taken from
+  another recording, or artifacts made by the Clean stage's injector
+  (``backend.clean.inject``: blinks, saccades, muscle bursts, ECG, line noise, pops),
+  scaled to a signal-to-noise ratio between -7 and 2 dB.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import mne
+import numpy as np
+
+from backend.channels import standard_label, standard_montage
+from backend.components.ica import ICLABEL_CLASSES, fit_ica, label_components
+from backend.errors import EEGError
+
+ARTIFACT_CLASSES = ("muscle", "eye", "heart", "line_noise", "channel_noise")
+BRAIN_THRESHOLD = 0.8  # ART's rule for the clean target
+SNR_RANGE_DB = (-7.0, 2.0)  # EEGdenoiseNet's range
+MODEL_SFREQ = 128.0
+
+
+@dataclass
+class Decomposition:
+    """One recording's ICA, at the model rate.
+
+    Attributes
+    ----------
+    name : str
+    ch_names : list of str
+    positions : ndarray, shape (n_chans, 3)
+        Electrode positions on the 10-05 template head, metres.
+    mixing : ndarray, shape (n_chans, n_comp)
+        Topographies in volts per unit of source.
+    sources : ndarray, shape (n_comp, n_times)
+        Component time courses at ``sfreq``.
+    data : ndarray, shape (n_chans, n_times)
+        The ICA-ready signals (average reference, 1 Hz high-pass) at ``sfreq``, volts;
+        ``data - project(artifact components)`` keeps what the ICA's PCA left out.
+    probs : ndarray, shape (n_comp, 7)
+        ICLabel probabilities, columns as ``ICLABEL_CLASSES``.
+    sfreq : float
+    """
+
+    name: str
+    ch_names: list
+    positions: np.ndarray
+    mixing: np.ndarray
+    sources: np.ndarray
+    probs: np.ndarray
+    sfreq: float
+    data: np.ndarray
+
+    def labels(self) -> np.ndarray:
+        return np.array(ICLABEL_CLASSES)[self.probs.argmax(axis=1)]
+
+    def brain(self, threshold: float = BRAIN_THRESHOLD) -> np.ndarray:
+        return np.flatnonzero((self.probs[:, 0] >= threshold))
+
+    def of_class(self, name: str) -> np.ndarray:
+        return np.flatnonzero(self.labels() == name)
+
+    def project(self, comps, start: int = 0, stop: int | None = None) -> np.ndarray:
+        """Back-projection of ``comps`` to the channels, volts, shape (n_chans, n_times)."""
+        comps = np.asarray(comps, dtype=int)
+        seg = self.sources[comps, start:stop]
+        return self.mixing[:, comps] @ seg if len(comps) else np.zeros((len(self.ch_names), seg.shape[1]))
+
+    def save(self, path: Path) -> None:
+        np.savez_compressed(path, name=self.name, ch_names=np.array(self.ch_names), positions=self.positions,
+                            mixing=self.mixing.astype(np.float32), sources=self.sources.astype(np.float32),
+                            probs=self.probs.astype(np.float32), sfreq=self.sfreq, data=self.data.astype(np.float32))
+
+    @classmethod
+    def load(cls, path: Path) -> "Decomposition":
+        with np.load(path, allow_pickle=False) as z:
+            return cls(str(z["name"]), [str(c) for c in z["ch_names"]], z["positions"].astype(np.float64),
+                       z["mixing"].astype(np.float64), z["sources"].astype(np.float64),
+                       z["probs"].astype(np.float64), float(z["sfreq"]), z["data"].astype(np.float64))
+
+
+def electrode_positions(info: mne.Info, picks=None) -> np.ndarray:
+    """Positions (metres, template head) of the channels in ``picks``; NaN rows where unknown.
+
+    The 10-05 template position is used whenever a name maps to one, so a model sees the
+    same coordinates for the same electrode whatever the file's own digitisation.
+    """
+    picks = range(len(info.ch_names)) if picks is None else picks
+    template = standard_montage().get_positions()["ch_pos"]
+    out = []
+    for p in picks:
+        label = standard_label(info.ch_names[p])
+        if label in template:
+            out.append(template[label])
+            continue
+        loc = np.asarray(info["chs"][p]["loc"][:3], dtype=float)
+        out.append(loc if np.isfinite(loc).all() and np.abs(loc).sum() > 0 else np.full(3, np.nan))
+    return np.array(out, dtype=float).reshape(-1, 3)
+
+
+def decompose(raw: mne.io.BaseRaw, name: str, n_components: int = 30, seed: int = 97,
+              sfreq: float | None = MODEL_SFREQ) -> Decomposition:
+    """Fit ICA + ICLabel on ``raw`` and keep what pairs need, resampled to ``sfreq`` (None: as recorded).
+
+    ``n_components`` bounds the ICA (a full 64-component Picard fit takes ~80 s on the
+    2-core reference machine, 30 components a fraction of that).
+    """
+    n_eeg = len(mne.pick_types(raw.info, eeg=True, exclude="bads"))
+    ica, prepared = fit_ica(raw, "picard", max(2, min(n_components, n_eeg - 1)), seed)
+    probs = label_components(prepared, ica)
+    sources = ica.get_sources(prepared).get_data()
+    # get_components() is in whitened units; the pre-whitener puts it back in volts.
+    mixing = ica.get_components() * ica.pre_whitener_.reshape(-1, 1)
+    data = prepared.get_data()
+    native = prepared.info["sfreq"]
+    if sfreq is not None and sfreq != native:
+        sources = mne.filter.resample(sources, sfreq, native, npad="auto", verbose="error")
+        data = mne.filter.resample(data, sfreq, native, npad="auto", verbose="error")
+    return Decomposition(name, list(prepared.ch_names), electrode_positions(prepared.info), mixing, sources, probs,
+                         float(sfreq or native), data)
+
+
+def decompose_files(paths, cache: Path, progress=print, sfreq: float | None = MODEL_SFREQ) -> list[Path]:
+    """Decompose each recording once (see :func:`decompose`); returns the cached ``.npz`` paths."""
+    from backend.io import load_recording
+
+    cache = Path(cache)
+    cache.mkdir(parents=True, exist_ok=True)
+    out = []
+    for path in paths:
+        path = Path(path)
+        target = cache / f"{path.stem}.npz"
+        if not target.exists():
+            rec = load_recording([path] + ([path.with_suffix(".fdt")] if path.suffix == ".set" else []))
+            dec = decompose(rec.raw, path.stem, sfreq=sfreq)
+            dec.save(target)
+            progress(f"{path.stem}: {len(dec.ch_names)} ch, brain {len(dec.brain())}, "
+                     + ", ".join(f"{c} {len(dec.of_class(c))}" for c in ARTIFACT_CLASSES))
+        out.append(target)
+    return out
+
+
+def physionet_files(root: Path, subjects) -> list[Path]:
+    """The PhysioNet motor-imagery runs of ``subjects`` (e.g. ``['S001']``) under ``root``."""
+    files = sorted(p for s in subjects for p in (Path(root) / s).glob("*.edf"))
+    if not files:
+        raise EEGError(f"no PhysioNet EDF files for {', '.join(subjects)} under {root}")
+    return files
+
+
+def artifact_components(dec: Decomposition) -> np.ndarray:
+    """Components whose most probable ICLabel class is an artifact class."""
+    return np.flatnonzero(np.isin(dec.labels(), ARTIFACT_CLASSES))
+
+
+def clean_base(dec: Decomposition) -> np.ndarray:
+    """The recording with its artifact-class components removed (brain, other and the PCA rest kept)."""
+    return dec.data - dec.project(artifact_components(dec))
+
+
+def scale_to_snr(clean: np.ndarray, artifact: np.ndarray, snr_db: float) -> np.ndarray:
+    """``artifact`` scaled so that 10·log10(RMS(clean)/RMS(artifact)) = ``snr_db`` (EEGdenoiseNet's definition)."""
+    rms_c = np.sqrt(np.mean(clean ** 2))
+    rms_a = np.sqrt(np.mean(artifact ** 2))
+    return artifact * (rms_c / max(rms_a, 1e-30)) / 10 ** (snr_db / 10)
+
+
+class PairSampler:
+    """Random (noisy, clean, positions) windows from cached decompositions.
+
+    Parameters
+    ----------
+    decompositions : list of Decomposition
+        Training recordings (all on one montage, so artifact topographies carry across).
+    n_times : int
+        Window length in samples at the decompositions' rate.
+    art_fraction : float
+        Share of windows made by the ART recipe; the rest are semi-synthetic.
+    snr_range : (float, float)
+        Semi-synthetic SNR range in dB; wider than the benchmark's so both SNR conventions are covered.
+    min_chans : int
+        Fewest channels in a random montage (the most is every channel).
+    injected_fraction : float
+        Share of semi-synthetic windows whose artifacts come from the Clean stage's injector
+        instead of another recording's components.
+    bank_size : int
+        Injected artifacts made per montage (drawn from again and again).
+    """
+
+    def __init__(self, decompositions, n_times: int = 512, art_fraction: float = 0.3, snr_range=(-9.0, 4.0),
+                 min_chans: int = 19, seed: int = 0, injected_fraction: float = 0.0, bank_size: int = 300):
+        self.decs = list(decompositions)
+        self.n_times, self.art_fraction, self.snr_range, self.min_chans = n_times, art_fraction, snr_range, min_chans
+        self.injected_fraction, self.bank_size, self._bank = injected_fraction, bank_size, {}
+        self.rng = np.random.default_rng(seed)
+        self.bases = [clean_base(d) for d in self.decs]
+        self.pools = {c: [(i, d.of_class(c)) for i, d in enumerate(self.decs) if len(d.of_class(c))] for c in ARTIFACT_CLASSES}
+        # eye and muscle matter most; classes no recording has are never drawn
+        self.class_p = np.array([0.35, 0.35, 0.1, 0.1, 0.1]) * [bool(self.pools[c]) for c in ARTIFACT_CLASSES]
+
+    def _window(self, n: int) -> tuple[int, int]:
+        start = int(self.rng.integers(0, n - self.n_times + 1))
+        return start, start + self.n_times
+
+    def _artifact(self, cls: str, exclude: int | None) -> np.ndarray:
+        pool = [p for p in self.pools[cls] if p[0] != exclude] or self.pools[cls]
+        i, comps = pool[self.rng.integers(len(pool))]
+        dec = self.decs[i]
+        a, b = self._window(dec.sources.shape[1])
+        return dec.project(comps, a, b)
+
+    def _injected(self, dec: Decomposition) -> np.ndarray:
+        """Injector artifacts on ``dec``'s channels: eye, muscle or both mostly, sometimes ECG, line or pops.
+
+        The injector takes ~50 ms a window, so a bank of them is made once per montage and
+        windows are drawn from it (with a random polarity).
+        """
+        key = tuple(dec.ch_names)
+        if key not in self._bank:
+            self._bank[key] = [a for a in (self._make_injected(dec) for _ in range(self.bank_size)) if np.any(a)]
+        bank = self._bank[key]
+        return bank[self.rng.integers(len(bank))] * self.rng.choice([-1.0, 1.0])
+
+    def _make_injected(self, dec: Decomposition) -> np.ndarray:
+        from backend.clean.inject import make_artifact
+
+        groups = (("blink", "saccade"), ("muscle",), ("blink", "saccade", "muscle"), ("blink",), ("ecg",), ("line",), ("pop",))
+        kinds = groups[self.rng.choice(len(groups), p=[0.25, 0.3, 0.2, 0.1, 0.05, 0.05, 0.05])]
+        seed = int(self.rng.integers(2**31))
+        total = np.zeros((len(dec.ch_names), self.n_times), dtype=np.float32)
+        for kind in kinds:
+            try:
+                art, _ = make_artifact(kind, dec.ch_names, dec.sfreq, self.n_times, seed,
+                                       line_freq=float(self.rng.choice([50.0, 60.0])))
+            except EEGError:  # no event fell in this window
+                continue
+            total += art.astype(np.float32)
+        return total
+
+    def sample(self):
+        """One training window: noisy (C, T), clean (C, T), positions (C, 3), all float32."""
+        rng = self.rng
+        i = int(rng.integers(len(self.decs)))
+        dec = self.decs[i]
+        a, b = self._window(dec.sources.shape[1])
+        if rng.random() < self.art_fraction:
+            clean = dec.project(dec.brain(), a, b)
+            classes = [c for c in ARTIFACT_CLASSES if len(dec.of_class(c))]
+            if len(dec.brain()) == 0 or not classes:
+                return self.sample()
+            noisy = clean + dec.project(dec.of_class(classes[rng.integers(len(classes))]), a, b)
+        else:
+            clean = self.bases[i][:, a:b]
+            noisy = clean.copy()
+            if rng.random() < self.injected_fraction:
+                art = self._injected(dec)
+                if np.any(art):
+                    noisy = noisy + scale_to_snr(clean, art, rng.uniform(*self.snr_range))
+            elif rng.random() > 0.08 and self.class_p.sum() > 0:  # a few windows stay clean: identity is learned too
+                n_art = min(1 if rng.random() < 0.8 else 2, int((self.class_p > 0).sum()))
+                for cls in rng.choice(ARTIFACT_CLASSES, size=n_art, replace=False, p=self.class_p / self.class_p.sum()):
+                    art = self._artifact(str(cls), i)
+                    noisy = noisy + scale_to_snr(clean, art, rng.uniform(*self.snr_range)) / np.sqrt(n_art)
+        n_ch = len(dec.ch_names)
+        k = int(rng.integers(self.min_chans, n_ch + 1))
+        chans = np.sort(rng.choice(n_ch, size=k, replace=False))
+        # The network sees average-referenced windows, as at inference.
+        noisy, clean = noisy[chans], clean[chans]
+        noisy = noisy - noisy.mean(axis=0)
+        clean = clean - clean.mean(axis=0)
+        sign = 1.0 if rng.random() < 0.5 else -1.0
+        return (sign * noisy).astype(np.float32), (sign * clean).astype(np.float32), dec.positions[chans].astype(np.float32)
+
+    def batch(self, size: int, n_chans: int | None = None):
+        """A batch with one montage (channels are the same within a batch so windows stack)."""
+        samples = []
+        while len(samples) < size:
+            samples.append(self.sample())
+        k = n_chans or min(s[0].shape[0] for s in samples)
+        noisy, clean, pos = [], [], []
+        for x, y, p in samples:
+            keep = np.sort(self.rng.choice(x.shape[0], size=k, replace=False))
+            # re-referenced to the average of the channels kept, as inference would see them
+            noisy.append(x[keep] - x[keep].mean(axis=0))
+            clean.append(y[keep] - y[keep].mean(axis=0))
+            pos.append(p[keep])
+        return np.stack(noisy), np.stack(clean), np.stack(pos)

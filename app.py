@@ -18,8 +18,7 @@ PAGES = [
 page = st.navigation(PAGES)
 st.session_state["_shell"] = True  # pages check it: see ui.session.ensure_shell
 session.housekeeping()
-try:
-    page.run()
-finally:
-    # After the page, so a recording the page just opened or processed shows at once.
-    session.sidebar()
+# Before the page: a page that changes the recording reruns, so the sidebar is never behind
+# (drawing it after the page would lose it whenever a page calls st.stop()).
+session.sidebar()
+page.run()

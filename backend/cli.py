@@ -16,7 +16,7 @@ import warnings
 from backend.errors import EEGError
 
 # Modules adding subcommands; a new stage appends its own.
-COMMAND_MODULES = ("backend.cli_io",)
+COMMAND_MODULES = ("backend.cli_io", "backend.classify.cli")
 
 
 class _Parser(argparse.ArgumentParser):

@@ -18,7 +18,7 @@ from pyriemann.spatialfilters import CSP
 from pyriemann.tangentspace import TangentSpace
 from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 from sklearn.ensemble import VotingClassifier
-from sklearn.linear_model import LogisticRegression, LogisticRegressionCV
+from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -73,9 +73,9 @@ def _cnn(sfreq: float):
 
 def _fbts_lr(sfreq: float):
     return make_pipeline(
-        FilterBankTangentSpace(sfreq=sfreq, bands=FILTER_BANK, estimator="oas"),
+        FilterBankTangentSpace(sfreq=sfreq, bands=FILTER_BANK),
         StandardScaler(),
-        LogisticRegressionCV(Cs=[1e-3, 1e-2, 1e-1, 1.0], cv=_inner_cv(), max_iter=2000),
+        GridSearchCV(LogisticRegression(max_iter=2000), {"C": [1e-3, 1e-2, 1e-1, 1.0]}, cv=_inner_cv(), scoring="roc_auc"),
     )
 
 
@@ -124,7 +124,7 @@ PIPELINES: dict[str, PipelineInfo] = {
             "augmented covariances (time-delay embedding, order and lag by inner grid search) → tangent space → linear SVM",
             _acm_ts_svm,
         ),
-        PipelineInfo("fbts-lr", "FB-TS+LR", "6 sub-bands 8–32 Hz → tangent space each → logistic regression (C by inner CV)", _fbts_lr),
+        PipelineInfo("fbts-lr", "FB-TS+LR", "6 sub-bands 8–32 Hz (FFT) → OAS covariances → tangent space each → logistic regression (C by inner CV)", _fbts_lr),
         PipelineInfo("shallow-cnn", "ShallowConvNet", "compact torch CNN: temporal and spatial convolutions, log-power, linear read-out", _cnn, kind="torch"),
         PipelineInfo("best", "Best (TS+LR ⊕ FB-TS+LR)", "recommended: soft vote of broad-band and filter-bank tangent space + logistic regression", _best),
     )

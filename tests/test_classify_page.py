@@ -1,12 +1,16 @@
 """The Classify page renders, cross-validates and draws a timeline on the bundled samples."""
 
+from pathlib import Path
+
 from streamlit.testing.v1 import AppTest
 
 from backend.config import BUNDLED_SAMPLES
 
+APP = Path(__file__).resolve().parent.parent / "app.py"
+
 
 def _page(sample_label=None):
-    at = AppTest.from_file("app.py", default_timeout=120)
+    at = AppTest.from_file(str(APP), default_timeout=300)
     at.run()
     if sample_label is not None:
         at.switch_page("pages/load.py").run()

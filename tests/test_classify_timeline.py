@@ -39,9 +39,11 @@ def test_timeline_covers_the_recording(physionet_recording, model_and_trials, st
 def test_timeline_follows_the_training_trials(physionet_recording, model_and_trials):
     """Windows aligned on the training trials get the probabilities of those trials."""
     model, trials = model_and_trials
-    tl = predict_timeline(physionet_recording, model, step_s=1 / trials.sfreq)
-    starts = np.round((trials.onsets + TASK.tmin) * trials.sfreq).astype(int)
-    np.testing.assert_allclose(tl.proba[starts], model.predict_proba(trials.X), atol=1e-6)
+    step = 0.1  # the PhysioNet cues fall on multiples of 0.1 s
+    tl = predict_timeline(physionet_recording, model, step_s=step)
+    index = np.round((trials.onsets + TASK.tmin) / step).astype(int)
+    assert np.allclose(tl.starts[index], trials.onsets + TASK.tmin)
+    np.testing.assert_allclose(tl.proba[index], model.predict_proba(trials.X), atol=1e-6)
 
 
 def test_timeline_refuses_a_bad_step(physionet_recording, model_and_trials):

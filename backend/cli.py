@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "backend.components.cli",
     "backend.denoise.cli",
     "backend.sources.cli",
+    "backend.classify.cli",
 )
 
 

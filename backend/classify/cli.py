@@ -1,0 +1,102 @@
+"""CLI of the classify stage: ``classify cv``, ``classify train``, ``classify predict``."""
+
+from __future__ import annotations
+
+import csv
+import sys
+
+from backend.classify.epochs import TaskSpec, load_runs, make_trials
+from backend.classify.persistence import load_model, save_model, train_model
+from backend.classify.pipelines import BEST, PIPELINES
+from backend.classify.timeline import predict_timeline
+from backend.cli import print_json
+from backend.errors import EEGError
+
+
+def _floats(text: str, n: int, what: str) -> tuple[float, ...]:
+    try:
+        values = tuple(float(v) for v in text.split(","))
+    except ValueError:
+        raise EEGError(f"{what} must be {n} comma-separated numbers, got {text!r}") from None
+    if len(values) != n:
+        raise EEGError(f"{what} must be {n} comma-separated numbers, got {text!r}")
+    return values
+
+
+def _task_args(p) -> None:
+    p.add_argument("paths", nargs="+", help="one or more runs of one subject (each a recording's files)")
+    p.add_argument("--events", default="T1,T2", help="annotation labels to classify, comma-separated (default T1,T2)")
+    p.add_argument("--tmin", type=float, default=0.5, help="window start after the annotation onset, s (default 0.5)")
+    p.add_argument("--tmax", type=float, default=2.5, help="window end after the annotation onset, s (default 2.5)")
+    p.add_argument("--band", default="8,30", help="pass band low,high in Hz (default 8,30)")
+    p.add_argument("--pipeline", default=BEST, choices=list(PIPELINES), help=f"pipeline (default {BEST}, our recommendation)")
+
+
+def _task(args) -> TaskSpec:
+    return TaskSpec(tuple(args.events.split(",")), args.tmin, args.tmax, _floats(args.band, 2, "--band"))
+
+
+def add_commands(sub) -> None:
+    classify = sub.add_parser("classify", help="cross-validate, train and apply classifiers on annotated EEG")
+    verbs = classify.add_subparsers(dest="verb", required=True, parser_class=sub._parser_class)
+
+    cv = verbs.add_parser("cv", help="within-subject cross-validation: per-fold and mean accuracy and ROC-AUC")
+    _task_args(cv)
+    cv.add_argument("--folds", type=int, default=5, help="k of stratified k-fold (default 5)")
+    cv.add_argument("--scheme", choices=("kfold", "runs"), default="kfold", help="kfold, or runs: leave one run out")
+    cv.add_argument("--seed", type=int, default=42, help="seed of the fold shuffling")
+    cv.add_argument("--json", action="store_true", help="end with one JSON line")
+    cv.set_defaults(func=_cv)
+
+    train = verbs.add_parser("train", help="fit a pipeline on all trials and save the model")
+    _task_args(train)
+    train.add_argument("--out", required=True, help="model file to write (zip: model.json + skops or state_dict)")
+    train.set_defaults(func=_train)
+
+    predict = verbs.add_parser("predict", help="class probabilities on sliding windows of a recording")
+    predict.add_argument("paths", nargs="+", help="the recording's files")
+    predict.add_argument("--model", required=True, help="model file written by `classify train`")
+    predict.add_argument("--step", type=float, default=0.5, help="hop between windows, s (default 0.5)")
+    predict.add_argument("--out", required=True, help="CSV to write: start_s, center_s, p_<class>…")
+    predict.set_defaults(func=_predict)
+
+
+def _cv(args) -> int:
+    from backend.classify.validate import cross_validate
+
+    trials = make_trials(load_runs(args.paths), _task(args))
+    progress = None if args.json else (lambda f, msg: print(msg, file=sys.stderr))
+    result = cross_validate(trials, args.pipeline, args.scheme, args.folds, args.seed, progress=progress)
+    summary = result.to_dict()
+    summary["n_trials"] = trials.counts()
+    summary["runs"] = list(trials.run_names)
+    print(f"pipeline {args.pipeline} · {len(trials.y)} trials ({', '.join(f'{k} ×{v}' for k, v in trials.counts().items())}) · {args.scheme}")
+    for f in result.folds:
+        print(f"fold {f.fold}  accuracy {f.accuracy:.3f}  ROC-AUC {f.roc_auc:.3f}  (fit {f.fit_s:.2f} s, predict {f.predict_s:.3f} s)")
+    print(f"mean    accuracy {result.accuracy_mean:.3f}  ROC-AUC {result.roc_auc_mean:.3f} ± {result.roc_auc_std:.3f}")
+    if args.json:
+        print_json(summary)
+    return 0
+
+
+def _train(args) -> int:
+    trials = make_trials(load_runs(args.paths), _task(args))
+    model = train_model(trials, args.pipeline)
+    path = save_model(model, args.out)
+    print(f"trained {args.pipeline} on {len(trials.y)} trials of {', '.join(trials.run_names)} → {path}")
+    return 0
+
+
+def _predict(args) -> int:
+    model = load_model(args.model)
+    runs = load_runs(args.paths)
+    if len(runs) != 1:
+        raise EEGError("predict reads one recording at a time")
+    timeline = predict_timeline(runs[0], model, step_s=args.step)
+    rows = timeline.to_rows()
+    with open(args.out, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    print(f"{len(rows)} windows of {timeline.window_s:g} s every {timeline.step_s:g} s → {args.out}")
+    return 0

@@ -1,0 +1,40 @@
+"""``python -m backend classify cv|train|predict`` on the bundled run."""
+
+import csv
+import json
+
+from backend.cli import main
+
+SAMPLE_ARGS = ["--events", "T1,T2", "--tmin", "0.5", "--tmax", "2.5", "--band", "8,30"]
+
+
+def test_cv_json(physionet_file, capsys):
+    assert main(["classify", "cv", str(physionet_file), *SAMPLE_ARGS, "--pipeline", "csp-lda", "--folds", "3", "--json"]) == 0
+    out = capsys.readouterr().out.strip().splitlines()
+    summary = json.loads(out[-1])
+    assert len(summary["folds"]) == 3
+    assert summary["roc_auc_mean"] == sum(f["roc_auc"] for f in summary["folds"]) / 3
+    assert 0 <= summary["accuracy_mean"] <= 1
+    assert any(line.startswith("fold 1") for line in out)
+
+
+def test_train_then_predict(physionet_file, tmp_path, capsys):
+    model = tmp_path / "m.zip"
+    assert main(["classify", "train", str(physionet_file), *SAMPLE_ARGS, "--pipeline", "ts-lr", "--out", str(model)]) == 0
+    out_csv = tmp_path / "timeline.csv"
+    assert main(["classify", "predict", str(physionet_file), "--model", str(model), "--out", str(out_csv)]) == 0
+    with open(out_csv) as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) > 200  # 125 s, 2 s windows every 0.5 s
+    assert abs(float(rows[0]["p_T1"]) + float(rows[0]["p_T2"]) - 1) < 1e-9
+
+
+def test_bad_input_exits_2(physionet_file, eeglab_files, tmp_path, capsys):
+    assert main(["classify", "cv", str(physionet_file), "--events", "T1,T9", "--pipeline", "ts-lr"]) == 2
+    assert "too few trials" in capsys.readouterr().err
+    assert main(["classify", "cv", str(physionet_file), "--band", "8", "--pipeline", "ts-lr"]) == 2
+    model = tmp_path / "m.zip"
+    assert main(["classify", "train", str(physionet_file), *SAMPLE_ARGS, "--pipeline", "ts-lr", "--out", str(model)]) == 0
+    capsys.readouterr()
+    assert main(["classify", "predict", str(eeglab_files[0]), str(eeglab_files[1]), "--model", str(model), "--out", str(tmp_path / "t.csv")]) == 2
+    assert capsys.readouterr().err.startswith("error: model expects 64 channels")

@@ -24,9 +24,23 @@ def _trials(_runs, keys, task_key, _task):
     return make_trials(_runs, _task)
 
 
-@st.cache_resource(show_spinner=False, max_entries=32)
-def _cv(_trials, keys, task, pipeline, scheme, folds, _progress=None):
-    return cross_validate(_trials, pipeline, scheme, folds, progress=_progress)
+@st.cache_resource(show_spinner=False)
+def _cv_results() -> dict:
+    """Cross-validation results shared by sessions, keyed on content and settings.
+
+    A plain store rather than a cached function: the progress bar lives outside the
+    function, and Streamlit refuses elements a cached function did not create.
+    """
+    return {}
+
+
+def _cv(trials, keys, task, pipeline, scheme, folds, progress=None):
+    store, key = _cv_results(), (keys, task, pipeline, scheme, folds)
+    if key not in store:
+        if len(store) >= 32:
+            store.pop(next(iter(store)))
+        store[key] = cross_validate(trials, pipeline, scheme, folds, progress=progress)
+    return store[key]
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
@@ -101,7 +115,7 @@ with session.user_errors():
     for i, name in enumerate(pipelines):
         def progress(frac, msg, i=i):
             bar.progress((i + frac) / len(pipelines), text=msg)
-        results.append(_cv(trials, keys, str(task), name, scheme, int(folds), _progress=progress))
+        results.append(_cv(trials, keys, str(task), name, scheme, int(folds), progress=progress))
     bar.empty()
 if not results:
     st.info("Pick at least one pipeline.")

@@ -82,3 +82,19 @@ def test_tiny_training_run_lowers_the_loss(decompositions, tmp_path):
     assert min(h["rrmse_t"] for h in history) < history[0]["rrmse_t_noisy"]  # better than returning the input, on unseen data
     model = load_model(out)
     assert model.n_times == 128
+
+
+def test_sampler_weights_lean_on_one_artifact_type(decompositions):
+    """Blink-only injector weights give frontal artifacts (what an eye-weighted training stage draws)."""
+    sampler = PairSampler(decompositions, n_times=256, seed=5, art_fraction=0.0, injected_fraction=1.0, bank_size=8,
+                          min_chans=64, inject_p=[0, 0, 0, 1, 0, 0, 0])
+    names = [n.strip(".").upper() for n in decompositions[0].ch_names]
+    front = [names.index(n) for n in ("FP1", "FPZ", "FP2")]
+    back = [names.index(n) for n in ("O1", "OZ", "O2")]
+    energy = np.zeros(64)
+    for _ in range(10):
+        noisy, clean, _ = sampler.sample()
+        energy += np.mean((noisy - clean) ** 2, axis=1)
+    assert energy.sum() > 0 and energy[front].mean() > 3 * energy[back].mean()
+    with pytest.raises(ValueError):
+        PairSampler(decompositions, inject_p=[1, 0])  # one weight per injector group

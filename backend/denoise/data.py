@@ -30,6 +30,9 @@ ARTIFACT_CLASSES = ("muscle", "eye", "heart", "line_noise", "channel_noise")
 BRAIN_THRESHOLD = 0.8  # ART's rule for the clean target
 SNR_RANGE_DB = (-7.0, 2.0)  # EEGdenoiseNet's range
 MODEL_SFREQ = 128.0
+# Injector artifact groups of semi-synthetic windows and their default weights.
+INJECT_GROUPS = (("blink", "saccade"), ("muscle",), ("blink", "saccade", "muscle"), ("blink",), ("ecg",), ("line",), ("pop",))
+INJECT_P = (0.25, 0.3, 0.2, 0.1, 0.05, 0.05, 0.05)
 
 
 @dataclass
@@ -197,10 +200,16 @@ class PairSampler:
         instead of another recording's components.
     bank_size : int
         Injected artifacts made per montage (drawn from again and again).
+    class_p : sequence of float, optional
+        Weights of ``ARTIFACT_CLASSES`` for real artifact components (default: eye and muscle 0.35 each).
+    inject_p : sequence of float, optional
+        Weights of the injector groups in ``INJECT_GROUPS`` (default ``INJECT_P``); a later
+        training stage can lean on one artifact type with these two.
     """
 
     def __init__(self, decompositions, n_times: int = 512, art_fraction: float = 0.3, snr_range=(-9.0, 4.0),
-                 min_chans: int = 19, seed: int = 0, injected_fraction: float = 0.0, bank_size: int = 300):
+                 min_chans: int = 19, seed: int = 0, injected_fraction: float = 0.0, bank_size: int = 300,
+                 class_p=None, inject_p=None):
         self.decs = list(decompositions)
         self.n_times, self.art_fraction, self.snr_range, self.min_chans = n_times, art_fraction, snr_range, min_chans
         self.injected_fraction, self.bank_size, self._bank = injected_fraction, bank_size, {}
@@ -208,7 +217,11 @@ class PairSampler:
         self.bases = [clean_base(d) for d in self.decs]
         self.pools = {c: [(i, d.of_class(c)) for i, d in enumerate(self.decs) if len(d.of_class(c))] for c in ARTIFACT_CLASSES}
         # eye and muscle matter most; classes no recording has are never drawn
-        self.class_p = np.array([0.35, 0.35, 0.1, 0.1, 0.1]) * [bool(self.pools[c]) for c in ARTIFACT_CLASSES]
+        self.class_p = np.array(class_p or [0.35, 0.35, 0.1, 0.1, 0.1], dtype=float) * [bool(self.pools[c]) for c in ARTIFACT_CLASSES]
+        self.inject_p = np.asarray(inject_p or INJECT_P, dtype=float)
+        if self.inject_p.shape != (len(INJECT_GROUPS),) or len(self.class_p) != len(ARTIFACT_CLASSES):
+            raise ValueError("class_p needs one weight per artifact class, inject_p one per injector group")
+        self.inject_p = self.inject_p / self.inject_p.sum()
 
     def _window(self, n: int) -> tuple[int, int]:
         start = int(self.rng.integers(0, n - self.n_times + 1))
@@ -236,8 +249,7 @@ class PairSampler:
     def _make_injected(self, dec: Decomposition) -> np.ndarray:
         from backend.clean.inject import make_artifact
 
-        groups = (("blink", "saccade"), ("muscle",), ("blink", "saccade", "muscle"), ("blink",), ("ecg",), ("line",), ("pop",))
-        kinds = groups[self.rng.choice(len(groups), p=[0.25, 0.3, 0.2, 0.1, 0.05, 0.05, 0.05])]
+        kinds = INJECT_GROUPS[self.rng.choice(len(INJECT_GROUPS), p=self.inject_p)]
         seed = int(self.rng.integers(2**31))
         total = np.zeros((len(dec.ch_names), self.n_times), dtype=np.float32)
         for kind in kinds:

@@ -53,9 +53,10 @@ def train(train_decs, val_decs, out: Path, minutes: float = 30.0, batch_size: in
           warmup: int = 200, seed: int = 0, threads: int = 2, model_kwargs: dict | None = None,
           log: Callable[[str], None] = print, max_steps: int | None = None, data_note: dict | None = None,
           init: Path | str | None = None, injected_fraction: float = 0.5, relative_loss: bool = False,
-          snr_range=(-9.0, 4.0)) -> dict:
+          snr_range=(-9.0, 4.0), sampler_kwargs: dict | None = None) -> dict:
     """Train for ``minutes`` (or ``max_steps``), keep the weights with the best validation RRMSE_t.
 
+    ``sampler_kwargs`` go to both :class:`PairSampler` (e.g. ``class_p``/``inject_p`` to weight one artifact type).
     Writes ``out`` (a plain state_dict) and ``out.with_suffix('.json')`` (model config,
     training data, schedule and metrics). Returns that JSON as a dict.
     """
@@ -68,9 +69,9 @@ def train(train_decs, val_decs, out: Path, minutes: float = 30.0, batch_size: in
     if init:  # continue from earlier weights (same configuration)
         model.load_state_dict(torch.load(init, map_location="cpu", weights_only=True))
     sampler = PairSampler(train_decs, n_times=model.n_times, seed=seed, injected_fraction=injected_fraction,
-                          snr_range=snr_range)
+                          snr_range=snr_range, **(sampler_kwargs or {}))
     val = validation_set(PairSampler(val_decs, n_times=model.n_times, seed=seed + 1, injected_fraction=injected_fraction,
-                                     snr_range=snr_range), 8, 16)
+                                     snr_range=snr_range, **(sampler_kwargs or {})), 8, 16)
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
     est_steps = max_steps or 10_000
 
@@ -92,6 +93,7 @@ def train(train_decs, val_decs, out: Path, minutes: float = 30.0, batch_size: in
                          "lr": lr, "warmup": warmup, "threads": threads, "seed": seed, "device": "cpu",
                          "init": str(init) if init else None, "injected_fraction": injected_fraction,
                          "relative_loss": relative_loss, "snr_range_db": list(snr_range),
+                         "sampler": sampler_kwargs or {},
                          "train_recordings": [d.name for d in train_decs], "val_recordings": [d.name for d in val_decs],
                          **(data_note or {})},
             "best_validation": best,

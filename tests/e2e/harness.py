@@ -46,6 +46,12 @@ window.__eegLastChange = performance.now();
 new MutationObserver(() => { window.__eegLastChange = performance.now(); })
   .observe(document, {childList: true, subtree: true, characterData: true});
 """
+_IDLE = """() => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  return app && app.getAttribute('data-test-script-state') !== 'running'
+      && app.getAttribute('data-test-connection-state') === 'CONNECTED'
+      && performance.now() - window.__eegLastChange > 500;
+}"""
 _IDLE_AFTER = """(before) => {
   const app = document.querySelector('[data-testid="stApp"]');
   return app && window.__eegRuns > before
@@ -171,14 +177,14 @@ def clear_uploads(page, key: str) -> None:
     while (n := chips.count()):
         chip = chips.first
         delete = chip.locator('[data-testid="stFileChipDeleteBtn"] button').click
-        if chip.get_attribute("aria-invalid") == "true":  # refused by the widget: never reached the app
-            delete()
-            page.wait_for_function(
-                "([sel, n]) => document.querySelectorAll(sel).length < n",
-                arg=[f".st-key-{key} [data-testid='stFileChip']", n],
-            )
-        else:
-            settle(page, delete)
+        delete()
+        page.wait_for_function(
+            "([sel, n]) => document.querySelectorAll(sel).length < n",
+            arg=[f".st-key-{key} [data-testid='stFileChip']", n],
+        )
+        # A removal may start a run too short for the run counter to see: wait for
+        # the app to be idle and drawn rather than for a counted run.
+        page.wait_for_function(_IDLE)
 
 
 def upload(page, key: str, files, refused: bool = False) -> None:

@@ -38,9 +38,10 @@ _COUNT_RUNS = """
 window.__eegRuns = 0;
 new MutationObserver((mutations) => {
   for (const m of mutations) {
-    if (m.target.getAttribute('data-test-script-state') === 'running') window.__eegRuns++;
+    // A run that started and ended within one batch of mutations shows only in the old value.
+    if (m.target.getAttribute('data-test-script-state') === 'running' || m.oldValue === 'running') window.__eegRuns++;
   }
-}).observe(document, {attributes: true, subtree: true, attributeFilter: ['data-test-script-state']});
+}).observe(document, {attributes: true, attributeOldValue: true, subtree: true, attributeFilter: ['data-test-script-state']});
 // The page draws a run's elements a little after the run ends: wait for the DOM to be still.
 window.__eegLastChange = performance.now();
 new MutationObserver(() => { window.__eegLastChange = performance.now(); })

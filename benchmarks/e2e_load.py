@@ -36,12 +36,22 @@ from backend.config import SAMPLES  # noqa: E402
 
 RECORDING = SAMPLES / "S001R04.edf"  # 64 EEG channels, 160 Hz, 125 s
 _RANGE = re.compile(r"(\d+\.\d)–(\d+\.\d) s of (\d+\.\d) s")
+# Check every 20 ms rather than every animation frame: eight pages polling at 60 Hz would
+# take CPU from the very work being timed.
+_POLL_MS = 20
 _BUILT = re.compile(r"built in (\d+) ms")
-_SHOWS = """([prefix]) => {
+_SHOWS = """([prefix, start]) => {
   const app = document.querySelector('[data-testid="stApp"]');
   if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') return false;
-  return [...document.querySelectorAll('[data-testid="stCaptionContainer"]')]
-    .some((e) => !e.closest('[data-stale="true"]') && e.innerText.includes(prefix));
+  const caption = [...document.querySelectorAll('[data-testid="stCaptionContainer"]')]
+    .some((e) => !e.closest('[data-stale="true"]') && e.textContent.includes(prefix));
+  if (!caption || start === null) return caption;
+  // ...and the traces are drawn: the canvas view (or Plotly) shows the new page's time axis.
+  const view = document.querySelector('.eeg-page-view');
+  if (view) return Math.abs(parseFloat(view.dataset.start) - start) < 0.05;
+  const plot = document.querySelector('.st-key-browse_traces .js-plotly-plot');
+  const range = plot && plot._fullLayout && plot._fullLayout.xaxis.range;
+  return !!range && Math.abs(range[0] - start) < 0.05;
 }"""
 
 
@@ -109,7 +119,7 @@ async def _prepare(browser, url: str, timeout_ms: float):
     await page.locator('[data-testid="stMain"] h3', has_text=RECORDING.name).wait_for()
     await page.locator('[data-testid="stSidebarNav"] a', has_text="Browse").click()
     await page.locator(".st-key-browse_next button").wait_for()
-    await page.wait_for_function(_SHOWS, arg=["s of "], timeout=timeout_ms)
+    await page.wait_for_function(_SHOWS, arg=["s of ", None], timeout=timeout_ms, polling=_POLL_MS)
     return page
 
 
@@ -123,10 +133,15 @@ async def _caption(page) -> tuple[tuple[float, float, float], float | None]:
     raise RuntimeError("the Browse page shows no 'a–b s of d s' caption")
 
 
-async def _turn_pages(index: int, page, deadline: float, timeout_ms: float, out: dict) -> None:
+async def _turn_pages(index: int, page, deadline: float, timeout_ms: float, think_s: float, out: dict) -> None:
     latencies, built, errors = [], [], []
+    rng = np.random.default_rng(index)
     while time.monotonic() < deadline:
         try:
+            if think_s > 0:  # a reader looks at the page before turning it; jittered so sessions do not march in step
+                await asyncio.sleep(rng.uniform(0.5, 1.5) * think_s)
+                if time.monotonic() >= deadline:
+                    break
             (start, stop, duration), _ = await _caption(page)
             width = stop - start
             forward = stop + 1e-6 < duration
@@ -134,7 +149,7 @@ async def _turn_pages(index: int, page, deadline: float, timeout_ms: float, out:
             prefix = f"{new_start:.1f}–{new_start + width:.1f} s of"
             began = time.perf_counter()
             await page.locator(".st-key-browse_next button" if forward else ".st-key-browse_prev button").click()
-            await page.wait_for_function(_SHOWS, arg=[prefix], timeout=timeout_ms)
+            await page.wait_for_function(_SHOWS, arg=[prefix, new_start], timeout=timeout_ms, polling=_POLL_MS)
             latencies.append(time.perf_counter() - began)
             built.append((await _caption(page))[1])
             if await page.locator(EXCEPTION).count():
@@ -145,7 +160,7 @@ async def _turn_pages(index: int, page, deadline: float, timeout_ms: float, out:
     out[index] = {"latencies": latencies, "built_ms": [b for b in built if b is not None], "errors": errors}
 
 
-async def main_async(url: str, sessions: int, seconds: float, timeout_s: float) -> dict:
+async def main_async(url: str, sessions: int, seconds: float, timeout_s: float, think_s: float) -> dict:
     from playwright.async_api import async_playwright
 
     timeout_ms = timeout_s * 1000
@@ -159,7 +174,7 @@ async def main_async(url: str, sessions: int, seconds: float, timeout_s: float) 
             pg.set_default_timeout(timeout_ms)
         results: dict[int, dict] = {}
         deadline = time.monotonic() + seconds
-        await asyncio.gather(*[_turn_pages(i, pg, deadline, timeout_ms, results) for i, pg in enumerate(pages)])
+        await asyncio.gather(*[_turn_pages(i, pg, deadline, timeout_ms, think_s, results) for i, pg in enumerate(pages)])
         await browser.close()
     return {"setup_s": setup_s, "sessions": results}
 
@@ -168,6 +183,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--think", type=float, default=0.0,
+                        help="mean seconds a session looks at a page before turning it (uniform 0.5-1.5 times this; "
+                             "0: turn again as soon as the page is drawn, a stress test)")
     parser.add_argument("--url", help="an app already running (its memory is then not measured)")
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds before one page turn counts as an error")
     args = parser.parse_args()
@@ -186,7 +204,7 @@ def main() -> None:
     memory = PeakMemory(roots)
     memory.start()
     try:
-        run = asyncio.run(main_async(url, args.sessions, args.seconds, args.timeout))
+        run = asyncio.run(main_async(url, args.sessions, args.seconds, args.timeout, args.think))
     finally:
         memory.stopped.set()
         memory.join()
@@ -207,6 +225,7 @@ def main() -> None:
     figures = {
         "sessions": args.sessions,
         "seconds": args.seconds,
+        "think_s": args.think,
         "recording": f"{RECORDING.name} (64 ch, 160 Hz, 125 s)",
         "page_turns": int(len(lat)),
         "p50_ms": round(float(np.percentile(lat, 50)), 1) if len(lat) else None,

@@ -11,6 +11,7 @@ from backend.browse import display, figures, spectra
 from backend.browse.montages import MONTAGES, REGIONS, build_montage, parse_pairs
 from backend.errors import EEGError
 from ui import session
+from ui.trace_view import overview_view, trace_view
 
 session.ensure_shell()
 st.title("Browse")
@@ -55,12 +56,6 @@ def _jump() -> None:
     _go(st.session_state["browse_goto"])
 
 
-def _overview_click() -> None:
-    points = st.session_state["browse_overview"].selection.points
-    if points and points[0].get("x") is not None:
-        _go(float(points[0]["x"]) - st.session_state.get("browse_timebase", 10) / 2)
-
-
 def _to_label(direction: int) -> None:
     raw = session.current().raw
     label = st.session_state.get("browse_label")
@@ -71,13 +66,30 @@ def _to_label(direction: int) -> None:
         _go(at - 1.0)
 
 
+def spectra_panel(rec, page) -> None:
+    """Welch spectra and band-power maps of the shown page or of the whole recording."""
+    raw = rec.raw
+    st.caption("Welch PSD (2-s segments) of the good EEG channels as recorded, with band-power scalp maps.")
+    scope = st.radio("Span", ["this page", "whole recording"], horizontal=True, key="browse_psd_scope")
+    try:
+        if scope == "this page":
+            freqs, psd, names = spectra.welch(raw, start=page.start, duration=page.duration)
+        else:
+            freqs, psd, names = _whole_psd(rec.key, raw)
+        st.plotly_chart(figures.psd_figure(freqs, psd, names, title=f"PSD, {scope}"), key="browse_psd")
+        picks = mne.pick_channels(raw.ch_names, names, ordered=True)
+        powers = spectra.band_powers(freqs, psd)
+        st.plotly_chart(figures.band_topomaps_figure(powers, raw.info, picks, title=f"Band power (µV²), {scope}"),
+                        key="browse_topomaps")
+    except EEGError as err:
+        st.info(str(err))
+
+
 @st.fragment
 def viewer() -> None:
     """The trace viewer: reruns alone when navigating or changing the display."""
     rec = session.current()
     raw = rec.raw
-    sfreq = raw.info["sfreq"]
-    duration = rec.duration_s
 
     c = st.columns([2.2, 1, 1.1, 1, 1, 1])
     montage_name = c[0].selectbox("Montage", list(MONTAGES), format_func=MONTAGES.get, key="browse_montage")
@@ -122,10 +134,13 @@ def viewer() -> None:
         px_per_mm = b.number_input("Screen pixels per mm", 1.0, 20.0, round(figures.PX_PER_MM, 2), 0.05,
                                    key="browse_px_mm", help="Measure 10 cm on your screen to make µV/mm exact.")
         width_px = d.number_input("Trace area width (px)", 400, 4000, 1200, 100, key="browse_width",
-                                  help="Traces are downsampled to two points a pixel, keeping every bin's min and max.")
+                                  help="Traces are downsampled to a point a pixel: the min and max of every two pixels.")
         row_px = a.slider("Row height (px)", 8, 60, 20, key="browse_row_px")
-        webgl = b.toggle("WebGL traces", value=False, key="browse_webgl",
-                         help="Faster on a computer with a graphics card; without one, the default (SVG) draws sooner.")
+        plotly = d.toggle("Plotly traces (zoom, pan, PNG export)", value=False, key="browse_plotly",
+                          help="The default canvas view turns pages in milliseconds; a Plotly chart takes about "
+                               "half a second a page in the browser but zooms, pans and exports.")
+        webgl = b.toggle("WebGL traces (Plotly)", value=False, key="browse_webgl", disabled=not plotly,
+                         help="Faster on a computer with a graphics card; without one, SVG draws sooner.")
     rows = [r for r in range(len(montage.labels))
             if montage.kinds[r] in pick_kinds
             and (montage.kinds[r] != "eeg" or regions[r] in pick_regions)
@@ -134,6 +149,28 @@ def viewer() -> None:
     if not rows:
         st.info("No channel matches the chosen types, regions and bad-channel setting.")
         return
+    view = {"montage_name": montage_name, "montage": montage, "rows": rows, "timebase": timebase,
+            "sens_choice": sens_choice, "filter": display.DisplayFilter(low, high, notch), "px_per_mm": px_per_mm,
+            "width_px": int(width_px), "row_px": row_px, "plotly": plotly, "webgl": webgl}
+    page_view(view)
+
+    with st.expander("Mark bad channels"):
+        st.caption("Bad channels stay in the recording but are left out of averages, ICA and models (a history step).")
+        bads = st.multiselect("Bad channels", raw.ch_names, default=raw.info["bads"], key=f"browse_bads:{rec.key}")
+        if st.button("Save bad channels", key="browse_save_bads", disabled=sorted(bads) == sorted(raw.info["bads"])):
+            if session.apply_step("set_bads", bads=bads):
+                st.rerun(scope="app")
+
+
+@st.fragment
+def page_view(view: dict) -> None:
+    """One page: navigation, overview strip, traces and spectra. A page turn reruns only this,
+    not the display settings above it (measured: the fewer elements a rerun sends, the sooner
+    the browser has drawn the page)."""
+    rec = session.current()
+    raw = rec.raw
+    duration = rec.duration_s
+    montage, rows, timebase = view["montage"], view["rows"], view["timebase"]
 
     # Navigation: buttons (← → keys), a time to go to, and annotations of a chosen label.
     labels = notes.labels(raw)
@@ -161,25 +198,31 @@ def viewer() -> None:
     times, values = _overview(rec.key, kind, band, raw)
     scale, unit = (1e6, "µV") if kind == "amplitude" else (1e12, "µV²/Hz")
     start = min(max(0.0, st.session_state.get(START, 0.0)), max(0.0, duration - timebase))
-    overview = figures.overview_figure(times, values * scale, unit, start, timebase, notes.table(raw), labels)
     with o2:
-        st.plotly_chart(overview, key="browse_overview", on_select=_overview_click, selection_mode="points",
-                        config={"displayModeBar": False})
+        overview_view(figures.overview_view_data(times, values * scale, unit, start, timebase, duration,
+                                                 notes.table(raw), labels),
+                      key="browse_overview", on_goto=lambda t: _go(t - st.session_state.get("browse_timebase", 10) / 2))
     st.session_state[START] = start
 
-    filt = display.DisplayFilter(low, high, notch)
     began = time.perf_counter()
     with st.spinner("Reading the page…"):
-        page = display.read_page(raw, montage, start, timebase, filt, n_points=2 * int(width_px), rows=rows)
-    height = figures.page_height(len(rows), row_px)
-    row_mm = (height - 72) / px_per_mm / len(rows)
+        page = display.read_page(raw, montage, start, timebase, view["filter"], n_points=view["width_px"], rows=rows)
+    height = figures.page_height(len(rows), view["row_px"])
+    row_mm = (height - 72) / view["px_per_mm"] / len(rows)
+    sens_choice = view["sens_choice"]
     sensitivity = display.autoscale(page.values, row_mm) if sens_choice == "auto" else float(sens_choice)
-    fig = figures.page_figure(page, sensitivity, px_per_mm=px_per_mm, height=height,
-                              annotations=notes.in_window(raw, page.start, page.start + page.duration),
-                              events=_events(rec.key, raw), all_labels=labels, webgl=webgl)
+    drawn = dict(px_per_mm=view["px_per_mm"], height=height, all_labels=labels, events=_events(rec.key, raw),
+                 annotations=notes.in_window(raw, page.start, page.start + page.duration))
+    if view["plotly"]:
+        fig = figures.page_figure(page, sensitivity, webgl=view["webgl"], **drawn)
+    else:
+        data = figures.page_view_data(page, sensitivity, **drawn)
     built_ms = (time.perf_counter() - began) * 1e3
-    st.plotly_chart(fig, key="browse_traces", config={"scrollZoom": False, "displaylogo": False})
-    bits = [f"{MONTAGES[montage_name]}", f"{sensitivity:g} µV/mm" + (" (auto)" if sens_choice == "auto" else ""),
+    if view["plotly"]:
+        st.plotly_chart(fig, key="browse_traces", theme=None, config={"scrollZoom": False, "displaylogo": False})
+    else:
+        trace_view(data, key="browse_traces")
+    bits = [f"{MONTAGES[view['montage_name']]}", f"{sensitivity:g} µV/mm" + (" (auto)" if sens_choice == "auto" else ""),
             f"{timebase} s/page", page.filter_text,
             f"{page.start:.1f}–{page.start + page.duration:.1f} s of {duration:.1f} s"]
     st.caption(" · ".join(bits) + f" · built in {built_ms:.0f} ms. Hover a trace for channel, time and value; "
@@ -188,28 +231,13 @@ def viewer() -> None:
         st.warning(f"This montage needs {', '.join(montage.missing)}, absent here (or without a position): "
                    f"rows {', '.join(montage.dropped)} are left out.", icon=":material/warning:")
 
-    with st.expander("Spectra of this page or the whole recording"):
-        st.caption("Welch PSD (2-s segments) of the good EEG channels as recorded, with band-power scalp maps.")
-        scope = st.radio("Span", ["this page", "whole recording"], horizontal=True, key="browse_psd_scope")
-        try:
-            if scope == "this page":
-                freqs, psd, names = spectra.welch(raw, start=page.start, duration=page.duration)
-            else:
-                freqs, psd, names = _whole_psd(rec.key, raw)
-            st.plotly_chart(figures.psd_figure(freqs, psd, names, title=f"PSD, {scope}"), key="browse_psd")
-            picks = mne.pick_channels(raw.ch_names, names, ordered=True)
-            powers = spectra.band_powers(freqs, psd)
-            st.plotly_chart(figures.band_topomaps_figure(powers, raw.info, picks, title=f"Band power (µV²), {scope}"),
-                            key="browse_topomaps")
-        except EEGError as err:
-            st.info(str(err))
-
-    with st.expander("Mark bad channels"):
-        st.caption("Bad channels stay in the recording but are left out of averages, ICA and models (a history step).")
-        bads = st.multiselect("Bad channels", raw.ch_names, default=raw.info["bads"], key=f"browse_bads:{rec.key}")
-        if st.button("Save bad channels", key="browse_save_bads", disabled=sorted(bads) == sorted(raw.info["bads"])):
-            if session.apply_step("set_bads", bads=bads):
-                st.rerun(scope="app")
+    # The expander reports whether it is open, so the spectra are computed only while shown,
+    # not on every page turn.
+    spectra_box = st.expander("Spectra of this page or the whole recording", key="browse_spectra_open",
+                              on_change="rerun")
+    if spectra_box.open:
+        with spectra_box:
+            spectra_panel(rec, page)
 
 
 def annotation_panel() -> None:

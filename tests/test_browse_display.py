@@ -1,5 +1,8 @@
 """Page slicing, display filters and min-max downsampling on real recordings."""
 
+import base64
+import json
+
 import mne
 import numpy as np
 import plotly.graph_objects as go
@@ -131,3 +134,39 @@ def test_minmax_bins_never_straddle_rows(physionet_recording):
     np.testing.assert_array_equal(pairs.max(axis=2), padded.max(axis=2))
     same, w1 = display.minmax_downsample(rows[:, :1000], 2400)
     assert w1 == 1 and np.array_equal(same, rows[:, :1000])
+
+
+def test_canvas_view_data_decodes_to_the_page_in_microvolts(physionet_recording):
+    raw = physionet_recording.raw
+    page = display.read_page(raw, build_montage(raw.info, "double_banana"), 20, 10, n_points=1000)
+    data = figures.page_view_data(page, 7.0, annotations=[{"onset": 21, "duration": 2, "description": "T1"}],
+                                  events=[{"time": 25.0, "value": 3, "channel": "STI"}], all_labels=["T1"])
+    json.dumps(data)  # travels to the browser as JSON
+    ys = np.frombuffer(base64.b64decode(data["ys"]), dtype="<i2").reshape(len(data["rows"]), data["n_points"])
+    # What the view's hover reads out: (y - row offset) in µV, within one y unit.
+    offsets = np.asarray(data["offsets_mm"])[:, None] * data["y_units_per_mm"]
+    np.testing.assert_allclose((ys - offsets) * data["uv_per_unit"], page.values * 1e6, atol=data["uv_per_unit"])
+    # The same layout as the Plotly figure of the page.
+    fig = figures.page_figure(page, 7.0)
+    assert [r["name"] for r in data["rows"]] == [t.name for t in fig.data]
+    assert [r["color"] for r in data["rows"]] == [t.line.color for t in fig.data]
+    np.testing.assert_allclose(offsets[:, 0], fig.layout.yaxis.tickvals)
+    assert (data["start"], data["end"]) == tuple(fig.layout.xaxis.range)
+    assert data["annotations"] == [{"x0": 21, "x1": 23, "label": "T1", "color": figures.label_color("T1", ["T1"])}]
+    assert data["events"] == [{"t": 25.0, "label": "▲3"}]
+    assert data["bar"]["uv"] == figures.page_geometry(page, 7.0).bar_uv
+    assert len(json.dumps(data)) < 400_000  # a third of the Plotly figure's payload
+
+
+def test_overview_view_data_marks_the_page_and_the_annotations(eeglab_recording):
+    raw = eeglab_recording.raw
+    times, amp = display.overview(raw, "amplitude", n_windows=100)
+    notes = [{"onset": 12.0, "duration": 0.0, "description": "square"}]
+    data = figures.overview_view_data(times, amp * 1e6, "µV", 30.0, 10.0, raw.times[-1], notes, ["square"])
+    json.dumps(data)
+    assert data["page"] == [30.0, 40.0] and len(data["values"]) == len(times) > 50
+    assert data["marks"] == [{"t": 12.0, "color": figures.label_color("square", ["square"])}]
+    finite = amp[np.isfinite(amp)] * 1e6
+    assert finite.min() <= data["top"] <= finite.max()
+    assert data["ticks"][0] == [0.0, "0"] and data["ticks"][-1][0] <= raw.times[-1]
+

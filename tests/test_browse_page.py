@@ -25,9 +25,14 @@ def _caption(at) -> str:
     return next(c.value for c in at.caption if "s/page" in c.value)
 
 
-def _traces(at) -> dict:
-    charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
-    return next(c for c in charts if c["data"] and "y_units_per_mm" in (c["layout"].get("meta") or {}))
+def _view(at) -> dict:
+    """The data the canvas trace view draws."""
+    views = [json.loads(c.proto.json) for c in at.get("bidi_component") if c.proto.component_name == "eeg_trace_view"]
+    return next(v for v in views if v.get("kind") != "overview")
+
+
+def _rows(at) -> list[str]:
+    return [r["name"] for r in _view(at)["rows"]]
 
 
 def test_browse_page_renders_the_default_sample():
@@ -36,7 +41,7 @@ def test_browse_page_renders_the_default_sample():
     at.run(timeout=TIMEOUT)
     assert not at.exception
     assert "0.0–10.0 s" in _caption(at)
-    assert len(_traces(at)["data"]) == 32  # the EEGLAB tutorial's 32 channels
+    assert len(_rows(at)) == 32  # the EEGLAB tutorial's 32 channels
 
 
 def test_next_previous_and_jump(app):
@@ -47,7 +52,7 @@ def test_next_previous_and_jump(app):
     assert "10.0–20.0 s" in _caption(app)
     app.number_input(key="browse_goto").set_value(100.0).run(timeout=TIMEOUT)
     assert "100.0–110.0 s" in _caption(app)
-    assert _traces(app)["layout"]["xaxis"]["range"] == [100.0, 110.0]
+    assert (_view(app)["start"], _view(app)["end"]) == (100.0, 110.0)
     # Next annotation labelled T2 after 100 s, shown from one second before it.
     raw = app.session_state["recordings"][-1].raw
     t2 = annotations.next_onset(raw, "T2", 100.0)
@@ -60,8 +65,8 @@ def test_next_previous_and_jump(app):
 def test_montage_timebase_and_filters_switch_live(app):
     app.selectbox(key="browse_montage").set_value("double_banana").run(timeout=TIMEOUT)
     assert not app.exception
-    traces = _traces(app)
-    assert [t["name"] for t in traces["data"]][:2] == ["Fp1-F7", "F7-T7"] and len(traces["data"]) == 18
+    rows = _rows(app)
+    assert rows[:2] == ["Fp1-F7", "F7-T7"] and len(rows) == 18
     app.selectbox(key="browse_timebase").set_value(30)
     app.selectbox(key="browse_hff").select_index(0)  # off
     app.selectbox(key="browse_notch").set_value(60.0)
@@ -73,14 +78,25 @@ def test_montage_timebase_and_filters_switch_live(app):
     assert any("A1, A2" in w.value for w in app.warning)  # missing electrodes named
 
 
+def test_plotly_traces_on_request(app):
+    app.toggle(key="browse_plotly").set_value(True).run(timeout=TIMEOUT)
+    kinds = [json.loads(c.proto.json).get("kind") for c in app.get("bidi_component")]
+    assert not app.exception and kinds == ["overview"]  # the canvas page view gives way to the chart
+    charts = [json.loads(c.proto.spec) for c in app.get("plotly_chart")]
+    traces = next(c for c in charts if "y_units_per_mm" in (c["layout"].get("meta") or {}))
+    assert len(traces["data"]) == 64 and traces["layout"]["xaxis"]["range"] == [0.0, 10.0]
+    app.button(key="browse_next").click().run(timeout=TIMEOUT)
+    assert "10.0–20.0 s" in _caption(app)
+
+
 def test_mark_bad_from_the_viewer(app):
     next(m for m in app.multiselect if m.label == "Bad channels").set_value(["Fp1"]).run(timeout=TIMEOUT)
     app.button(key="browse_save_bads").click().run(timeout=TIMEOUT)
     rec = app.session_state["recordings"][-1]
     assert rec.raw.info["bads"] == ["Fp1"] and rec.history[-1].name == "set_bads"
-    assert "Fp1 (bad)" in [t["name"] for t in _traces(app)["data"]]
+    assert "Fp1 (bad)" in _rows(app)
     app.toggle(key="browse_show_bads").set_value(False).run(timeout=TIMEOUT)
-    assert "Fp1 (bad)" not in [t["name"] for t in _traces(app)["data"]]
+    assert "Fp1 (bad)" not in _rows(app)
 
 
 def test_add_an_annotation_from_the_page(app):
@@ -106,8 +122,7 @@ def test_browse_page_renders_the_138_and_88_channel_recordings(shared_data, rela
     at.switch_page("pages/browse.py")
     at.run(timeout=TIMEOUT)
     assert not at.exception
-    traces = _traces(at)
     signal_channels = [t for t in rec.raw.get_channel_types() if t != "stim"]
-    assert len(traces["data"]) == len(signal_channels)
+    assert len(_rows(at)) == len(signal_channels)
     at.selectbox(key="browse_montage").set_value("average").run(timeout=TIMEOUT)
-    assert not at.exception and _traces(at)["data"][0]["name"].endswith("-avg")
+    assert not at.exception and _rows(at)[0].endswith("-avg")

@@ -10,6 +10,9 @@ a clinical station; hover shows the value in µV from ``customdata``.
 
 from __future__ import annotations
 
+import base64
+from dataclasses import dataclass
+
 import mne
 import numpy as np
 import plotly.graph_objects as go
@@ -47,6 +50,61 @@ def page_height(n_rows: int, row_px: int = 20) -> int:
     return int(np.clip(n_rows * row_px, 280, 3000) + _MARGIN["t"] + _MARGIN["b"])
 
 
+@dataclass(frozen=True)
+class PageGeometry:
+    """Where each row of a page sits, in the units both trace views draw in.
+
+    Rows are stacked on a y axis measured in screen millimetres (``Y_UNITS_PER_MM``
+    units a millimetre, a tenth of a pixel), from 0 at the top down to ``-plot_mm``.
+
+    Attributes
+    ----------
+    height : int
+        Figure height in pixels (margins included).
+    plot_mm, row_mm : float
+        Height of the trace area and of one row, in screen millimetres.
+    offsets_mm : ndarray
+        Centre line of each row (negative, top row first).
+    ys : ndarray, int16, shape (n_rows, n_points)
+        The traces in y units: half the bytes of float32.
+    bar_uv : float
+        The scale bar's height in µV: a round number close to one row.
+    ticks : ndarray
+        Time-axis tick positions (s).
+    """
+
+    height: int
+    plot_mm: float
+    row_mm: float
+    offsets_mm: np.ndarray
+    ys: np.ndarray
+    bar_uv: float
+    ticks: np.ndarray
+
+
+def page_geometry(page: Page, sensitivity: float, *, px_per_mm: float = PX_PER_MM,
+                  height: int | None = None) -> PageGeometry:
+    """Lay one page out at ``sensitivity`` µV per screen millimetre."""
+    n = max(1, len(page.labels))
+    height = height or page_height(n)
+    plot_mm = (height - _MARGIN["t"] - _MARGIN["b"]) / px_per_mm
+    row_mm = plot_mm / n
+    offsets = -(np.arange(n) + 0.5) * row_mm
+    scale = 1e6 / sensitivity * Y_UNITS_PER_MM  # volts -> y units
+    ys = np.clip(page.values * scale + (offsets * Y_UNITS_PER_MM)[:, None], -32767, 32767).astype(np.int16)
+    step = 1 if page.duration <= 20 else 5
+    ticks = np.arange(np.ceil(page.start / step) * step, page.start + page.duration + 1e-9, step)
+    return PageGeometry(height, plot_mm, row_mm, offsets, ys, _nice(sensitivity * row_mm), ticks)
+
+
+def _row_color(label: str, bad: bool) -> str:
+    return COLORS["bad"] if bad else COLORS[side(label)]
+
+
+def _row_name(label: str, bad: bool) -> str:
+    return label + (" (bad)" if bad else "")
+
+
 def page_figure(page: Page, sensitivity: float, *, px_per_mm: float = PX_PER_MM, height: int | None = None,
                 annotations=(), events=(), all_labels=(), title: str = "", webgl: bool = False) -> go.Figure:
     """The stacked traces of one page.
@@ -70,21 +128,15 @@ def page_figure(page: Page, sensitivity: float, *, px_per_mm: float = PX_PER_MM,
     webgl : bool
         Draw traces with WebGL (``scattergl``) instead of SVG: faster where the browser has a GPU.
     """
-    n = max(1, len(page.labels))
-    height = height or page_height(n)
-    plot_mm = (height - _MARGIN["t"] - _MARGIN["b"]) / px_per_mm
-    row_mm = plot_mm / n
-    offsets = -(np.arange(n) + 0.5) * row_mm
-    # y travels as int16 in 1/Y_UNITS_PER_MM mm (a tenth of a pixel): half the bytes of float32.
-    scale = 1e6 / sensitivity * Y_UNITS_PER_MM  # volts -> y units
-    ys = np.clip(page.values * scale + (offsets * Y_UNITS_PER_MM)[:, None], -32767, 32767).astype(np.int16)
+    geo = page_geometry(page, sensitivity, px_per_mm=px_per_mm, height=height)
+    n, height, plot_mm, row_mm, offsets, ys = len(page.labels), geo.height, geo.plot_mm, geo.row_mm, geo.offsets_mm, geo.ys
     micro = (page.values * 1e6).astype(np.float32)
     traces = []
     for i, label in enumerate(page.labels):
         traces.append({
             "type": "scattergl" if webgl else "scatter", "x0": page.x0, "dx": page.dx, "y": ys[i], "customdata": micro[i],
-            "name": label + (" (bad)" if page.bad_rows[i] else ""), "mode": "lines", "showlegend": False,
-            "line": {"color": COLORS["bad"] if page.bad_rows[i] else COLORS[side(label)], "width": 1},
+            "name": _row_name(label, page.bad_rows[i]), "mode": "lines", "showlegend": False,
+            "line": {"color": _row_color(label, page.bad_rows[i]), "width": 1},
             "hovertemplate": "%{x:.3f} s<br>%{customdata:.1f} µV<extra>%{fullData.name}</extra>",
         })
     end = page.start + page.duration
@@ -107,15 +159,14 @@ def page_figure(page: Page, sensitivity: float, *, px_per_mm: float = PX_PER_MM,
             notes.append({"x": ev["time"], "y": 0, "xref": "x", "yref": "paper", "yanchor": "top",
                           "text": f"▲{ev['value']}", "showarrow": False, "font": {"size": 10, "color": "#555"}})
     # Scale bar in the right margin: a round number of µV close to one row height.
-    bar_uv = _nice(sensitivity * row_mm)
+    bar_uv = geo.bar_uv
     bar = bar_uv / sensitivity * Y_UNITS_PER_MM
     y_bottom = (offsets[-1] - row_mm / 2) * Y_UNITS_PER_MM
     shapes.append({"type": "line", "xref": "paper", "yref": "y", "x0": 1.02, "x1": 1.02, "y0": y_bottom,
                    "y1": y_bottom + bar, "line": {"color": "black", "width": 3}})
     notes.append({"x": 1.03, "y": y_bottom + bar / 2, "xref": "paper", "yref": "y", "xanchor": "left",
                   "text": f"{bar_uv:g} µV", "showarrow": False, "font": {"size": 11}})
-    step = 1 if page.duration <= 20 else 5
-    ticks = np.arange(np.ceil(page.start / step) * step, end + 1e-9, step)
+    ticks = geo.ticks
     layout = {
         "height": height, "margin": _MARGIN, "title": {"text": title, "font": {"size": 13}, "x": 0.01, "y": 0.995},
         "plot_bgcolor": "white", "hovermode": "closest", "dragmode": "zoom", "shapes": shapes, "annotations": notes,
@@ -130,24 +181,56 @@ def page_figure(page: Page, sensitivity: float, *, px_per_mm: float = PX_PER_MM,
     return go.Figure(data=traces, layout=layout, _validate=False)
 
 
-def overview_figure(times, values, unit: str, page_start: float, page_duration: float, annotations=(),
-                    all_labels=(), height: int = 130) -> go.Figure:
-    """The whole recording as a strip of bars; clicking a bar selects its time."""
-    fig = go.Figure(go.Bar(x=times, y=values, marker={"color": "#6b8fb5", "line": {"width": 0}},
-                           hovertemplate="%{x:.0f} s<br>%{y:.3g} " + unit + "<extra></extra>", name="overview"))
-    top = float(np.nanmax(values)) if len(values) and np.isfinite(values).any() else 1.0
-    if annotations:
-        fig.add_trace(go.Scatter(
-            x=[a["onset"] for a in annotations], y=[top * 1.08] * len(annotations), mode="markers",
-            marker={"symbol": "triangle-down", "size": 7, "color": [label_color(a["description"], all_labels) for a in annotations]},
-            text=[a["description"] for a in annotations], hovertemplate="%{text} at %{x:.1f} s<extra></extra>",
-            name="annotations"))
-    fig.add_vrect(x0=page_start, x1=page_start + page_duration, fillcolor="#f5a623", opacity=0.35, line_width=0)
-    fig.update_layout(height=height, margin={"l": 90, "r": 90, "t": 8, "b": 24}, showlegend=False, bargap=0,
-                      plot_bgcolor="white", clickmode="event+select", dragmode=False,
-                      yaxis={"title": unit, "fixedrange": True, "showgrid": False},
-                      xaxis={"fixedrange": True, "title": None})
-    return fig
+def page_view_data(page: Page, sensitivity: float, *, px_per_mm: float = PX_PER_MM, height: int | None = None,
+                   annotations=(), events=(), all_labels=(), title: str = "") -> dict:
+    """The same page as :func:`page_figure`, as data for the canvas trace view.
+
+    A page turn that rebuilds a 64-row Plotly figure costs the browser 0.6–0.8 s of CPU
+    (measured in headless Chromium without a GPU: Streamlit mounts a new chart for every
+    new figure); drawing these rows on a canvas costs a few milliseconds. Values travel as
+    little-endian int16 in y units (base64), with what the view needs to turn them back
+    into µV for its hover read-out. Parameters as for :func:`page_figure`.
+    """
+    geo = page_geometry(page, sensitivity, px_per_mm=px_per_mm, height=height)
+    end = page.start + page.duration
+    spans = [{"x0": max(a["onset"], page.start), "x1": min(a["onset"] + a["duration"], end),
+              "label": a["description"], "color": label_color(a["description"], all_labels)} for a in annotations]
+    marks = [{"t": ev["time"], "label": f"▲{ev['value']}"} for ev in events if page.start <= ev["time"] <= end]
+    return {
+        "title": title, "height": geo.height, "margin": _MARGIN, "start": page.start, "end": end,
+        "x0": page.x0, "dx": page.dx, "n_points": int(geo.ys.shape[1]) if geo.ys.ndim == 2 else 0,
+        "rows": [{"name": _row_name(label, bad), "color": _row_color(label, bad)}
+                 for label, bad in zip(page.labels, page.bad_rows)],
+        "y_units_per_mm": Y_UNITS_PER_MM, "plot_mm": geo.plot_mm, "offsets_mm": geo.offsets_mm.tolist(),
+        "uv_per_unit": sensitivity / Y_UNITS_PER_MM,
+        "ys": base64.b64encode(geo.ys.astype("<i2").tobytes()).decode("ascii"),
+        "ticks": [[float(t), _clock(t)] for t in geo.ticks], "annotations": spans, "events": marks,
+        "bar": {"uv": geo.bar_uv, "mm": geo.bar_uv / sensitivity}, "sensitivity_uv_mm": sensitivity,
+    }
+
+
+def overview_view_data(times, values, unit: str, page_start: float, page_duration: float, duration: float,
+                       annotations=(), all_labels=(), height: int = 120) -> dict:
+    """The whole recording as a strip of bars with the shown page marked, for the canvas view.
+
+    ``times``/``values`` from :func:`backend.browse.display.overview`, already in ``unit``;
+    annotations are marked by their onset. Drawn on a canvas like the page itself, so a page
+    turn redraws it instead of mounting a new chart.
+    """
+    values = np.asarray(values, dtype=float)
+    finite = values[np.isfinite(values)]
+    top = float(np.percentile(finite, 99.5)) if finite.size else 1.0  # one huge artifact must not flatten the rest
+    step = max(1, int(_nice(duration / 8)))
+    ticks = np.arange(0, duration + 1e-9, step)
+    return {
+        "kind": "overview", "height": height, "margin": {"l": _MARGIN["l"], "r": _MARGIN["r"], "t": 14, "b": 22},
+        "duration": float(duration), "page": [float(page_start), float(page_start + page_duration)],
+        "times": np.asarray(times, dtype=float).round(3).tolist(),
+        "values": [float(v) if np.isfinite(v) else None for v in values.round(6)],
+        "top": top, "top_label": f"{top:.3g}", "unit": unit,
+        "ticks": [[float(t), f"{t:g}" if duration < 600 else _clock(t)] for t in ticks],
+        "marks": [{"t": float(a["onset"]), "color": label_color(a["description"], all_labels)} for a in annotations],
+    }
 
 
 def psd_figure(freqs, psd, names, bands=None, title: str = "") -> go.Figure:

@@ -49,12 +49,26 @@ def test_browse_turn_pages_switch_montage_add_annotation(page, app_url, eeglab_r
     second = eventually(lambda: _changed(_window(page), first))
     width = float(first.split("–")[1].split()[0])
     assert second.startswith(f"{width:.1f}–{2 * width:.1f} s of {eeglab_recording.duration_s:.1f} s")
+    # The canvas trace view has drawn that page, and hovering reads out channel, time and value.
+    view = page.locator(".eeg-page-view")
+    eventually(lambda: _assert(abs(float(view.get_attribute("data-start")) - width) < 1e-3, "the traces show the page"))
+    box = view.locator("canvas").bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + 100)
+    tip = view.locator(".eeg-tip")
+    eventually(lambda: _assert(re.fullmatch(r"\S+ · \d+\.\d{3} s · -?\d+\.\d µV", tip.inner_text()), "hover read-out"))
     check(page, "browse-02-next-page")
 
     select(page, "browse_montage", "double banana")
     eventually(lambda: _assert(any("double banana" in t for t in page.locator(_CAPTION).all_inner_texts()), "montage"))
     assert _window(page) == second  # a montage change keeps the page
     check(page, "browse-03-double-banana")
+
+    # A click on the overview strip opens the page around that time (margins: 90 px each side).
+    strip = page.locator(".eeg-overview-view canvas").bounding_box()
+    x = strip["x"] + 90 + 0.5 * (strip["width"] - 180)
+    settle(page, lambda: page.mouse.click(x, strip["y"] + strip["height"] / 2), timeout_s=120)
+    middle = eeglab_recording.duration_s / 2 - width / 2
+    eventually(lambda: _assert(abs(float(view.get_attribute("data-start")) - middle) < 1.5, "the overview click"))
 
     form = page.locator('[data-testid="stForm"]', has_text="Add an annotation")
     form.get_by_label("Label").fill("e2e-mark")

@@ -1,0 +1,245 @@
+// Canvas views of the Browse page, called again with new data on every page turn: they
+// redraw the same canvas instead of building a new chart.
+// - kind "page" (backend.browse.figures.page_view_data): the stacked rows, time grid,
+//   annotation spans, stim events, channel names and scale bar; hovering reads out
+//   channel, time and value.
+// - kind "overview" (backend.browse.figures.overview_view_data): the whole recording as
+//   bars with the shown page marked; a click sends its time back ("goto").
+
+function decode(b64) {
+  const text = atob(b64);
+  const bytes = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+  return new Int16Array(bytes.buffer);
+}
+
+function draw(root) {
+  const d = root.__data;
+  if (!d) return;
+  const canvas = root.querySelector("canvas");
+  const width = Math.max(300, root.clientWidth || 1000);
+  const height = d.height;
+  const ratio = window.devicePixelRatio || 1;
+  canvas.width = Math.round(width * ratio);
+  canvas.height = Math.round(height * ratio);
+  canvas.style.width = width + "px";
+  canvas.style.height = height + "px";
+  const ctx = canvas.getContext("2d");
+  ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+  const m = d.margin;
+  const plotW = width - m.l - m.r;
+  const plotH = height - m.t - m.b;
+  const span = d.end - d.start;
+  const xOf = (t) => m.l + ((t - d.start) / span) * plotW;
+  const unitsPerPx = (d.plot_mm * d.y_units_per_mm) / plotH;
+  const yOf = (u) => m.t - u / unitsPerPx;
+  root.__geometry = { xOf, yOf, plotW, plotH, unitsPerPx, width };
+
+  ctx.fillStyle = "white";
+  ctx.fillRect(0, 0, width, height);
+  ctx.font = "11px sans-serif";
+  // Annotation spans (below the traces) and time grid.
+  for (const a of d.annotations) {
+    ctx.globalAlpha = 0.15;
+    ctx.fillStyle = a.color;
+    if (a.x1 > a.x0) ctx.fillRect(xOf(a.x0), m.t, Math.max(1, xOf(a.x1) - xOf(a.x0)), plotH);
+    ctx.globalAlpha = 1;
+    if (a.x1 <= a.x0) {
+      ctx.strokeStyle = a.color;
+      ctx.lineWidth = 1.5;
+      ctx.beginPath(); ctx.moveTo(xOf(a.x0), m.t); ctx.lineTo(xOf(a.x0), m.t + plotH); ctx.stroke();
+    }
+  }
+  ctx.strokeStyle = "#e6e6e6";
+  ctx.lineWidth = 1;
+  ctx.fillStyle = "#444";
+  ctx.textAlign = "center";
+  ctx.textBaseline = "top";
+  for (const [t, label] of d.ticks) {
+    const x = Math.round(xOf(t)) + 0.5;
+    ctx.beginPath(); ctx.moveTo(x, m.t); ctx.lineTo(x, m.t + plotH); ctx.stroke();
+    ctx.fillText(label, x, m.t + plotH + 6);
+  }
+  // Traces: one path a row, clipped to the plot area as a chart would.
+  ctx.save();
+  ctx.beginPath(); ctx.rect(m.l, m.t, plotW, plotH); ctx.clip();
+  const ys = root.__ys;
+  const n = d.n_points;
+  ctx.lineWidth = 1;
+  ctx.lineJoin = "round";
+  for (let r = 0; r < d.rows.length; r++) {
+    ctx.strokeStyle = d.rows[r].color;
+    ctx.beginPath();
+    const base = r * n;
+    for (let i = 0; i < n; i++) {
+      const x = m.l + ((d.x0 + i * d.dx - d.start) / span) * plotW;
+      const y = m.t - ys[base + i] / unitsPerPx;
+      if (i === 0) ctx.moveTo(x, y); else ctx.lineTo(x, y);
+    }
+    ctx.stroke();
+  }
+  ctx.restore();
+  // Stim events, annotation labels, frame.
+  ctx.setLineDash([2, 3]);
+  ctx.strokeStyle = "#555";
+  ctx.fillStyle = "#555";
+  ctx.font = "10px sans-serif";
+  for (const e of d.events) {
+    const x = xOf(e.t);
+    ctx.beginPath(); ctx.moveTo(x, m.t); ctx.lineTo(x, m.t + plotH); ctx.stroke();
+    ctx.fillText(e.label, x, m.t + plotH + 18);
+  }
+  ctx.setLineDash([]);
+  ctx.font = "11px sans-serif";
+  ctx.textAlign = "left";
+  ctx.textBaseline = "bottom";
+  for (const a of d.annotations) {
+    ctx.fillStyle = a.color;
+    ctx.fillText(a.label, xOf(a.x0) + 2, m.t - 2);
+  }
+  ctx.strokeStyle = "#bbb";
+  ctx.strokeRect(m.l + 0.5, m.t + 0.5, plotW - 1, plotH - 1);
+  // Channel names.
+  ctx.fillStyle = "#222";
+  ctx.textAlign = "right";
+  ctx.textBaseline = "middle";
+  ctx.font = (d.rows.length <= 40 ? 10 : 8) + "px sans-serif";
+  for (let r = 0; r < d.rows.length; r++) {
+    ctx.fillText(d.rows[r].name, m.l - 6, yOf(d.offsets_mm[r] * d.y_units_per_mm));
+  }
+  // Scale bar in the right margin, at the bottom row.
+  const bottom = yOf((d.offsets_mm[d.offsets_mm.length - 1] - d.plot_mm / d.rows.length / 2) * d.y_units_per_mm);
+  const barPx = (d.bar.mm * d.y_units_per_mm) / unitsPerPx;
+  const xBar = width - m.r + 0.02 * plotW;
+  ctx.strokeStyle = "black";
+  ctx.lineWidth = 3;
+  ctx.beginPath(); ctx.moveTo(xBar, bottom); ctx.lineTo(xBar, bottom - barPx); ctx.stroke();
+  ctx.fillStyle = "black";
+  ctx.textAlign = "left";
+  ctx.fillText(d.bar.uv + " µV", xBar + 6, bottom - barPx / 2);
+  if (d.title) {
+    ctx.font = "13px sans-serif";
+    ctx.textBaseline = "top";
+    ctx.fillText(d.title, 8, 4);
+  }
+  // Tests and the load benchmark read which page is on screen from here.
+  root.dataset.start = d.start.toFixed(3);
+}
+
+function hover(root, event) {
+  const d = root.__data;
+  const g = root.__geometry;
+  const tip = root.querySelector(".eeg-tip");
+  if (!d || !g) return;
+  const rect = root.querySelector("canvas").getBoundingClientRect();
+  const px = event.clientX - rect.left;
+  const py = event.clientY - rect.top;
+  const t = d.start + ((px - d.margin.l) / g.plotW) * (d.end - d.start);
+  if (t < d.start || t > d.end || py < d.margin.t || py > d.margin.t + g.plotH) {
+    tip.style.display = "none";
+    return;
+  }
+  const units = (d.margin.t - py) * g.unitsPerPx;
+  let row = 0;
+  for (let r = 1; r < d.rows.length; r++) {
+    if (Math.abs(d.offsets_mm[r] * d.y_units_per_mm - units) < Math.abs(d.offsets_mm[row] * d.y_units_per_mm - units)) row = r;
+  }
+  const i = Math.min(d.n_points - 1, Math.max(0, Math.round((t - d.x0) / d.dx)));
+  const value = (root.__ys[row * d.n_points + i] - d.offsets_mm[row] * d.y_units_per_mm) * d.uv_per_unit;
+  tip.textContent = `${d.rows[row].name} · ${(d.x0 + i * d.dx).toFixed(3)} s · ${value.toFixed(1)} µV`;
+  tip.style.display = "block";
+  tip.style.left = Math.min(px + 12, g.width - 220) + "px";
+  tip.style.top = py + 12 + "px";
+}
+
+function drawOverview(root) {
+  const d = root.__data;
+  const canvas = root.querySelector("canvas");
+  const width = Math.max(300, root.clientWidth || 1000);
+  const ratio = window.devicePixelRatio || 1;
+  canvas.width = Math.round(width * ratio);
+  canvas.height = Math.round(d.height * ratio);
+  canvas.style.width = width + "px";
+  canvas.style.height = d.height + "px";
+  const ctx = canvas.getContext("2d");
+  ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+  const m = d.margin;
+  const plotW = width - m.l - m.r;
+  const plotH = d.height - m.t - m.b;
+  const xOf = (t) => m.l + (t / d.duration) * plotW;
+  root.__geometry = { xOf, plotW, width };
+  ctx.fillStyle = "white";
+  ctx.fillRect(0, 0, width, d.height);
+  ctx.fillStyle = "#f5a623";
+  ctx.globalAlpha = 0.35;
+  ctx.fillRect(xOf(d.page[0]), m.t, Math.max(2, xOf(d.page[1]) - xOf(d.page[0])), plotH);
+  ctx.globalAlpha = 1;
+  const top = d.top > 0 ? d.top : 1;
+  const barW = Math.max(1, plotW / Math.max(1, d.values.length));
+  ctx.fillStyle = "#6b8fb5";
+  d.values.forEach((v, i) => {
+    if (v === null) return;
+    const h = (Math.min(v, top) / top) * plotH;
+    ctx.fillRect(xOf(d.times[i]) - barW / 2, m.t + plotH - h, barW, h);
+  });
+  for (const mark of d.marks) {
+    const x = xOf(mark.t);
+    ctx.fillStyle = mark.color;
+    ctx.beginPath(); ctx.moveTo(x - 4, m.t - 9); ctx.lineTo(x + 4, m.t - 9); ctx.lineTo(x, m.t - 2); ctx.fill();
+  }
+  ctx.fillStyle = "#444";
+  ctx.font = "11px sans-serif";
+  ctx.textAlign = "center";
+  ctx.textBaseline = "top";
+  for (const [t, label] of d.ticks) ctx.fillText(label, xOf(t), m.t + plotH + 4);
+  ctx.textAlign = "right";
+  ctx.textBaseline = "middle";
+  ctx.fillText(d.top_label, m.l - 6, m.t);
+  ctx.fillText("0", m.l - 6, m.t + plotH);
+  ctx.save();
+  ctx.translate(14, m.t + plotH / 2);
+  ctx.rotate(-Math.PI / 2);
+  ctx.textAlign = "center";
+  ctx.fillText(d.unit, 0, 0);
+  ctx.restore();
+  root.dataset.start = d.page[0].toFixed(3);
+}
+
+function clickOverview(root, event, setTriggerValue) {
+  const d = root.__data;
+  const g = root.__geometry;
+  const rect = root.querySelector("canvas").getBoundingClientRect();
+  const t = ((event.clientX - rect.left - d.margin.l) / g.plotW) * d.duration;
+  if (t >= 0 && t <= d.duration) setTriggerValue("goto", t);
+}
+
+export default function (component) {
+  const { data, parentElement, setTriggerValue } = component;
+  const kind = data && data.kind === "overview" ? "overview" : "page";
+  let root = parentElement.querySelector(".eeg-" + kind + "-view");
+  if (!root) {
+    root = document.createElement("div");
+    root.className = "eeg-" + kind + "-view";
+    root.innerHTML = kind === "page" ? '<canvas></canvas><div class="eeg-tip"></div>' : "<canvas></canvas>";
+    parentElement.appendChild(root);
+    const canvas = root.querySelector("canvas");
+    if (kind === "page") {
+      canvas.addEventListener("mousemove", (e) => hover(root, e));
+      canvas.addEventListener("mouseleave", () => { root.querySelector(".eeg-tip").style.display = "none"; });
+    } else {
+      canvas.style.cursor = "pointer";
+      canvas.addEventListener("click", (e) => clickOverview(root, e, root.__send));
+    }
+    new ResizeObserver(() => (kind === "page" ? draw : drawOverview)(root)).observe(root);
+  }
+  root.__send = setTriggerValue;
+  if (data && data !== root.__data) {
+    root.__data = data;
+    if (kind === "page") {
+      root.__ys = decode(data.ys);
+      draw(root);
+    } else {
+      drawOverview(root);
+    }
+  }
+}

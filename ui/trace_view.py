@@ -1,0 +1,33 @@
+"""The Browse page's canvas views (trace page and overview strip): a Streamlit component
+drawing the data of :func:`backend.browse.figures.page_view_data` and
+:func:`~backend.browse.figures.overview_view_data` (the drawing code is ``trace_view.js``)."""
+
+from collections.abc import Callable
+from pathlib import Path
+
+import streamlit as st
+
+_JS = Path(__file__).with_name("trace_view.js").read_text(encoding="utf-8")
+_CSS = """
+.eeg-page-view, .eeg-overview-view { position: relative; width: 100%; }
+.eeg-page-view canvas, .eeg-overview-view canvas { display: block; }
+.eeg-tip { position: absolute; display: none; pointer-events: none; background: rgba(255,255,255,.92);
+  border: 1px solid #999; border-radius: 3px; padding: 2px 6px; font: 12px sans-serif; white-space: nowrap; }
+"""
+_component = st.components.v2.component("eeg_trace_view", js=_JS, css=_CSS, isolate_styles=False)
+
+
+def trace_view(data: dict, *, key: str) -> None:
+    """Place the trace view of one page (``data`` from ``page_view_data``)."""
+    _component(data=data, key=key, height=data["height"])
+
+
+def overview_view(data: dict, *, key: str, on_goto: Callable[[float], None]) -> None:
+    """Place the overview strip; a click calls ``on_goto(seconds)`` before the rerun."""
+
+    def clicked() -> None:
+        goto = st.session_state[key].get("goto")
+        if goto is not None:
+            on_goto(float(goto))
+
+    _component(data=data, key=key, height=data["height"], on_goto_change=clicked)

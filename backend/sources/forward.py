@@ -9,7 +9,12 @@ Two head models:
   fitted to the scalp; radii of its inner skull, outer skull and scalp; the
   BEM's conductivities), so both model the same head. Cheaper to build, but a
   poorer fit where the head is not round (temporal and frontal base); the
-  benchmark measures what it costs.
+  benchmark measures what it costs. The shape, not the parameters, sets that
+  cost: over the cortex, the median relative difference (RDM) of this sphere's
+  64-channel fields from the BEM's is 0.17, that of MNE's default 4-shell
+  sphere 0.14, and the sphere whose centre and skull conductivity are fitted
+  to the BEM's fields gets no lower than 0.14; localisation error on held-out
+  dipoles was the same with either sphere (within 1 mm).
 
 Everything that costs time is cached on disk in the user cache folder: the
 source spaces, the BEM solution, and one forward solution per channel set

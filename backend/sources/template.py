@@ -6,7 +6,12 @@
 - Cortex: nilearn's fsaverage5 meshes (white, pial, inflated, sphere; 10242
   vertices per hemisphere, in the fsaverage MRI frame, mm).
 - Outer skull: derived from the inner skull, pushed outwards (radially) by
-  half the gap to the scalp (at most 7 mm), so the three BEM layers nest.
+  half the gap to the scalp (at most 7 mm), so the three BEM layers nest. The
+  skull comes out 3.3-7 mm thick (median 6.5 mm), thinnest low on the sides
+  at the back, where the template scalp lies closest to the inner skull.
+- Sphere: three shells about a centre fitted to the scalp, at the median
+  radii of the inner skull, outer skull and scalp (83, 89, 97 mm), so the
+  spherical model describes the same head as the BEM.
 
 These are written once as a FreeSurfer-style ``fsaverage`` subject in the user
 cache folder, so MNE's own ``setup_source_space`` and ``make_bem_model`` build

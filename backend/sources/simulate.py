@@ -39,6 +39,9 @@ NOISE_V = 1e-6  # sensor noise SD; only the ratio to the signal matters
 # 10.1 mm (10). A single-dipole peak keeps gaining from more smoothing, which
 # would blur extended sources this benchmark cannot see, so we stop at 3,
 # beyond which each doubling gains under 1 mm, close to MNE's convention.
+# Checked on 1000 held-out dipoles (seed 100, 64 channels, 10 dB, eLORETA):
+# 6.7 mm within the BEM, 10.6 mm for either cross-model pair; the cross-model
+# excess comes from deep and basal sources, where no sphere matches the BEM.
 LAMBDA2_FACTOR = 3.0
 
 

@@ -3,12 +3,16 @@
 Simulates single dipoles at random fsaverage5 vertices off the inverse's ico4
 grid (fixed seed), oriented normal to the cortex, with their own forward
 computation; projects them to 32- and 64-channel 10-20/10-10 caps; adds white
-sensor noise at 20, 10 and 3 dB; inverts with MNE, dSPM, sLORETA and eLORETA.
+sensor noise at 20, 10 and 3 dB; inverts with MNE, dSPM, sLORETA and eLORETA,
+regularised with lambda2 = 3 / SNR^2 (``simulate.LAMBDA2_FACTOR``, picked on
+held-out dipole sets, the same for every pair, cap and method).
 
 Head-model pairs (simulate -> invert):
   bem -> bem        denser, off-grid sources; same 3-layer BEM (the app's default)
   bem -> sphere     the realistic head simulated, the fitted sphere used to invert
   sphere -> bem     the other way round
+(the sphere is fitted to the same template: its shells are the template's inner
+skull, outer skull and scalp, with the BEM's conductivities)
 
 Then times: forward build for a new montage (not cached), the inverse ready
 for a new montage with the forward cached (read + operator + eLORETA weights),

@@ -29,7 +29,8 @@ def test_too_few_standard_channels_is_a_user_error():
 def test_forward_is_cached_per_channel_set(physionet_recording):
     elec = forward.electrodes(physionet_recording.raw.info)
     first = forward.forward(elec.info, sup.MODEL, sup.ICO)
-    cached = list(sup.CACHE.glob(f"sources/fwd-{sup.MODEL}-ico{sup.ICO}-{forward.channel_key(elec.info)}-*"))
+    key = forward.channel_key(elec.info)
+    cached = list(sup.CACHE.glob(f"sources/fwd-{sup.MODEL}-ico{sup.ICO}-{key}-v{forward._FORWARD_VERSION}-fwd.fif"))
     assert len(cached) == 1
     again = forward.forward(elec.info, sup.MODEL, sup.ICO)
     np.testing.assert_allclose(again["sol"]["data"], first["sol"]["data"])

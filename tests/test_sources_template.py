@@ -48,11 +48,24 @@ def test_cortex_lies_inside_inner_skull_and_sphere():
     rr = np.concatenate([s["rr"][s["vertno"]] for s in src])
     inside = mne.surface._CheckInside(template.inner_skull_surface())(rr)
     assert inside.mean() > 0.99
-    centre, radius = template.fit_head_sphere()
+    centre, radii = template.head_sphere()
     to_head = mne.transforms.invert_transform(template.trans())
     dist = np.linalg.norm(mne.transforms.apply_trans(to_head, rr) - centre, axis=1)
-    # The innermost shell of MNE's sphere model is 90% of the scalp radius.
-    assert np.mean(dist < 0.9 * radius) > 0.97
+    # MNE drops sources outside the sphere model's innermost shell (the inner skull).
+    assert np.mean(dist < radii[0]) > 0.98
+
+
+def test_sphere_shells_follow_the_template_layers():
+    centre, (inner, outer, scalp) = template.head_sphere()
+    # Adult skull and scalp are each several millimetres thick.
+    assert 0.004 <= outer - inner <= 0.008 and 0.004 <= scalp - outer <= 0.010
+    # The scalp shell passes close to where the standard electrodes sit.
+    info = mne.create_info(["Fz", "Cz", "Pz", "C3", "C4", "F3", "F4", "P3", "P4", "Oz"], 100.0, "eeg")
+    pos = np.array([ch["loc"][:3] for ch in forward.electrodes(info).info["chs"]])
+    assert np.all(np.abs(np.linalg.norm(pos - centre, axis=1) - scalp) < 0.012)
+    sphere = forward.head_model("sphere")
+    np.testing.assert_allclose([layer["rad"] for layer in sphere["layers"]], [inner, outer, scalp])
+    np.testing.assert_allclose([layer["sigma"] for layer in sphere["layers"]], forward.BEM_CONDUCTIVITY)
 
 
 def test_standard_electrodes_sit_on_the_template_scalp():

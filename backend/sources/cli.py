@@ -69,13 +69,14 @@ def _source(args) -> int:
 
 
 def _simulate(args) -> int:
-    from backend.sources.simulate import localisation_errors
+    from backend.sources.simulate import LAMBDA2_FACTOR, localisation_errors
 
     out = localisation_errors(n=args.n, snrs_db=(args.snr,), channels=args.channels,
                               simulate_model=args.simulate_model, inverse_model=args.model)
     table = out["results"][args.snr]
     print(f"{args.n} dipoles, {args.channels} channels, SNR {args.snr:g} dB, simulated with the {args.simulate_model} model at "
-          f"fsaverage5 vertices off the inverse grid, inverted with the {args.model} model")
+          f"fsaverage5 vertices off the inverse grid, inverted with the {args.model} model "
+          f"(lambda2 = {LAMBDA2_FACTOR:g} / SNR^2)")
     print(f"{'method':9s} {'median mm':>10s} {'p90 mm':>8s} {'dispersion mm':>14s}")
     for method, row in table.items():
         print(f"{method:9s} {row['median_mm']:10.1f} {row['p90_mm']:8.1f} {row['dispersion_mm']:14.1f}")

@@ -6,7 +6,12 @@
 - Cortex: nilearn's fsaverage5 meshes (white, pial, inflated, sphere; 10242
   vertices per hemisphere, in the fsaverage MRI frame, mm).
 - Outer skull: derived from the inner skull, pushed outwards (radially) by
-  half the gap to the scalp (at most 7 mm), so the three BEM layers nest.
+  half the gap to the scalp (at most 7 mm), so the three BEM layers nest. The
+  skull comes out 3.3-7 mm thick (median 6.5 mm), thinnest low on the sides
+  at the back, where the template scalp lies closest to the inner skull.
+- Sphere: three shells about a centre fitted to the scalp, at the median
+  radii of the inner skull, outer skull and scalp (83, 89, 97 mm), so the
+  spherical model describes the same head as the BEM.
 
 These are written once as a FreeSurfer-style ``fsaverage`` subject in the user
 cache folder, so MNE's own ``setup_source_space`` and ``make_bem_model`` build
@@ -153,15 +158,28 @@ def _fit_sphere(rr: np.ndarray) -> tuple[np.ndarray, float]:
     return centre, float(np.sqrt(sol[3] + centre @ centre))
 
 
-def fit_head_sphere() -> tuple[np.ndarray, float]:
-    """Centre (head frame, m) and scalp radius (m) of the spherical head model.
+def _above_fiducial_plane(surf: dict) -> np.ndarray:
+    """A template surface's vertices in the head frame (m), those above the fiducial plane."""
+    rr = mne.transforms.apply_trans(mne.transforms.invert_transform(trans()), surf["rr"])
+    return rr[rr[:, 2] > 0.0]
 
-    The centre is that of a sphere fitted to the inner skull (the brain is what
-    must sit inside the innermost shell); the radius is the median distance
-    from it to the scalp above the ears (the neck and face would pull it off).
+
+@lru_cache(maxsize=1)
+def head_sphere() -> tuple[np.ndarray, tuple[float, float, float]]:
+    """The spherical head model fitted to the template: centre and three shell radii.
+
+    Returns
+    -------
+    centre : ndarray, shape (3,)
+        Centre (head frame, m) of a least-squares sphere fitted to the scalp
+        above the fiducial plane, where the electrodes sit (the neck and face
+        below would pull it off).
+    radii : tuple of float
+        Inner skull, outer skull and scalp radii (m): the median distance from
+        the centre to each template surface above the fiducial plane. With the
+        BEM's conductivities these shells model the same head as the BEM.
     """
-    to_head = mne.transforms.invert_transform(trans())
-    centre, _ = _fit_sphere(mne.transforms.apply_trans(to_head, inner_skull_surface()["rr"]))
-    scalp = mne.transforms.apply_trans(to_head, scalp_surface()["rr"])
-    scalp = scalp[scalp[:, 2] > 0.0]
-    return centre, float(np.median(np.linalg.norm(scalp - centre, axis=1)))
+    centre, _ = _fit_sphere(_above_fiducial_plane(scalp_surface()))
+    surfaces = (inner_skull_surface(), outer_skull_surface(), scalp_surface())
+    radii = tuple(float(np.median(np.linalg.norm(_above_fiducial_plane(s) - centre, axis=1))) for s in surfaces)
+    return centre, radii

@@ -13,19 +13,30 @@ function decode(b64) {
   return new Int16Array(bytes.buffer);
 }
 
+// Size the canvas's backing store only when the size changes: reallocating it on every
+// page turn costs more than drawing the page. An opaque context composites faster.
+function context(canvas, width, height) {
+  const ratio = window.devicePixelRatio || 1;
+  const w = Math.round(width * ratio);
+  const h = Math.round(height * ratio);
+  if (canvas.width !== w || canvas.height !== h) {
+    canvas.width = w;
+    canvas.height = h;
+    canvas.style.width = width + "px";
+    canvas.style.height = height + "px";
+  }
+  const ctx = canvas.getContext("2d", { alpha: false });
+  ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+  return ctx;
+}
+
 function draw(root) {
   const d = root.__data;
   if (!d) return;
   const canvas = root.querySelector("canvas");
   const width = Math.max(300, root.clientWidth || 1000);
   const height = d.height;
-  const ratio = window.devicePixelRatio || 1;
-  canvas.width = Math.round(width * ratio);
-  canvas.height = Math.round(height * ratio);
-  canvas.style.width = width + "px";
-  canvas.style.height = height + "px";
-  const ctx = canvas.getContext("2d");
-  ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+  const ctx = context(canvas, width, height);
   const m = d.margin;
   const plotW = width - m.l - m.r;
   const plotH = height - m.t - m.b;
@@ -66,7 +77,6 @@ function draw(root) {
   const ys = root.__ys;
   const n = d.n_points;
   ctx.lineWidth = 1;
-  ctx.lineJoin = "round";
   for (let r = 0; r < d.rows.length; r++) {
     ctx.strokeStyle = d.rows[r].color;
     ctx.beginPath();
@@ -156,13 +166,7 @@ function drawOverview(root) {
   const d = root.__data;
   const canvas = root.querySelector("canvas");
   const width = Math.max(300, root.clientWidth || 1000);
-  const ratio = window.devicePixelRatio || 1;
-  canvas.width = Math.round(width * ratio);
-  canvas.height = Math.round(d.height * ratio);
-  canvas.style.width = width + "px";
-  canvas.style.height = d.height + "px";
-  const ctx = canvas.getContext("2d");
-  ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+  const ctx = context(canvas, width, d.height);
   const m = d.margin;
   const plotW = width - m.l - m.r;
   const plotH = d.height - m.t - m.b;

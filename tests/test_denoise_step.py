@@ -9,7 +9,7 @@ import pytest
 
 from backend import steps
 from backend.cli import main
-from backend.denoise.inference import CONFIG, ArtDenoiser
+from backend.denoise.inference import CONFIG, DEFAULT_OVERLAP_S, ArtDenoiser
 from backend.errors import EEGError
 from backend.recipe import to_script
 
@@ -46,7 +46,7 @@ def test_wrapper_matches_step_and_reports_progress(physionet_recording):
     via_step = rec.apply("art")
     assert np.allclose(out.raw.get_data(), via_step.raw.get_data())
     assert seen and seen[-1] == pytest.approx(1.0) and seen == sorted(seen)
-    assert out.history[-1].params == {"overlap_s": 1.0}
+    assert out.history[-1].params == {"overlap_s": DEFAULT_OVERLAP_S}
 
 
 def test_art_step_refuses_bad_overlap_and_too_few_channels(eeglab_recording):
@@ -87,6 +87,7 @@ def test_train_denoiser_cli_defaults_are_the_shipped_weights_settings(tmp_path):
                                                                  training["batch_size"], training["seed"])
     assert args.injected_fraction == training["injected_fraction"]
     assert args.spectral_loss == training.get("spectral_loss", 0.0)
+    assert args.raw_input_p == training["sampler"].get("raw_input_p", 0.0)
     assert args.d_model == shipped["model"]["d_model"] and (not args.mse_loss) == training["relative_loss"]
 
 

@@ -50,17 +50,21 @@ def add_commands(sub) -> None:
     p.add_argument("--d-model", type=int, default=64, help="transformer width (default 64)")
     p.add_argument("--lr", type=float, default=DEFAULTS["lr"], help="peak learning rate (default %(default)g)")
     p.add_argument("--warmup", type=int, default=DEFAULTS["warmup"], help="warm-up steps (default %(default)d)")
-    p.add_argument("--batch-size", type=int, default=DEFAULTS["batch_size"], help="windows per step (default %(default)d)")
+    p.add_argument("--batch-size", type=int, default=DEFAULTS["batch_size"],
+                   help="windows per step (default %(default)d)")
     p.add_argument("--seed", type=int, default=DEFAULTS["seed"], help="random seed (default %(default)d)")
     p.add_argument("--injected-fraction", type=float, default=DEFAULTS["injected_fraction"],
                    help="share of semi-synthetic windows with Clean-injector artifacts (default %(default)g)")
     p.add_argument("--snr-range", default=DEFAULTS["snr_range"],
                    help="semi-synthetic SNR range in dB, as --snr-range=LOW,HIGH (default %(default)s)")
     p.add_argument("--class-p", default=DEFAULTS["class_p"],
-                   help=f"weights of real artifact components by class ({', '.join(ARTIFACT_CLASSES)}; default %(default)s)")
+                   help=f"weights of real artifact components by class ({', '.join(ARTIFACT_CLASSES)}; "
+                   "default %(default)s)")
     p.add_argument("--inject-p", default=DEFAULTS["inject_p"],
                    help="weights of the injector groups (" + ", ".join("+".join(g) for g in INJECT_GROUPS)
                    + "; default %(default)s)")
+    p.add_argument("--raw-input-p", type=float, default=0.0,
+                   help="share of injector windows whose input keeps the recording's own artifacts (default 0)")
     p.add_argument("--spectral-loss", type=float, default=0.0,
                    help="weight of the relative amplitude-spectrum error added to the time-domain loss (default 0)")
     p.add_argument("--mse-loss", action="store_true",
@@ -81,13 +85,16 @@ def _train(args) -> int:
         raise EEGError("--minutes and --max-steps must be positive")
     if args.d_model <= 0 or args.d_model % 4:
         raise EEGError("--d-model must be a positive multiple of 4 (4 attention heads)")
-    if not 0 <= args.injected_fraction <= 1 or args.spectral_loss < 0 or args.lr <= 0 or args.batch_size < 1:
-        raise EEGError("--injected-fraction must lie in 0..1, --spectral-loss be >= 0, --lr and --batch-size positive")
+    if not (0 <= args.injected_fraction <= 1 and 0 <= args.raw_input_p <= 1):
+        raise EEGError("--injected-fraction and --raw-input-p must lie in 0..1")
+    if args.spectral_loss < 0 or args.lr <= 0 or args.batch_size < 1:
+        raise EEGError("--spectral-loss must be >= 0, --lr and --batch-size positive")
     snr = _floats(args.snr_range, "--snr-range", 2)
     if snr[0] >= snr[1]:
         raise EEGError("--snr-range must be LOW,HIGH with LOW < HIGH")
     sampler = {"class_p": _floats(args.class_p, "--class-p", len(ARTIFACT_CLASSES)),
-               "inject_p": _floats(args.inject_p, "--inject-p", len(INJECT_GROUPS))}
+               "inject_p": _floats(args.inject_p, "--inject-p", len(INJECT_GROUPS)),
+               "raw_input_p": args.raw_input_p}
     if not sum(sampler["class_p"]) or not sum(sampler["inject_p"]):
         raise EEGError("--class-p and --inject-p need at least one positive weight")
     meta = train_from_folder(data, out, cache=Path(args.cache) if args.cache else None, minutes=args.minutes,

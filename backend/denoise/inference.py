@@ -113,22 +113,26 @@ def _resample(data: np.ndarray, to: float, frm: float) -> np.ndarray:
     return mne.filter.resample(data, to, frm, npad="auto", verbose="error")
 
 
-def common_mode_artifact(artifact: np.ndarray, channel_mean: np.ndarray, n_components: int = 3) -> np.ndarray:
-    """The part of ``channel_mean`` (T,) explained by the main time courses of ``artifact`` (C, T).
+def common_mode_artifact(artifact: np.ndarray, channel_mean: np.ndarray, far_fraction: float = 0.25) -> np.ndarray:
+    """The part of ``channel_mean`` (T,) that belongs to the average-referenced ``artifact`` (C, T).
 
-    A regression of the input's channel mean on the artifact's first ``n_components``
-    principal time courses (plus a constant), fitted over the whole recording: few enough
-    regressors that the brain signal's own common mode is left alone (on held-out data,
-    3 gave the lowest error). Zero for average-referenced input.
+    An artifact fades with distance from its source, so in the input's own reference it is
+    near zero on the channels farthest from it; average-referenced, those channels show minus
+    its common mode. The regressor is therefore minus the mean artifact of the ``far_fraction``
+    of channels where it is weakest; the input's channel mean is regressed on it (plus a
+    constant) over the whole recording. One regressor leaves the brain signal's own common mode
+    alone (the principal time courses of the artifact used before let it leak in: on the S008
+    validation runs, Clean-protocol eye RRMSE_t 0.865 with 3 of them, 0.663 with this, 0.583
+    with the true common mode). Zero for average-referenced input.
     """
     if not np.any(channel_mean) or not np.any(artifact):
         return np.zeros_like(channel_mean)
-    centred = artifact - artifact.mean(axis=1, keepdims=True)
-    _, vectors = np.linalg.eigh(centred @ centred.T)  # C x C: cheap for hours of data
-    courses = (vectors[:, ::-1][:, :n_components].T @ centred).T
-    design = np.c_[courses, np.ones(len(channel_mean))]
+    strength = np.sqrt(np.mean(np.square(artifact), axis=1))
+    far = np.argsort(strength)[: max(1, int(round(far_fraction * len(artifact))))]
+    regressor = -artifact[far].mean(axis=0)
+    design = np.c_[regressor, np.ones(len(channel_mean))]
     beta, *_ = np.linalg.lstsq(design, channel_mean, rcond=None)
-    return courses @ beta[:-1]
+    return regressor * beta[0]
 
 
 def denoise_array(model: Denoiser, data: np.ndarray, sfreq: float, positions: np.ndarray, overlap_s: float = DEFAULT_OVERLAP_S,

@@ -9,8 +9,8 @@ from backend.errors import EEGError
 
 # The shipped weights' last stage (assets/denoiser/art_denoiser.json, "training"): the defaults below,
 # continued (--init) from the stage before; its "command" field gives the exact line.
-DEFAULTS = dict(lr=3e-4, warmup=50, batch_size=12, seed=4, injected_fraction=0.75, snr_range="-12,4",
-                class_p="0.25,0.55,0.1,0.05,0.05", inject_p="0.4,0.15,0.2,0.15,0.04,0.03,0.03")
+DEFAULTS = dict(lr=2e-4, warmup=50, batch_size=12, seed=5, injected_fraction=0.8, snr_range="-12,4",
+                class_p="0.2,0.6,0.1,0.05,0.05", inject_p="0.45,0.12,0.2,0.15,0.03,0.03,0.02", spectral_loss=0.3)
 
 
 def _floats(text: str, what: str, n: int | None = None) -> list[float]:
@@ -65,8 +65,9 @@ def add_commands(sub) -> None:
                    + "; default %(default)s)")
     p.add_argument("--raw-input-p", type=float, default=0.0,
                    help="share of injector windows whose input keeps the recording's own artifacts (default 0)")
-    p.add_argument("--spectral-loss", type=float, default=0.0,
-                   help="weight of the relative amplitude-spectrum error added to the time-domain loss (default 0)")
+    p.add_argument("--spectral-loss", type=float, default=DEFAULTS["spectral_loss"],
+                   help="weight of the relative amplitude-spectrum error added to the time-domain loss "
+                   "(default %(default)g)")
     p.add_argument("--mse-loss", action="store_true",
                    help="plain MSE instead of the mean RRMSE_t² (the relative loss of the later stages)")
     p.set_defaults(func=_train)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
 from backend import steps
 from backend.cli import main
-from backend.denoise.inference import ArtDenoiser
+from backend.denoise.inference import CONFIG, DEFAULT_OVERLAP_S, ArtDenoiser
 from backend.errors import EEGError
 from backend.recipe import to_script
 
@@ -44,7 +46,7 @@ def test_wrapper_matches_step_and_reports_progress(physionet_recording):
     via_step = rec.apply("art")
     assert np.allclose(out.raw.get_data(), via_step.raw.get_data())
     assert seen and seen[-1] == pytest.approx(1.0) and seen == sorted(seen)
-    assert out.history[-1].params == {"overlap_s": 1.0}
+    assert out.history[-1].params == {"overlap_s": DEFAULT_OVERLAP_S}
 
 
 def test_art_step_refuses_bad_overlap_and_too_few_channels(eeglab_recording):
@@ -69,3 +71,28 @@ def test_train_denoiser_cli_refuses_folder_without_subjects(tmp_path, capsys):
     code = main(["train-denoiser", "--data", str(tmp_path), "--out", str(tmp_path / "w.pt"), "--max-steps", "1"])
     assert code == 2
     assert "no subject folders" in capsys.readouterr().err
+
+
+def test_train_denoiser_cli_defaults_are_the_shipped_weights_settings(tmp_path):
+    """Without options the CLI trains with the sampler, loss and schedule the shipped weights' last stage used."""
+    from backend.cli import build_parser
+
+    args = build_parser().parse_args(["train-denoiser", "--data", str(tmp_path), "--out", str(tmp_path / "w.pt")])
+    shipped = json.loads(CONFIG.read_text())
+    training = shipped["training"]
+    assert [float(v) for v in args.class_p.split(",")] == training["sampler"]["class_p"]
+    assert [float(v) for v in args.inject_p.split(",")] == training["sampler"]["inject_p"]
+    assert [float(v) for v in args.snr_range.split(",")] == training["snr_range_db"]
+    assert (args.lr, args.warmup, args.batch_size, args.seed) == (training["lr"], training["warmup"],
+                                                                 training["batch_size"], training["seed"])
+    assert args.injected_fraction == training["injected_fraction"]
+    assert args.spectral_loss == training.get("spectral_loss", 0.0)
+    assert args.raw_input_p == training["sampler"].get("raw_input_p", 0.0)
+    assert args.d_model == shipped["model"]["d_model"] and (not args.mse_loss) == training["relative_loss"]
+
+
+def test_train_denoiser_cli_refuses_bad_sampler_weights(tmp_path, capsys):
+    (tmp_path / "S001").mkdir()
+    code = main(["train-denoiser", "--data", str(tmp_path), "--out", str(tmp_path / "w.pt"), "--class-p", "1,2"])
+    assert code == 2
+    assert "--class-p needs 5" in capsys.readouterr().err

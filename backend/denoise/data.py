@@ -205,14 +205,19 @@ class PairSampler:
     inject_p : sequence of float, optional
         Weights of the injector groups in ``INJECT_GROUPS`` (default ``INJECT_P``); a later
         training stage can lean on one artifact type with these two.
+    raw_input_p : float
+        Share of injector windows whose input is the recording as it is (its own artifact
+        components kept) plus the injected artifacts, still with the clean base as target:
+        real recordings bring their own artifacts along with the ones to remove.
     """
 
     def __init__(self, decompositions, n_times: int = 512, art_fraction: float = 0.3, snr_range=(-9.0, 4.0),
                  min_chans: int = 19, seed: int = 0, injected_fraction: float = 0.0, bank_size: int = 300,
-                 class_p=None, inject_p=None):
+                 class_p=None, inject_p=None, raw_input_p: float = 0.0):
         self.decs = list(decompositions)
         self.n_times, self.art_fraction, self.snr_range, self.min_chans = n_times, art_fraction, snr_range, min_chans
         self.injected_fraction, self.bank_size, self._bank = injected_fraction, bank_size, {}
+        self.raw_input_p = raw_input_p
         self.rng = np.random.default_rng(seed)
         self.bases = [clean_base(d) for d in self.decs]
         self.pools = {c: [(i, d.of_class(c)) for i, d in enumerate(self.decs) if len(d.of_class(c))] for c in ARTIFACT_CLASSES}
@@ -278,6 +283,8 @@ class PairSampler:
             noisy = clean.copy()
             if rng.random() < self.injected_fraction:
                 art = self._injected(dec)
+                if self.raw_input_p and rng.random() < self.raw_input_p:  # no draw when off: same stream as before
+                    noisy = dec.data[:, a:b].copy()
                 if np.any(art):
                     noisy = noisy + scale_to_snr(clean, art, rng.uniform(*self.snr_range))
             elif rng.random() > 0.08 and self.class_p.sum() > 0:  # a few windows stay clean: identity is learned too

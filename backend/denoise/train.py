@@ -18,16 +18,25 @@ from backend.errors import EEGError
 DEFAULT_MODEL = dict(n_times=512, sfreq=MODEL_SFREQ, patch=32, d_model=64, n_heads=4, n_layers=2, d_ff=128)
 
 
-def _loss(model: Denoiser, noisy, clean, pos, relative: bool = False) -> torch.Tensor:
+def _loss(model: Denoiser, noisy, clean, pos, relative: bool = False, spectral: float = 0.0) -> torch.Tensor:
     """MSE on windows scaled by the noisy window's median channel std (as the model scales them);
     ``relative``: each window's squared error over its clean energy, i.e. the mean RRMSE_t², which
-    weighs the windows an artifact dominates as much as the others."""
+    weighs the windows an artifact dominates as much as the others. ``spectral`` > 0 adds that
+    weight times the relative error of the Hann-tapered amplitude spectra (an RRMSE_s-like term)."""
     scale = noisy.std(dim=-1).median(dim=-1).values.clamp_min(1e-12)[:, None, None]
-    err = (model(noisy / scale, pos) - clean / scale) ** 2
+    out, target = model(noisy / scale, pos), clean / scale
+    err = (out - target) ** 2
     if not relative:
-        return err.mean()
-    energy = (clean / scale).pow(2).mean(dim=(1, 2))
-    return (err.mean(dim=(1, 2)) / energy.clamp_min(1e-3)).mean()
+        loss = err.mean()
+    else:
+        energy = target.pow(2).mean(dim=(1, 2))
+        loss = (err.mean(dim=(1, 2)) / energy.clamp_min(1e-3)).mean()
+    if spectral > 0:
+        taper = torch.hann_window(out.shape[-1], dtype=out.dtype)
+        amp_out, amp_clean = (torch.fft.rfft(a * taper).abs() for a in (out, target))
+        spec_err = (amp_out - amp_clean).pow(2).mean(dim=(1, 2)) / amp_clean.pow(2).mean(dim=(1, 2)).clamp_min(1e-6)
+        loss = loss + spectral * spec_err.mean()
+    return loss
 
 
 def validation_set(sampler: PairSampler, n_batches: int, batch_size: int):
@@ -53,9 +62,10 @@ def train(train_decs, val_decs, out: Path, minutes: float = 30.0, batch_size: in
           warmup: int = 200, seed: int = 0, threads: int = 2, model_kwargs: dict | None = None,
           log: Callable[[str], None] = print, max_steps: int | None = None, data_note: dict | None = None,
           init: Path | str | None = None, injected_fraction: float = 0.5, relative_loss: bool = False,
-          snr_range=(-9.0, 4.0), sampler_kwargs: dict | None = None) -> dict:
+          snr_range=(-9.0, 4.0), sampler_kwargs: dict | None = None, spectral_loss: float = 0.0) -> dict:
     """Train for ``minutes`` (or ``max_steps``), keep the weights with the best validation RRMSE_t.
 
+    ``spectral_loss`` weights the spectral term of :func:`_loss`.
     ``sampler_kwargs`` go to both :class:`PairSampler` (e.g. ``class_p``/``inject_p`` to weight one artifact type).
     Writes ``out`` (a plain state_dict) and ``out.with_suffix('.json')`` (model config,
     training data, schedule and metrics). Returns that JSON as a dict.
@@ -92,7 +102,7 @@ def train(train_decs, val_decs, out: Path, minutes: float = 30.0, batch_size: in
             "training": {"steps": step, "seconds": round(time.monotonic() - start, 1), "batch_size": batch_size,
                          "lr": lr, "warmup": warmup, "threads": threads, "seed": seed, "device": "cpu",
                          "init": str(init) if init else None, "injected_fraction": injected_fraction,
-                         "relative_loss": relative_loss, "snr_range_db": list(snr_range),
+                         "relative_loss": relative_loss, "spectral_loss": spectral_loss, "snr_range_db": list(snr_range),
                          "sampler": sampler_kwargs or {},
                          "train_recordings": [d.name for d in train_decs], "val_recordings": [d.name for d in val_decs],
                          **(data_note or {})},
@@ -108,7 +118,7 @@ def train(train_decs, val_decs, out: Path, minutes: float = 30.0, batch_size: in
         if step == 50 and max_steps is None:  # now the pace is known, fit the schedule to the time budget
             est_steps = int(step * minutes * 60 / max(elapsed, 1e-3))
         noisy, clean, pos = (torch.from_numpy(a) for a in sampler.batch(batch_size))
-        loss = _loss(model, noisy, clean, pos, relative_loss)
+        loss = _loss(model, noisy, clean, pos, relative_loss, spectral_loss)
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -133,8 +143,10 @@ def train(train_decs, val_decs, out: Path, minutes: float = 30.0, batch_size: in
 
 def train_from_folder(data: Path, out: Path, cache: Path | None = None, minutes: float = 30.0,
                       held_out=("S009", "S010"), val_subjects=("S008",), max_steps: int | None = None,
-                      log: Callable[[str], None] = print, **kwargs) -> dict:
-    """Decompose the PhysioNet runs under ``data`` (cached) and train on all but held-out subjects."""
+                      log: Callable[[str], None] = print, note: dict | None = None, **kwargs) -> dict:
+    """Decompose the PhysioNet runs under ``data`` (cached) and train on all but held-out subjects.
+
+    ``note`` is added to the JSON's ``training`` section (e.g. the command line that ran it)."""
     data = Path(data)
     root = data / "eegbci_physionet" if (data / "eegbci_physionet").is_dir() else data
     subjects = sorted(p.name for p in root.iterdir() if p.is_dir() and any(p.glob("*.edf")))
@@ -151,4 +163,4 @@ def train_from_folder(data: Path, out: Path, cache: Path | None = None, minutes:
         return [Decomposition.load(p) for p in decompose_files(files, cache, progress=log)]
 
     return train(decs(train_s), decs(val_s), out, minutes=minutes, max_steps=max_steps, log=log,
-                 data_note={"held_out_subjects": list(held_out)}, **kwargs)
+                 data_note={"held_out_subjects": list(held_out), **(note or {})}, **kwargs)

@@ -3,14 +3,17 @@
 Starts ``streamlit run app.py`` (or uses ``--url``), opens N headless Chromium
 sessions at once, loads the bundled 64-channel PhysioNet run in each through the
 Load page's upload widget, goes to Browse and turns pages (Next, and Prev at the
-end) for the given time. A page turn is timed from the click until the page shows
-the new window ("a–b s of d s" in the caption) and the run has finished.
+end) for the given time. A page turn is timed from the click until the run has
+finished, the caption names the new window ("a–b s of d s") and the traces show it.
+By default each session turns again as soon as its page is drawn (a stress test: the
+eight browsers' drawing runs on the same two cores as the server); ``--think S`` makes
+each session look at a page for about S seconds first, as a fast reader would.
 
 Prints one line per session, then the figures; the last line is one JSON object:
 p50/p95 page-turn latency, errors, and the peak memory of the app server and of
 the browsers.
 
-Usage: ``python benchmarks/e2e_load.py [--sessions 8] [--seconds 60] [--url URL]``
+Usage: ``python benchmarks/e2e_load.py [--sessions 8] [--seconds 60] [--think 0] [--url URL]``
 """
 
 from __future__ import annotations
@@ -99,7 +102,7 @@ async def _wait_run(page, before: int, timeout_ms: float) -> None:
 
 
 async def _runs(page) -> int:
-    return await page.evaluate("() => window.__eegRuns")
+    return await page.evaluate("() => window.__eegMessages")
 
 
 async def _prepare(browser, url: str, timeout_ms: float):

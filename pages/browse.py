@@ -139,6 +139,10 @@ def viewer() -> None:
         plotly = d.toggle("Plotly traces (zoom, pan, PNG export)", value=False, key="browse_plotly",
                           help="The default canvas view turns pages in milliseconds; a Plotly chart takes about "
                                "half a second a page in the browser but zooms, pans and exports.")
+        kind = a.radio("Overview strip", ["amplitude", "band"], key="browse_ov_kind", horizontal=True,
+                       format_func={"amplitude": "amplitude", "band": "band power"}.get)
+        band = b.selectbox("Overview band", list(display.BANDS_HZ), index=2, key="browse_ov_band",
+                           disabled=kind != "band")
         webgl = b.toggle("WebGL traces (Plotly)", value=False, key="browse_webgl", disabled=not plotly,
                          help="Faster on a computer with a graphics card; without one, SVG draws sooner.")
     rows = [r for r in range(len(montage.labels))
@@ -151,7 +155,8 @@ def viewer() -> None:
         return
     view = {"montage_name": montage_name, "montage": montage, "rows": rows, "timebase": timebase,
             "sens_choice": sens_choice, "filter": display.DisplayFilter(low, high, notch), "px_per_mm": px_per_mm,
-            "width_px": int(width_px), "row_px": row_px, "plotly": plotly, "webgl": webgl}
+            "width_px": int(width_px), "row_px": row_px, "plotly": plotly, "webgl": webgl,
+            "overview": (kind, band)}
     page_view(view)
 
     with st.expander("Mark bad channels"):
@@ -189,24 +194,18 @@ def page_view(view: dict) -> None:
     if st.session_state.get("browse_note"):
         st.caption(st.session_state.pop("browse_note"))
 
-    # Overview strip: click a bar to go there.
-    o1, o2 = st.columns([1, 5])
-    kind = o1.radio("Overview", ["amplitude", "band"], key="browse_ov_kind",
-                    format_func={"amplitude": "amplitude", "band": "band power"}.get)
-    band = o1.selectbox("Band", list(display.BANDS_HZ), index=2, key="browse_ov_band",
-                        label_visibility="collapsed", disabled=kind != "band")
+    # Overview strip (what it shows is set with the display settings): click a bar to go there.
+    kind, band = view["overview"]
     times, values = _overview(rec.key, kind, band, raw)
     scale, unit = (1e6, "µV") if kind == "amplitude" else (1e12, "µV²/Hz")
     start = min(max(0.0, st.session_state.get(START, 0.0)), max(0.0, duration - timebase))
-    with o2:
-        overview_view(figures.overview_view_data(times, values * scale, unit, start, timebase, duration,
-                                                 notes.table(raw), labels),
-                      key="browse_overview", on_goto=lambda t: _go(t - st.session_state.get("browse_timebase", 10) / 2))
+    overview_view(figures.overview_view_data(times, values * scale, unit, start, timebase, duration,
+                                             notes.table(raw), labels),
+                  key="browse_overview", on_goto=lambda t: _go(t - st.session_state.get("browse_timebase", 10) / 2))
     st.session_state[START] = start
 
-    began = time.perf_counter()
-    with st.spinner("Reading the page…"):
-        page = display.read_page(raw, montage, start, timebase, view["filter"], n_points=view["width_px"], rows=rows)
+    began = time.perf_counter()  # reading a page takes tens of milliseconds: no spinner to draw and remove
+    page = display.read_page(raw, montage, start, timebase, view["filter"], n_points=view["width_px"], rows=rows)
     height = figures.page_height(len(rows), view["row_px"])
     row_mm = (height - 72) / view["px_per_mm"] / len(rows)
     sens_choice = view["sens_choice"]

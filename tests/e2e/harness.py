@@ -32,20 +32,22 @@ EXCEPTION = '[data-testid="stException"]'
 ERROR = '[data-testid="stAlertContentError"]'
 WARNING = '[data-testid="stAlertContentWarning"]'
 
-# Counts the app's script runs from the moment a page opens, so a helper can
-# wait for the run an action starts (and for the first run after loading).
+# Counts the messages the app's server sends from the moment a page opens, so a helper
+# can wait for the run an action starts (and for the first run after loading): a run
+# always sends messages, even one so short that the page never shows it as running.
 _COUNT_RUNS = """
-window.__eegRuns = 0;
-new MutationObserver((mutations) => {
-  for (const m of mutations) {
-    // A run that started and ended within one batch of mutations shows only in the old value.
-    if (m.target.getAttribute('data-test-script-state') === 'running' || m.oldValue === 'running') window.__eegRuns++;
-  }
-}).observe(document, {attributes: true, attributeOldValue: true, subtree: true, attributeFilter: ['data-test-script-state']});
-// The page draws a run's elements a little after the run ends: wait for the DOM to be still.
+window.__eegMessages = 0;
 window.__eegLastChange = performance.now();
+const NativeWebSocket = window.WebSocket;
+window.WebSocket = class extends NativeWebSocket {
+  constructor(...args) {
+    super(...args);
+    this.addEventListener('message', () => { window.__eegMessages++; window.__eegLastChange = performance.now(); });
+  }
+};
+// The page draws a run's elements a little after the run ends: wait for the DOM to be still.
 new MutationObserver(() => { window.__eegLastChange = performance.now(); })
-  .observe(document, {childList: true, subtree: true, characterData: true});
+  .observe(document, {childList: true, subtree: true, characterData: true, attributes: true});
 """
 _IDLE = """() => {
   const app = document.querySelector('[data-testid="stApp"]');
@@ -55,7 +57,7 @@ _IDLE = """() => {
 }"""
 _IDLE_AFTER = """(before) => {
   const app = document.querySelector('[data-testid="stApp"]');
-  return app && window.__eegRuns > before
+  return app && window.__eegMessages > before
       && app.getAttribute('data-test-script-state') === 'notRunning'
       && app.getAttribute('data-test-connection-state') === 'CONNECTED'
       && performance.now() - window.__eegLastChange > 500;
@@ -138,13 +140,18 @@ def new_context(browser, **kwargs):
 
 
 def run_count(page) -> int:
-    """How many script runs the page has seen start (for :func:`wait_for_run`)."""
-    return page.evaluate("() => window.__eegRuns")
+    """How many messages the page has had from the server (for :func:`wait_for_run`)."""
+    return page.evaluate("() => window.__eegMessages")
 
 
 def wait_for_run(page, before: int, timeout_s: float = 60.0) -> None:
     """Wait until a run started after ``run_count`` was ``before`` has finished and been drawn."""
     page.wait_for_function(_IDLE_AFTER, arg=before, timeout=timeout_s * 1000)
+
+
+def wait_idle(page, timeout_s: float = 60.0) -> None:
+    """Wait until no run is going and the page has been still for half a second."""
+    page.wait_for_function(_IDLE, timeout=timeout_s * 1000)
 
 
 def settle(page, action, timeout_s: float = 60.0) -> None:
@@ -158,6 +165,12 @@ def open_app(page, url: str, path: str = "", timeout_s: float = 90.0) -> None:
     """Open a page of the app and wait for its first script run to finish."""
     page.goto(f"{url}/{path}")
     wait_for_run(page, 0, timeout_s)
+
+
+def go_to(page, title: str, timeout_s: float = 120.0) -> None:
+    """Open the app's page ``title`` from the navigation and wait for its run."""
+    settle(page, lambda: page.locator('[data-testid="stSidebarNav"] a', has_text=title).click(), timeout_s)
+    page.locator('[data-testid="stMain"] h1', has_text=title).wait_for()
 
 
 def widget(page, key: str):
@@ -185,7 +198,7 @@ def clear_uploads(page, key: str) -> None:
         )
         # A removal may start a run too short for the run counter to see: wait for
         # the app to be idle and drawn rather than for a counted run.
-        page.wait_for_function(_IDLE)
+        wait_idle(page)
 
 
 def upload(page, key: str, files, refused: bool = False) -> None:

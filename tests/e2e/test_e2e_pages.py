@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from harness import ROOT, check, click, eventually, open_app, select, settle, sidebar_text, upload, widget
+from harness import ROOT, check, click, eventually, go_to, open_app, select, settle, sidebar_text, upload, widget
 
 pytestmark = pytest.mark.e2e
 
@@ -21,10 +21,6 @@ def _landed(name: str) -> None:
     source = (ROOT / "pages" / f"{name}.py").read_text()
     if "Coming next" in source or len(source.splitlines()) < 10:
         pytest.skip(f"the {name.title()} page has not landed on this branch yet (placeholder)")
-
-
-def _go_to(page, title: str) -> None:
-    settle(page, lambda: page.locator('[data-testid="stSidebarNav"] a', has_text=title).click(), timeout_s=120)
 
 
 def _window(page) -> str:
@@ -40,7 +36,7 @@ def test_browse_turn_pages_switch_montage_add_annotation(page, app_url, eeglab_r
     _landed("browse")
     page.set_default_timeout(120_000)
     open_app(page, app_url)  # the bundled EEGLAB recording
-    _go_to(page, "Browse")
+    go_to(page, "Browse")
     check(page, "browse-01-first-page")
     first = _window(page)
     assert first.startswith("0.0–")
@@ -103,7 +99,7 @@ def test_components_fit_ica_and_remove_a_component(page, app_url):
     _landed("components")
     page.set_default_timeout(300_000)
     open_app(page, app_url)  # the EEGLAB tutorial recording: blinks, the classic ICA example
-    _go_to(page, "Components")
+    go_to(page, "Components")
     select(page, "ica_method", "fastica")
     settle(page, widget(page, "ica_amount").get_by_text("Count").click)
     click(page, "fit_ica", timeout_s=300)
@@ -122,7 +118,7 @@ def test_clean_with_asr(page, app_url):
     _landed("clean")
     page.set_default_timeout(300_000)
     open_app(page, app_url)
-    _go_to(page, "Clean")
+    go_to(page, "Clean")
     typed = page.get_by_role("textbox", name="Pipeline as text (the CLI's --steps)")
     typed.fill("bandpass:1,40;asr:cutoff=20")
     settle(page, lambda: typed.press("Enter"))
@@ -136,7 +132,7 @@ def test_sources_localise_and_move_the_time_slider(page, app_url):
     _landed("sources")
     page.set_default_timeout(300_000)
     open_app(page, app_url)
-    _go_to(page, "Sources")
+    go_to(page, "Sources")
     select(page, "src_model", "sphere", in_form=True)
     form = page.locator('[data-testid="stForm"]')
     settle(page, form.get_by_role("button", name="Localise", exact=True).click, timeout_s=300)
@@ -155,7 +151,7 @@ def test_classify_runs_cross_validation(page, app_url, physionet_file):
     _landed("classify")
     page.set_default_timeout(300_000)
     _open_physionet(page, app_url, physionet_file)  # motor imagery: T1/T2 annotations
-    _go_to(page, "Classify")
+    go_to(page, "Classify")
     eventually(lambda: _assert(page.get_by_text("Cross-validation").count() >= 1, "cross-validation ran"), 120)
     assert page.locator('[data-testid="stDataFrame"]').count() >= 1
     assert any(re.search(r"\d+ trials \(", t) for t in page.locator(_CAPTION).all_inner_texts())

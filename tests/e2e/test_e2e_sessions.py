@@ -7,7 +7,7 @@ import time
 import pytest
 
 from conftest import GRACE_S
-from harness import eventually, metrics, open_app, run_count, wait_for_run, widget
+from harness import click, eventually, go_to, metrics, open_app, run_count, settle, sidebar_text, wait_for_run, wait_idle, widget
 
 pytestmark = pytest.mark.e2e
 
@@ -60,6 +60,35 @@ def test_two_sessions_at_once_see_only_their_own_recording(
     # Each session's uploads are in its own folder, holding its files only.
     new = {sid: files for sid, files in _folders(workspace_root).items() if sid not in before}
     assert sorted(new.values(), key=len) == [{"S001R04.edf"}, {"eeglab_data.set", "eeglab_data.fdt"}]
+
+
+def test_two_sessions_on_the_same_recording_keep_their_annotations_and_results_apart(new_page, app_url):
+    """Same bundled recording (so any cache keyed on content is shared): what one user adds
+    or computes stays in that user's session."""
+    a, b = new_page(), new_page()
+    for p in (a, b):
+        p.set_default_timeout(180_000)
+        open_app(p, app_url)
+        go_to(p, "Browse")
+    form = a.locator('[data-testid="stForm"]', has_text="Add an annotation")
+    form.get_by_label("Label").fill("only-in-session-a")
+    settle(a, form.get_by_role("button", name="Add", exact=True).click, timeout_s=120)
+    eventually(lambda: _assert("only-in-session-a" in sidebar_text(a), "A's annotation is in A's history"))
+    # A result: A cleans its recording; B's history keeps the load step alone.
+    go_to(a, "Clean")
+    typed = a.get_by_role("textbox", name="Pipeline as text (the CLI's --steps)")
+    typed.fill("bandpass:2,30")  # not the page's default, so pressing Enter changes it
+    settle(a, lambda: typed.press("Enter"))
+    click(a, "clean_run", timeout_s=180)
+    eventually(lambda: _assert("bandpass" in sidebar_text(a), "A's cleaning step is in A's history"), 60)
+
+    # B works on after A's changes (a page turn, in B's own session) and sees none of them.
+    widget(b, "browse_next").locator("button").click()
+    eventually(lambda: _assert(float(b.locator(".eeg-page-view").get_attribute("data-start")) > 0, "B's page turned"))
+    wait_idle(b, 120)
+    seen_by_b = sidebar_text(b) + b.locator('[data-testid="stMain"]').inner_text()
+    assert "only-in-session-a" not in seen_by_b and "bandpass" not in sidebar_text(b)
+    assert "add_annotation" not in sidebar_text(b)
 
 
 def test_a_closed_sessions_files_are_removed_after_the_grace_period(new_page, app_url, workspace_root, physionet_file, eeglab_files):

@@ -37,7 +37,7 @@ from backend.classify.timeline import predict_timeline  # noqa: E402
 from backend.classify.validate import cross_validate  # noqa: E402
 
 DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "eegbci_physionet"
-FAST = ("best", "ts-lr", "fbts-lr", "mdm", "csp-lda")
+FAST = ("best", "ts-lr", "fbts-lr", "acm-ts-lr", "mdm", "csp-lda")
 SLOW = ("fgmdm", "acm-ts-svm", "shallow-cnn")
 MOABB = {"ts-lr": 67.3, "fgmdm": 68.5, "csp-lda": 65.8, "mdm": 54.8, "acm-ts-svm": 63.6, "shallow-cnn": 65.2}
 TASK = TaskSpec(("T1", "T2"), 0.0, 3.0, (8.0, 32.0))

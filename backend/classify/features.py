@@ -58,7 +58,15 @@ class AugmentedCovariances(TransformerMixin, BaseEstimator):
         if int(self.order) <= 1:
             return Covariances(self.estimator).transform(X)
         delays = [int(self.lag) * k for k in range(1, int(self.order))]
-        return TimeDelayCovariances(delays=delays, estimator=self.estimator).transform(X)
+        if self.estimator != "oas":
+            return TimeDelayCovariances(delays=delays, estimator=self.estimator).transform(X)
+        # pyriemann's TimeDelayCovariances (circular delays, then OAS per matrix), batched:
+        # the same matrices several times faster, which the sliding-window timeline needs.
+        X = np.asarray(X, dtype=float)
+        stacked = np.concatenate([X] + [np.roll(X, d, axis=-1) for d in delays], axis=-2)
+        stacked = stacked - stacked.mean(axis=-1, keepdims=True)
+        n_times = stacked.shape[-1]
+        return oas_shrink(stacked @ stacked.transpose(0, 2, 1) / n_times, n_times)
 
 
 def sensorimotor_picks(ch_names) -> list[int]:

@@ -149,7 +149,8 @@ def band_covariances(X: np.ndarray, sfreq: float, bands) -> list[np.ndarray]:
     -------
     list of ndarray, shape (n_trials, n_channels, n_channels), one per band, OAS-shrunk.
     """
-    X = X - X.mean(axis=-1, keepdims=True)
+    if min(low for low, _ in bands) <= 0:
+        X = X - X.mean(axis=-1, keepdims=True)  # only the 0 Hz bin holds the mean
     n_times = X.shape[-1]
     spectrum = np.fft.rfft(X, axis=-1)
     freqs = np.fft.rfftfreq(n_times, 1.0 / sfreq)

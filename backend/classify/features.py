@@ -6,9 +6,20 @@ Input of every transformer here: trials ``X`` of shape ``(n_trials, n_channels, 
 from __future__ import annotations
 
 import numpy as np
+from pyriemann.channelselection import ElectrodeSelection
 from pyriemann.estimation import Covariances, TimeDelayCovariances
 from pyriemann.tangentspace import TangentSpace
 from sklearn.base import BaseEstimator, TransformerMixin
+
+from backend.channels import is_numbered_cap, standard_label
+
+# The 10-10 sites over the hand areas of both motor cortices (FC, C and CP rows, 5 to 6):
+# where left/right imagery shows (mu/beta desynchronisation), an a-priori neurophysiological choice.
+SENSORIMOTOR = (
+    "FC5", "FC3", "FC1", "FCz", "FC2", "FC4", "FC6",
+    "C5", "C3", "C1", "Cz", "C2", "C4", "C6",
+    "CP5", "CP3", "CP1", "CPz", "CP2", "CP4", "CP6",
+)  # fmt: skip
 
 
 class AugmentedCovariances(TransformerMixin, BaseEstimator):
@@ -47,7 +58,63 @@ class AugmentedCovariances(TransformerMixin, BaseEstimator):
         if int(self.order) <= 1:
             return Covariances(self.estimator).transform(X)
         delays = [int(self.lag) * k for k in range(1, int(self.order))]
-        return TimeDelayCovariances(delays=delays, estimator=self.estimator).transform(X)
+        if self.estimator != "oas":
+            return TimeDelayCovariances(delays=delays, estimator=self.estimator).transform(X)
+        # pyriemann's TimeDelayCovariances (circular delays, then OAS per matrix), batched:
+        # the same matrices several times faster, which the sliding-window timeline needs.
+        X = np.asarray(X, dtype=float)
+        stacked = np.concatenate([X] + [np.roll(X, d, axis=-1) for d in delays], axis=-2)
+        stacked = stacked - stacked.mean(axis=-1, keepdims=True)
+        n_times = stacked.shape[-1]
+        return oas_shrink(stacked @ stacked.transpose(0, 2, 1) / n_times, n_times)
+
+
+def sensorimotor_picks(ch_names) -> list[int]:
+    """Indices of the :data:`SENSORIMOTOR` channels among ``ch_names`` (10-05 names, any spelling)."""
+    if is_numbered_cap(ch_names):
+        return []
+    wanted = {name.upper() for name in SENSORIMOTOR}
+    return [i for i, name in enumerate(ch_names) if (label := standard_label(str(name))) and label.upper() in wanted]
+
+
+class SensorimotorChannels(TransformerMixin, BaseEstimator):
+    """Keep the channels over the sensorimotor cortices.
+
+    With 45 trials, a 64-channel covariance (2080 tangent-space features) is poorly estimated; the
+    21 :data:`SENSORIMOTOR` sites carry the motor-imagery rhythms. When the recording names fewer
+    than ``min_named`` of them (another montage, a numbered cap), ``n_channels`` channels are chosen
+    on the training trials by Riemannian backward elimination (Barachant & Bonnet, 2011;
+    pyriemann's ``ElectrodeSelection``), or all are kept if there are no more than that.
+
+    Parameters
+    ----------
+    ch_names : sequence of str or None
+        Names of ``X``'s channels, in order.
+    n_channels : int
+        Channels to keep when they are chosen from the data.
+    min_named : int
+        Named sensorimotor channels needed to use the names.
+    """
+
+    def __init__(self, ch_names=None, n_channels=21, min_named=8):
+        self.ch_names = ch_names
+        self.n_channels = n_channels
+        self.min_named = min_named
+
+    def fit(self, X, y=None):
+        n = X.shape[1]
+        picks = sensorimotor_picks(self.ch_names) if self.ch_names is not None and len(self.ch_names) == n else []
+        if len(picks) < self.min_named:
+            if n <= self.n_channels:
+                picks = list(range(n))
+            else:
+                selection = ElectrodeSelection(nelec=int(self.n_channels)).fit(Covariances("oas").transform(X), y)
+                picks = selection.subelec_
+        self.picks_ = np.sort(np.asarray(picks, dtype=int))
+        return self
+
+    def transform(self, X):
+        return X[:, self.picks_]
 
 
 def oas_shrink(covs: np.ndarray, n_samples: float) -> np.ndarray:
@@ -82,7 +149,8 @@ def band_covariances(X: np.ndarray, sfreq: float, bands) -> list[np.ndarray]:
     -------
     list of ndarray, shape (n_trials, n_channels, n_channels), one per band, OAS-shrunk.
     """
-    X = X - X.mean(axis=-1, keepdims=True)
+    if min(low for low, _ in bands) <= 0:
+        X = X - X.mean(axis=-1, keepdims=True)  # only the 0 Hz bin holds the mean
     n_times = X.shape[-1]
     spectrum = np.fft.rfft(X, axis=-1)
     freqs = np.fft.rfftfreq(n_times, 1.0 / sfreq)

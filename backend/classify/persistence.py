@@ -88,7 +88,7 @@ class TrainedModel:
 
 def train_model(trials: Trials, pipeline: str) -> TrainedModel:
     """Fit pipeline ``pipeline`` on all ``trials``."""
-    estimator = make_estimator(pipeline, trials.sfreq)
+    estimator = make_estimator(pipeline, trials.sfreq, trials.ch_names)
     with threadpool_limits(limits=1, user_api="blas"):
         estimator.fit(trials.X, trials.y)
     return TrainedModel(pipeline, estimator, trials.task, trials.ch_names, trials.sfreq, list(trials.run_names), len(trials.y))

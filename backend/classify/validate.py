@@ -168,7 +168,7 @@ def cross_validate(
     # Matrices are small (channels²): BLAS threads only contend with each other here.
     with threadpool_limits(limits=1, user_api="blas"):
         for i, (train, test) in enumerate(pairs):
-            estimator = make_estimator(pipeline, trials.sfreq)
+            estimator = make_estimator(pipeline, trials.sfreq, trials.ch_names)
             t0 = time.perf_counter()
             estimator.fit(trials.X[train], trials.y[train])
             t1 = time.perf_counter()

@@ -90,7 +90,7 @@ tmin, tmax = c2.slider("Epoch window after onset (s)", -1.0, 6.0, (0.5, 2.5), st
 nyquist = rec.raw.info["sfreq"] / 2
 band = c3.slider("Band (Hz)", 1.0, float(min(45.0, nyquist - 1)), (8.0, float(min(30.0, nyquist - 2))), step=1.0, key="classify_band")
 c4, c5 = st.columns([4, 2])
-pipelines = c4.multiselect("Pipelines", list(PIPELINES), default=["ts-lr", "csp-lda"], key="classify_pipelines",
+pipelines = c4.multiselect("Pipelines", list(PIPELINES), default=[BEST, "csp-lda"], key="classify_pipelines",
                            format_func=lambda k: PIPELINES[k].label,
                            help="; ".join(f"{p.label}: {p.summary}" for p in PIPELINES.values()))
 schemes = {"kfold": "stratified k-fold"} | ({"runs": "leave one run out"} if len(runs) > 1 else {})

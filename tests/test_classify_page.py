@@ -4,6 +4,7 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
+from backend.classify.pipelines import BEST, PIPELINES
 from backend.config import BUNDLED_SAMPLES
 
 APP = Path(__file__).resolve().parent.parent / "app.py"
@@ -28,7 +29,7 @@ def test_page_on_motor_imagery_sample():
     assert not at.error, [e.value for e in at.error]
     assert at.multiselect(key="classify_events").value == ["T1", "T2"]
     table = at.dataframe[0].value
-    assert list(table["pipeline"]) == ["TS+LR", "CSP+LDA"]
+    assert list(table["pipeline"]) == [PIPELINES[BEST].label, "CSP+LDA"]  # the recommended one and the classic
     assert table["ROC-AUC"].between(0, 1).all()
     assert len(at.get("plotly_chart")) >= 6  # comparison, ROC, folds, confusion, timeline, map
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 import hashlib
 import io as _stdio
 import re
+import subprocess
+import sys
 import tempfile
 import warnings
 import zipfile
@@ -171,7 +173,27 @@ def _check_brainvision(vhdr: Path, paths: list[Path]) -> None:
         _companion(vhdr, match.group(1), paths, what)
 
 
+# scipy's MATLAB reader is C code that a forged .set can crash (a segmentation fault found by
+# fuzzing, scipy 1.x): parse the file once in a child process before touching it in the app's.
+_MAT_PROBE = "import sys, scipy.io; scipy.io.loadmat(sys.argv[1])"
+MAT_PROBE_TIMEOUT_S = 30.0
+
+
+def _probe_mat(path: Path) -> None:
+    """Refuse a MATLAB file whose parsing kills or hangs the process that parses it."""
+    try:
+        child = subprocess.run([sys.executable, "-c", _MAT_PROBE, str(path)], capture_output=True,
+                               timeout=MAT_PROBE_TIMEOUT_S, stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        raise EEGError(f"{path.name} is not a readable EEGLAB .set file (parsing it did not finish in "
+                       f"{MAT_PROBE_TIMEOUT_S:.0f} s)") from None
+    if child.returncode < 0:  # killed by a signal: the reader crashed
+        raise EEGError(f"{path.name} is not a readable EEGLAB .set file (its MATLAB structure is damaged)")
+    # Any other failure is an ordinary exception, reported by the check in this process.
+
+
 def _check_eeglab(set_path: Path, paths: list[Path]) -> None:
+    _probe_mat(set_path)
     try:
         mat = scipy.io.loadmat(set_path, squeeze_me=True, struct_as_record=False,
                                variable_names=["EEG", "data", "datfile", "nbchan", "pnts", "trials"])

@@ -167,6 +167,15 @@ def _bad_cases(tmp: Path, eeglab_files, physionet_file):
     shared = eeglab_files[0].parent
     set_only = _copy(eeglab_files[0], tmp)
     cases.append((".set without .fdt", [set_only], "eeglab_data.fdt"))
+
+    # Found by the fuzzer: one zero byte inserted into a MATLAB element tag of the .set makes
+    # scipy's reader crash the whole process (segmentation fault), not raise.
+    crashing = tmp / "crashing"
+    crashing.mkdir()
+    original = eeglab_files[0].read_bytes()
+    (crashing / "eeglab_data.set").write_bytes(original[:1056] + b"\0" + original[1056:])
+    _copy(eeglab_files[1], crashing)
+    cases.append(("MATLAB structure that crashes scipy", sorted(crashing.iterdir()), "structure is damaged"))
     return cases
 
 

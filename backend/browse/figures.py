@@ -1,11 +1,13 @@
-"""Plotly figures of the Browse page: the trace page, the overview strip, spectra
-and band-power scalp maps.
+"""What the Browse page draws: the trace page and the overview strip (as data for the
+page's canvas views, and the trace page also as a Plotly figure), spectra and band-power
+scalp maps (Plotly).
 
-The trace page is one figure of line traces, SVG by default: measured in headless
-Chromium without a GPU, a 64-channel page draws in about 0.4 s as SVG and 2–3 s as
-WebGL (software-rendered); with a GPU, WebGL is the faster choice. Rows are stacked on a y axis
-measured in screen millimetres, so a sensitivity in µV/mm means what it means on
-a clinical station; hover shows the value in µV from ``customdata``.
+Rows are stacked on a y axis measured in screen millimetres (:func:`page_geometry`, shared
+by both trace views), so a sensitivity in µV/mm means what it means on a clinical station.
+The canvas view is the default because Streamlit mounts a new chart for every new Plotly
+figure: 0.6–0.8 s of browser CPU per 64-row page without a GPU, against about 0.1 s. The
+Plotly view is SVG by default (WebGL is software-rendered without a GPU: 2–3 s a page);
+its hover shows the value in µV from ``customdata``.
 """
 
 from __future__ import annotations

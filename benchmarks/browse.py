@@ -94,7 +94,7 @@ def measure_ours(edf: Path, repeats: int) -> dict:
                 t0 = time.perf_counter()
                 montage = montages.build_montage(raw.info, name)
                 page = display.read_page(raw, montage, start, PAGE_S, filt, N_POINTS)
-                row_mm = (figures.page_height(len(page.labels)) - 72) / figures.PX_PER_MM / len(page.labels)
+                row_mm = figures.row_height_mm(len(page.labels))
                 sensitivity = display.autoscale(page.values, row_mm)
                 data = figures.page_view_data(page, sensitivity, all_labels=labels,
                                               annotations=annotations.in_window(raw, page.start, page.start + PAGE_S))

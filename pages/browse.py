@@ -207,7 +207,7 @@ def page_view(view: dict) -> None:
     began = time.perf_counter()  # reading a page takes tens of milliseconds: no spinner to draw and remove
     page = display.read_page(raw, montage, start, timebase, view["filter"], n_points=view["width_px"], rows=rows)
     height = figures.page_height(len(rows), view["row_px"])
-    row_mm = (height - 72) / view["px_per_mm"] / len(rows)
+    row_mm = figures.row_height_mm(len(rows), height=height, px_per_mm=view["px_per_mm"])
     sens_choice = view["sens_choice"]
     sensitivity = display.autoscale(page.values, row_mm) if sens_choice == "auto" else float(sens_choice)
     drawn = dict(px_per_mm=view["px_per_mm"], height=height, all_labels=labels, events=_events(rec.key, raw),

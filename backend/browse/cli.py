@@ -45,7 +45,7 @@ def _page(args) -> int:
     montage = build_montage(raw.info, args.montage, pairs)
     filt = display.DisplayFilter(args.lff, args.hff, args.notch)
     page = display.read_page(raw, montage, args.start, args.duration, filt, args.points)
-    row_mm = (figures.page_height(len(page.labels)) - 72) / figures.PX_PER_MM / len(page.labels)
+    row_mm = figures.row_height_mm(len(page.labels))
     sensitivity = args.sensitivity or display.autoscale(page.values, row_mm)
     if sensitivity <= 0:
         raise EEGError("the sensitivity must be a positive number of µV/mm")

@@ -84,12 +84,23 @@ class PageGeometry:
     ticks: np.ndarray
 
 
+def _plot_mm(height: int, px_per_mm: float) -> float:
+    """Height of the trace area (the figure less its top and bottom margins), in screen mm."""
+    return (height - _MARGIN["t"] - _MARGIN["b"]) / px_per_mm
+
+
+def row_height_mm(n_rows: int, *, height: int | None = None, px_per_mm: float = PX_PER_MM) -> float:
+    """Screen millimetres each of ``n_rows`` rows gets (what autoscaling needs before the layout)."""
+    n = max(1, n_rows)
+    return _plot_mm(height or page_height(n), px_per_mm) / n
+
+
 def page_geometry(page: Page, sensitivity: float, *, px_per_mm: float = PX_PER_MM,
                   height: int | None = None) -> PageGeometry:
     """Lay one page out at ``sensitivity`` µV per screen millimetre."""
     n = max(1, len(page.labels))
     height = height or page_height(n)
-    plot_mm = (height - _MARGIN["t"] - _MARGIN["b"]) / px_per_mm
+    plot_mm = _plot_mm(height, px_per_mm)
     row_mm = plot_mm / n
     offsets = -(np.arange(n) + 0.5) * row_mm
     scale = 1e6 / sensitivity * Y_UNITS_PER_MM  # volts -> y units

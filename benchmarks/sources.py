@@ -1,8 +1,9 @@
 """Benchmark of the sources stage: localisation error without the inverse crime, and speed.
 
-Simulates single dipoles at random fsaverage5 vertices off the inverse's ico4
-grid (fixed seed), oriented normal to the cortex, with their own forward
-computation; projects them to 32- and 64-channel 10-20/10-10 caps; adds white
+Simulates single dipoles at random cortical points (fixed seed; uniform over
+the white-matter surface's area, medial wall excluded, inside its triangles, so
+off the inverse's ico4 grid and off fsaverage5's own vertices), oriented normal
+to the cortex, with their own forward computation; projects them to 32- and 64-channel 10-20/10-10 caps; adds white
 sensor noise at 20, 10 and 3 dB; inverts with MNE, dSPM, sLORETA and eLORETA,
 regularised with lambda2 = 3 / SNR^2 (``simulate.LAMBDA2_FACTOR``, picked on
 held-out dipole sets, the same for every pair, cap and method).
@@ -20,8 +21,9 @@ applying it to 10 s of the bundled 64-channel recording, and the 3-D figure's
 payload. Last line: one JSON object.
 
 Times are wall and CPU seconds (the CI machine is shared; CPU time is what the
-work costs when the cores are free). Run: ``nice python benchmarks/sources.py [--n 200]`` (about 5-10 min on 2 cores;
-the first run also builds the BEM, 1-2 min).
+work costs when the cores are free). Run: ``nice python benchmarks/sources.py [--n 1000]`` (1000 dipoles by default,
+so the medians do not hang on the luck of a small draw; the first run also
+builds the BEM, 1-2 min).
 """
 
 from __future__ import annotations
@@ -106,7 +108,7 @@ def speed() -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, default=200, help="simulated dipoles (default 200)")
+    parser.add_argument("--n", type=int, default=1000, help="simulated dipoles (default 1000)")
     parser.add_argument("--speed-only", action="store_true", help="skip the simulations")
     args = parser.parse_args()
     mne.set_log_level("error")

@@ -75,7 +75,7 @@ def _simulate(args) -> int:
                               simulate_model=args.simulate_model, inverse_model=args.model)
     table = out["results"][args.snr]
     print(f"{args.n} dipoles, {args.channels} channels, SNR {args.snr:g} dB, simulated with the {args.simulate_model} model at "
-          f"fsaverage5 vertices off the inverse grid, inverted with the {args.model} model "
+          f"random cortical points (off every source grid), inverted with the {args.model} model "
           f"(lambda2 = {LAMBDA2_FACTOR:g} / SNR^2)")
     print(f"{'method':9s} {'median mm':>10s} {'p90 mm':>8s} {'dispersion mm':>14s}")
     for method, row in table.items():

@@ -94,6 +94,22 @@ def cortex_mesh(hemi: str, surface: str = "pial") -> tuple[np.ndarray, np.ndarra
     return np.asarray(mesh.coordinates, float) / 1000.0, np.asarray(mesh.faces, int)
 
 
+@lru_cache(maxsize=2)
+def medial_wall(hemi: str) -> np.ndarray:
+    """Which fsaverage5 vertices of ``hemi`` lie on the medial wall (bool, 10242).
+
+    The medial wall (corpus callosum, the cut to the brainstem) closes the
+    surface but is not cortex. FreeSurfer's flattened patch of the hemisphere,
+    which nilearn ships, leaves exactly it out: its vertices are those no
+    triangle of the flat mesh uses (about 7 % of them; cortical thickness is
+    about zero there).
+    """
+    flat = _nilearn_meshes()["flat"].parts[_NILEARN_PARTS[hemi]]
+    wall = np.ones(ICO_VERTICES[5], bool)
+    wall[np.unique(np.asarray(flat.faces))] = False
+    return wall
+
+
 @lru_cache(maxsize=1)
 def scalp_surface() -> dict:
     """The fsaverage scalp (MRI frame, m): dict with ``rr`` and ``tris``."""

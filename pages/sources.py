@@ -9,6 +9,7 @@ from backend.sources import dipole, figures, inverse
 from backend.sources.forward import HEAD_MODELS, electrodes
 from backend.viz.topomap import topomap_figure
 from ui import session
+from ui.plotly_click import on_plotly_click
 
 session.ensure_shell()
 st.title("Sources")
@@ -117,18 +118,36 @@ left, right = st.columns([3, 2])
 with left:
     st.plotly_chart(figures.cortex_figure(result, surface=surface, view=view, threshold=threshold / 100, time=time),
                     key="src_cortex")
-    st.caption("Source strength on the cortex; grey is below the threshold. Play or drag the slider under it to watch it evolve; the diamond marks the peak.")
+    st.caption("Source strength on the cortex; grey is below the threshold. Play or drag the slider under it to "
+               "watch it evolve; the diamond marks the peak. Click the cortex for that place's time course below.")
 with right:
     t_idx = int(np.argmin(np.abs(times - time)))
     st.plotly_chart(topomap_figure(result.evoked.data[:, t_idx] * 1e6, result.evoked.info,
                                    title=f"Scalp at {times[t_idx]:.3f} s", unit="µV"), key="src_topo")
     st.caption("The scalp map being localised, at the time chosen above (average reference).")
 
-n_src = result.stc.data.shape[0]
-index = st.number_input("Source for the time course (row; the peak by default)", 0, n_src - 1, int(peak["index"]),
-                        key=f"src_index:{params}")
-st.plotly_chart(figures.timecourse_figure(result, index), key="src_course")
-st.caption("Strength over time at one source; the dotted line is the peak's time.")
+
+@st.fragment
+def time_course(result, view: str, state: str) -> None:
+    """The time course at the peak or at the source last clicked on the cortex (reruns alone)."""
+
+    def picked(curve: int, point: int) -> None:
+        row = figures.clicked_source(result, view, curve, point)
+        if row is not None:
+            st.session_state[state] = row
+
+    on_plotly_click("src_cortex", key="src_cortex_click", on_click=picked)
+    peak_index = int(result.peak["index"])
+    index = st.session_state.get(state, peak_index)
+    c1, c2 = st.columns([5, 1], vertical_alignment="center")
+    where = "the peak" if index == peak_index else "the clicked source"
+    c1.caption(f"Time course at {where}: {figures.source_label(result, index)}. The dotted line is the peak's time.")
+    if index != peak_index:
+        c2.button("Back to the peak", key="src_course_peak", on_click=lambda: st.session_state.pop(state, None))
+    st.plotly_chart(figures.timecourse_figure(result, index), key="src_course")
+
+
+time_course(result, view, f"src_clicked:{params}")
 
 st.subheader("Dipole fit")
 st.caption("One equivalent current dipole explaining a scalp map, drawn inside the translucent template head; GOF is the share of the map it explains.")

@@ -46,3 +46,30 @@ def test_timecourse_and_dipole_figures(result):
     fig = figures.dipole_figure(fit)
     assert any(t.type == "cone" for t in fig.data)
     assert f"{fit.gof:.1f}%" in fig.layout.title.text
+
+
+def test_a_click_on_the_cortex_picks_the_source_shown_there(result):
+    fig = figures.cortex_figure(result, surface="pial", view="left lateral")
+    hemis = [t.name for t in fig.data if t.type == "mesh3d"]
+    n_lh = len(result.stc.vertices[0])
+    # A vertex that is itself a source (fsaverage5 numbers its coarser grids first).
+    for curve, hemi in enumerate(hemis):
+        h = 0 if hemi == "lh" else 1
+        vertex = int(result.stc.vertices[h][7])
+        assert figures.clicked_source(result, "left lateral", curve, vertex) == 7 + (n_lh if h else 0)
+    # Any clicked vertex gets the source whose value colours it.
+    t = int(np.argmin(np.abs(result.stc.times - result.peak["time"])))
+    shown = figures.vertex_values(result.stc, t)
+    for vertex in (5, 3000, 10241):
+        row = figures.clicked_source(result, "left lateral", 1, vertex)
+        assert row >= n_lh and abs(result.stc.data[row, t]) == pytest.approx(shown["rh"][vertex])
+    # The peak's marker is the trace after the meshes; anything else picks nothing.
+    if result.peak["hemi"] in hemis:
+        assert figures.clicked_source(result, "left lateral", len(hemis), 0) == result.peak["index"]
+    assert figures.clicked_source(result, "left lateral", 5, 0) is None
+    assert figures.clicked_source(result, "left lateral", 0, 10242) is None
+    # In a one-hemisphere view, the first trace is that hemisphere.
+    assert figures.clicked_source(result, "right medial", 0, int(result.stc.vertices[1][0])) == n_lh
+    course = figures.timecourse_figure(result, n_lh)
+    assert figures.source_label(result, n_lh) in course.layout.title.text
+    assert " mm" in figures.source_label(result, n_lh)

@@ -139,7 +139,8 @@ def cortex_figure(
                 colorbar={"title": {"text": unit}, "tickvals": ticks,
                           "ticktext": [f"{vmax * t / _LEVELS:.2g}" for t in ticks], "len": 0.6},
                 lighting={"ambient": 0.7, "diffuse": 0.5, "specular": 0.05, "roughness": 0.9},
-                hoverinfo="skip", name=hemi, flatshading=False,
+                # "none", not "skip": no label, but clicks still reach clicked_source.
+                hoverinfo="none", name=hemi, flatshading=False,
             )
         )
     if peak["hemi"] in hemis:
@@ -175,8 +176,10 @@ def cortex_figure(
         title={"text": f"{result.method} · {surface} · {view}", "x": 0.01, "font": {"size": 13}},
         scene=dict(_SCENE, camera={"eye": dict(zip("xyz", eye)), "up": up}),
         sliders=[{"active": start, "steps": steps, "currentvalue": {"prefix": "t = ", "suffix": " s"},
-                  "pad": {"t": 10}, "len": 0.9, "x": 0.1}],
-        updatemenus=[{"type": "buttons", "showactive": False, "x": 0.0, "y": 0.0, "xanchor": "left", "yanchor": "top",
+                  "pad": {"t": 10}, "len": 0.78, "x": 0.22}],
+        # Play and pause side by side, left of the slider and clear of its "t =" label.
+        updatemenus=[{"type": "buttons", "direction": "left", "showactive": False, "x": 0.0, "y": 0.0,
+                      "xanchor": "left", "yanchor": "top", "pad": {"t": 28},
                       "buttons": [
                           {"label": "▶", "method": "animate",
                            "args": [None, {"frame": {"duration": 250, "redraw": True}, "fromcurrent": True,
@@ -188,6 +191,36 @@ def cortex_figure(
     return fig
 
 
+def clicked_source(result, view: str, curve: int, point: int) -> int | None:
+    """The source (row of ``result.stc.data``) under a click on :func:`cortex_figure`.
+
+    ``curve`` and ``point`` are Plotly's trace and point numbers: the figure's
+    first traces are the view's hemispheres, whose points are fsaverage5
+    vertices, each shown with its nearest source's value, so that source is the
+    one clicked. A click on the peak's marker gives the peak. ``None`` for
+    anything else.
+    """
+    if view not in VIEWS:
+        raise EEGError(f"view must be one of {', '.join(VIEWS)}, got {view!r}")
+    hemis = VIEWS[view]["hemis"]
+    stc = result.stc
+    if curve == len(hemis) and result.peak["hemi"] in hemis:
+        return int(result.peak["index"])
+    if not (0 <= curve < len(hemis) and 0 <= point < template.ICO_VERTICES[5]):
+        return None
+    h = template.HEMIS.index(hemis[curve])
+    row = int(_nearest_source(hemis[curve], tuple(int(v) for v in stc.vertices[h]))[point])
+    return row + (len(stc.vertices[0]) if h == 1 else 0)
+
+
+def source_label(result, index: int) -> str:
+    """A source's region and template position, for titles and captions."""
+    from backend.sources.atlas import region_name
+
+    pos_mm = np.round(result.positions[index] * 1000, 1)
+    return f"{region_name(pos_mm)}, at {', '.join(f'{v:.0f}' for v in pos_mm)} mm"
+
+
 def timecourse_figure(result, index: int | None = None, height: int = 260) -> go.Figure:
     """Source strength over time at one source (default: the peak)."""
     index = result.peak["index"] if index is None else int(index)
@@ -197,7 +230,7 @@ def timecourse_figure(result, index: int | None = None, height: int = 260) -> go
     fig.add_vline(x=result.peak["time"], line={"dash": "dot", "color": "#888"})
     fig.update_layout(height=height, margin={"l": 50, "r": 10, "t": 30, "b": 40},
                       xaxis_title="time (s)", yaxis_title=result.unit(),
-                      title={"text": f"source {index} · {np.round(result.positions[index] * 1000, 1).tolist()} mm",
+                      title={"text": f"{source_label(result, index)} · source {index}",
                              "font": {"size": 13}})
     return fig
 

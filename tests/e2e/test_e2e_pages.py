@@ -145,6 +145,26 @@ def test_sources_localise_and_move_the_time_slider(page, app_url):
     assert after != before, "the time slider did not move"
     assert widget(page, "src_cortex").count() == 1
     check(page, "sources-02-time-moved")
+    # A click on the cortex shows that place's time course (Plotly's click, not a selection).
+    assert "Time course at the peak" in " ".join(page.locator(_CAPTION).all_inner_texts())
+    cortex = widget(page, "src_cortex").locator(".js-plotly-plot")
+    cortex.scroll_into_view_if_needed()
+    box = cortex.bounding_box()
+
+    def click_cortex():
+        page.mouse.move(box["x"] + box["width"] * 0.45, box["y"] + box["height"] * 0.45)
+        page.wait_for_timeout(600)  # a 3-D scene finds what is under the pointer on its next frame
+        page.mouse.down()
+        page.wait_for_timeout(50)
+        page.mouse.up()
+
+    settle(page, click_cortex, timeout_s=60)
+    eventually(lambda: _assert("Time course at the clicked source" in " ".join(page.locator(_CAPTION).all_inner_texts()),
+                               "the time course follows the click"), 30)
+    check(page, "sources-03-clicked")
+    click(page, "src_course_peak")
+    eventually(lambda: _assert("Time course at the peak" in " ".join(page.locator(_CAPTION).all_inner_texts()),
+                               "back at the peak"), 30)
 
 
 def test_classify_runs_cross_validation(page, app_url, physionet_file):

@@ -57,7 +57,9 @@ with st.form("source_form"):
     c1, c2, c3 = st.columns(3)
     what = c1.radio("Localise", ["Time window", "Event average"], horizontal=True, key="src_what",
                     disabled=False, help="An event average needs annotations in the recording.")
-    method = c1.selectbox("Method", inverse.METHODS, index=inverse.METHODS.index("eLORETA"), key="src_method")
+    method = c1.selectbox("Method", inverse.METHODS, index=inverse.METHODS.index("eLORETA"), key="src_method",
+                          help="eLORETA and sLORETA put a single source's peak where it is (about 5 mm off on this "
+                               "template in simulations); MNE pulls peaks towards the surface, dSPM towards depth.")
     model = c1.selectbox("Head model", HEAD_MODELS, key="src_model",
                          help="bem: 3-layer boundary elements of the template (first use builds it, 1-2 min, then cached). "
                               "sphere: concentric shells fitted to the head (faster, less accurate).")

@@ -7,7 +7,6 @@ import streamlit as st
 from backend.errors import EEGError
 from backend.sources import dipole, figures, inverse
 from backend.sources.forward import HEAD_MODELS, electrodes
-from backend.viz.topomap import topomap_figure
 from ui import session
 from ui.plotly_click import on_plotly_click
 
@@ -115,18 +114,13 @@ view = v2.selectbox("View", list(figures.VIEWS), key="src_view")
 threshold = v3.slider("Threshold (% of max)", 0, 95, 50, 5, key="src_threshold")
 times = result.stc.times
 time = v4.select_slider("Time (s)", options=[round(float(t), 4) for t in times],
-                        value=round(float(times[np.argmin(np.abs(times - peak["time"]))]), 4), key=f"src_time:{params}")
-left, right = st.columns([3, 2])
-with left:
-    st.plotly_chart(figures.cortex_figure(result, surface=surface, view=view, threshold=threshold / 100, time=time),
-                    key="src_cortex")
-    st.caption("Source strength on the cortex; grey is below the threshold. Play or drag the slider under it to "
-               "watch it evolve; the diamond marks the peak. Click the cortex for that place's time course below.")
-with right:
-    t_idx = int(np.argmin(np.abs(times - time)))
-    st.plotly_chart(topomap_figure(result.evoked.data[:, t_idx] * 1e6, result.evoked.info,
-                                   title=f"Scalp at {times[t_idx]:.3f} s", unit="µV"), key="src_topo")
-    st.caption("The scalp map being localised, at the time chosen above (average reference).")
+                        value=round(float(times[np.argmin(np.abs(times - peak["time"]))]), 4), key=f"src_time:{params}",
+                        help="The moment the maps open at, and the one 'Fit dipole' fits; the peak's by default.")
+st.plotly_chart(figures.cortex_figure(result, surface=surface, view=view, threshold=threshold / 100, time=time),
+                key="src_cortex")
+st.caption("Source strength on the cortex (grey is below the threshold) beside the scalp map being localised. Play or "
+           "drag the slider under them to watch both evolve; the diamond marks the peak. Click the cortex for that "
+           "place's time course below.")
 
 
 @st.fragment

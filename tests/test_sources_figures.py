@@ -27,6 +27,30 @@ def test_cortex_figure_frames_and_payload(result):
     assert fig.data[0].colorscale[1][0] == pytest.approx(0.4)
 
 
+def test_the_scalp_map_beside_the_cortex_moves_with_it(result):
+    from backend.viz.topomap import sensor_xy
+
+    fig = figures.cortex_figure(result, surface="pial", view="left lateral", n_frames=10)
+    heat = [i for i, t in enumerate(fig.data) if t.type == "heatmap"]
+    assert len(heat) == 1
+    evoked = result.evoked
+    xy, names = sensor_xy(evoked.info)
+    axis = np.asarray(fig.data[heat[0]].x)
+    nearest = [(np.argmin(np.abs(axis - y)), np.argmin(np.abs(axis - x))) for x, y in xy]
+    for frame in fig.frames:
+        assert list(frame.traces)[-1] == heat[0]  # each frame redraws the scalp map too
+        z = np.asarray(frame.data[-1].z)
+        t = int(np.argmin(np.abs(evoked.times - float(frame.name))))
+        at_electrodes = np.array([z[r, c] for r, c in nearest])
+        values = np.array([evoked.data[evoked.ch_names.index(n), t] * 1e6 for n in names])
+        assert np.corrcoef(at_electrodes, values)[0, 1] > 0.9
+    # One colour range for every frame, so the maps compare.
+    assert fig.data[heat[0]].zmin == -fig.data[heat[0]].zmax
+    assert figures.payload_bytes(fig) <= 5_000_000
+    alone = figures.cortex_figure(result, view="left lateral", scalp=False)
+    assert not any(t.type == "heatmap" for t in alone.data)
+
+
 def test_medial_view_shows_one_hemisphere_and_inflated_ones_do_not_overlap(result):
     fig = figures.cortex_figure(result, surface="inflated", view="right medial")
     assert [t.name for t in fig.data if t.type == "mesh3d"] == ["rh"]

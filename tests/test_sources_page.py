@@ -15,10 +15,10 @@ def test_sources_page_localises_and_fits_a_dipole():
     at.selectbox(key="src_event").set_value("square")
     at.button[0].click().run()
     assert not at.exception and not at.error
-    assert len(at.get("plotly_chart")) == 3  # cortex, topomap, time course
+    assert len(at.get("plotly_chart")) == 2  # cortex beside the scalp map, time course
     assert any("occipital" in m.value or "frontal" in m.value or "parietal" in m.value or "temporal" in m.value
                or "central" in m.value or "cingulate" in m.value for m in at.metric)
     at.button(key="dip_go").click().run()
     assert not at.exception and not at.error
-    assert len(at.get("plotly_chart")) == 4
+    assert len(at.get("plotly_chart")) == 3
     assert any("goodness of fit" in c.value for c in at.caption)

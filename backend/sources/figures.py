@@ -17,6 +17,7 @@ from scipy.spatial import cKDTree
 
 from backend.errors import EEGError
 from backend.sources import template
+from backend.viz.topomap import head_shapes, interpolate, sensor_xy
 
 SURFACES = ("pial", "inflated", "white")
 VIEWS = {
@@ -29,6 +30,7 @@ VIEWS = {
     "back": {"eye": (0.0, -1.9, 0.1), "hemis": ("lh", "rh")},
 }
 _LEVELS = 255
+_SCALP_GRID = 48  # a coarser grid than a lone topomap's: one map per frame travels with the figure
 _SCENE = {
     "xaxis": {"visible": False},
     "yaxis": {"visible": False},
@@ -96,9 +98,13 @@ def cortex_figure(
     threshold: float = 0.5,
     n_frames: int = 30,
     time: float | None = None,
+    scalp: bool = True,
     height: int = 560,
 ) -> go.Figure:
     """The source estimate on the 3-D cortex, with a time slider and play button.
+
+    With ``scalp``, the scalp map being localised sits beside the cortex and
+    moves with it when the slider moves or the animation plays.
 
     Parameters
     ----------
@@ -154,13 +160,20 @@ def cortex_figure(
                 hoverinfo="text", name="peak", showlegend=False,
             )
         )
+    animated = list(range(len(hemis)))
+    scalp_maps = []
+    if scalp:
+        scalp_maps = _scalp_maps(result.evoked, frames_idx)
+        animated.append(len(traces))
+        traces += _scalp_traces(result.evoked, scalp_maps, start)
     frames = [
         go.Frame(
             name=f"{stc.times[i]:.3f}",
-            data=[go.Mesh3d(intensity=level(values[h])) for h in hemis],
-            traces=list(range(len(hemis))),
+            data=[go.Mesh3d(intensity=level(values[h])) for h in hemis]
+            + ([go.Heatmap(z=scalp_maps[n])] if scalp else []),
+            traces=animated,
         )
-        for i, values in zip(frames_idx, per_frame)
+        for n, (i, values) in enumerate(zip(frames_idx, per_frame))
     ]
     steps = [
         {"method": "animate", "label": f"{stc.times[i]:.3f}",
@@ -174,9 +187,10 @@ def cortex_figure(
     fig.update_layout(
         height=height, margin={"l": 0, "r": 0, "t": 30, "b": 0},
         title={"text": f"{result.method} · {surface} · {view}", "x": 0.01, "font": {"size": 13}},
-        scene=dict(_SCENE, camera={"eye": dict(zip("xyz", eye)), "up": up}),
+        scene=dict(_SCENE, camera={"eye": dict(zip("xyz", eye)), "up": up},
+                   domain={"x": [0.0, 0.6] if scalp else [0.0, 1.0], "y": [0.0, 1.0]}),
         sliders=[{"active": start, "steps": steps, "currentvalue": {"prefix": "t = ", "suffix": " s"},
-                  "pad": {"t": 10}, "len": 0.78, "x": 0.22}],
+                  "pad": {"t": 10}, "len": 0.86, "x": 0.14}],
         # Play and pause side by side, left of the slider and clear of its "t =" label.
         updatemenus=[{"type": "buttons", "direction": "left", "showactive": False, "x": 0.0, "y": 0.0,
                       "xanchor": "left", "yanchor": "top", "pad": {"t": 28},
@@ -188,7 +202,36 @@ def cortex_figure(
                            "args": [[None], {"mode": "immediate", "frame": {"duration": 0, "redraw": False}}]},
                       ]}],
     )
+    if scalp:
+        fig.update_traces(colorbar_x=0.6, selector={"type": "mesh3d"})
+        fig.update_layout(
+            xaxis={"domain": [0.66, 0.95], "visible": False, "range": [-1.3, 1.3]},
+            yaxis={"domain": [0.15, 0.9], "visible": False, "range": [-1.3, 1.3], "scaleanchor": "x"},
+            shapes=head_shapes(), plot_bgcolor="white",
+            annotations=[{"text": "scalp map (µV, average reference)", "x": 0.8, "y": 0.97, "xref": "paper",
+                          "yref": "paper", "showarrow": False, "font": {"size": 12}}],
+        )
     return fig
+
+
+def _scalp_maps(evoked, frames_idx) -> list[np.ndarray]:
+    """The evoked's scalp map (µV, interpolated on the topomap grid) at each frame."""
+    xy, names = sensor_xy(evoked.info)
+    rows = [evoked.ch_names.index(n) for n in names]
+    return [interpolate(evoked.data[rows, i] * 1e6, xy, _SCALP_GRID)[1].astype(np.float32) for i in frames_idx]
+
+
+def _scalp_traces(evoked, maps: list[np.ndarray], start: int) -> list:
+    """Heatmap (animated) and electrodes of the scalp map panel, on one colour range for all frames."""
+    xy, names = sensor_xy(evoked.info)
+    axis, _ = interpolate(np.zeros(len(names)), xy, _SCALP_GRID)
+    lim = max(float(np.nanmax(np.abs(m))) for m in maps) or 1.0
+    return [
+        go.Heatmap(x=axis, y=axis, z=maps[start], colorscale="RdBu_r", zmin=-lim, zmax=lim, zsmooth="best",
+                   hoverinfo="skip", colorbar={"title": {"text": "µV"}, "thickness": 12, "len": 0.5, "x": 0.97}),
+        go.Scatter(x=xy[:, 0], y=xy[:, 1], mode="markers", marker={"size": 4, "color": "black"}, text=names,
+                   hoverinfo="text", showlegend=False),
+    ]
 
 
 def clicked_source(result, view: str, curve: int, point: int) -> int | None:

@@ -152,7 +152,7 @@ def test_sources_localise_and_move_the_time_slider(page, app_url):
     box = cortex.bounding_box()
 
     def click_cortex():
-        page.mouse.move(box["x"] + box["width"] * 0.45, box["y"] + box["height"] * 0.45)
+        page.mouse.move(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.45)  # the cortex's half
         page.wait_for_timeout(600)  # a 3-D scene finds what is under the pointer on its next frame
         page.mouse.down()
         page.wait_for_timeout(50)

@@ -110,7 +110,8 @@ st.caption(f"Peak region: {peak['region']} (fsaverage ≈ MNI coordinates; netwo
 
 v1, v2, v3, v4 = st.columns(4)
 surface = v1.radio("Surface", figures.SURFACES[:2], horizontal=True, key="src_surface")
-view = v2.selectbox("View", list(figures.VIEWS), key="src_view")
+view = v2.selectbox("View", list(figures.VIEWS), index=list(figures.VIEWS).index(figures.peak_view(result)),
+                    key=f"src_view:{params}", help="Opens on the side that shows the peak.")
 threshold = v3.slider("Threshold (% of max)", 0, 95, 50, 5, key="src_threshold")
 times = result.stc.times
 time = v4.select_slider("Time (s)", options=[round(float(t), 4) for t in times],

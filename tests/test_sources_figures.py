@@ -97,3 +97,12 @@ def test_a_click_on_the_cortex_picks_the_source_shown_there(result):
     course = figures.timecourse_figure(result, n_lh)
     assert figures.source_label(result, n_lh) in course.layout.title.text
     assert " mm" in figures.source_label(result, n_lh)
+
+
+def test_the_first_view_shows_the_peak(result):
+    view = figures.peak_view(result)
+    assert view in figures.VIEWS
+    assert ("left" in view) == (result.peak["hemi"] == "lh")
+    fig = figures.cortex_figure(result, view=view)
+    assert result.peak["hemi"] in [t.name for t in fig.data if t.type == "mesh3d"]
+    assert any(t.name == "peak" for t in fig.data)

@@ -71,6 +71,13 @@ def vertex_values(stc, time_index: int) -> dict[str, np.ndarray]:
     return out
 
 
+def peak_view(result) -> str:
+    """The view that shows the peak: its hemisphere, from the side it faces (medial within 20 mm of the midline)."""
+    side = "left" if result.peak["hemi"] == "lh" else "right"
+    medial = abs(result.peak["pos_mm"][0]) < 20.0
+    return f"{side} {'medial' if medial else 'lateral'}"
+
+
 def frame_indices(times: np.ndarray, peak_time: float, n_frames: int = 30) -> np.ndarray:
     """Up to ``n_frames`` evenly spread time indices, always including the peak."""
     n = len(times)
@@ -205,10 +212,10 @@ def cortex_figure(
     if scalp:
         fig.update_traces(colorbar_x=0.6, selector={"type": "mesh3d"})
         fig.update_layout(
-            xaxis={"domain": [0.66, 0.95], "visible": False, "range": [-1.3, 1.3]},
+            xaxis={"domain": [0.7, 0.95], "visible": False, "range": [-1.3, 1.3]},
             yaxis={"domain": [0.15, 0.9], "visible": False, "range": [-1.3, 1.3], "scaleanchor": "x"},
             shapes=head_shapes(), plot_bgcolor="white",
-            annotations=[{"text": "scalp map (µV, average reference)", "x": 0.8, "y": 0.97, "xref": "paper",
+            annotations=[{"text": "scalp map (µV, average reference)", "x": 0.82, "y": 0.97, "xref": "paper",
                           "yref": "paper", "showarrow": False, "font": {"size": 12}}],
         )
     return fig

@@ -170,9 +170,9 @@ def cortex_figure(
     animated = list(range(len(hemis)))
     scalp_maps = []
     if scalp:
-        scalp_maps = _scalp_maps(result.evoked, frames_idx)
+        scalp_traces, scalp_maps = _scalp_panel(result.evoked, frames_idx, start)
         animated.append(len(traces))
-        traces += _scalp_traces(result.evoked, scalp_maps, start)
+        traces += scalp_traces
     frames = [
         go.Frame(
             name=f"{stc.times[i]:.3f}",
@@ -221,24 +221,23 @@ def cortex_figure(
     return fig
 
 
-def _scalp_maps(evoked, frames_idx) -> list[np.ndarray]:
-    """The evoked's scalp map (µV, interpolated on the topomap grid) at each frame."""
+def _scalp_panel(evoked, frames_idx, start: int) -> tuple[list, list[np.ndarray]]:
+    """The scalp map panel: its traces (heatmap, animated, then electrodes) and the map
+    (µV on the topomap grid) of each frame, all on one colour range."""
     xy, names = sensor_xy(evoked.info)
     rows = [evoked.ch_names.index(n) for n in names]
-    return [interpolate(evoked.data[rows, i] * 1e6, xy, _SCALP_GRID)[1].astype(np.float32) for i in frames_idx]
-
-
-def _scalp_traces(evoked, maps: list[np.ndarray], start: int) -> list:
-    """Heatmap (animated) and electrodes of the scalp map panel, on one colour range for all frames."""
-    xy, names = sensor_xy(evoked.info)
-    axis, _ = interpolate(np.zeros(len(names)), xy, _SCALP_GRID)
+    axis, maps = None, []
+    for i in frames_idx:
+        axis, z = interpolate(evoked.data[rows, i] * 1e6, xy, _SCALP_GRID)
+        maps.append(z.astype(np.float32))
     lim = max(float(np.nanmax(np.abs(m))) for m in maps) or 1.0
-    return [
+    traces = [
         go.Heatmap(x=axis, y=axis, z=maps[start], colorscale="RdBu_r", zmin=-lim, zmax=lim, zsmooth="best",
                    hoverinfo="skip", colorbar={"title": {"text": "µV"}, "thickness": 12, "len": 0.5, "x": 0.97}),
         go.Scatter(x=xy[:, 0], y=xy[:, 1], mode="markers", marker={"size": 4, "color": "black"}, text=names,
                    hoverinfo="text", showlegend=False),
     ]
+    return traces, maps
 
 
 def clicked_source(result, view: str, curve: int, point: int) -> int | None:

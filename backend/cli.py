@@ -45,6 +45,19 @@ def print_json(obj) -> None:
     print(json.dumps(obj, default=str))
 
 
+def parse_floats(text: str, what: str, n: int | None = None, *, non_negative: bool = False) -> tuple[float, ...]:
+    """The comma-separated numbers of option ``what`` (exactly ``n`` of them when given)."""
+    try:
+        values = tuple(float(v) for v in text.split(","))
+    except ValueError:
+        raise EEGError(f"{what} must be comma-separated numbers, got {text!r}") from None
+    if (n is not None and len(values) != n) or (non_negative and any(v < 0 for v in values)):
+        count = f"{n} " if n is not None else ""
+        kind = "non-negative " if non_negative else ""
+        raise EEGError(f"{what} needs {count}{kind}comma-separated numbers, got {text!r}")
+    return values
+
+
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     warnings.filterwarnings("ignore")

@@ -9,18 +9,8 @@ from backend.classify.epochs import TaskSpec, load_runs, make_trials
 from backend.classify.persistence import load_model, save_model, train_model
 from backend.classify.pipelines import BEST, PIPELINES
 from backend.classify.timeline import predict_timeline
-from backend.cli import print_json
+from backend.cli import parse_floats, print_json
 from backend.errors import EEGError
-
-
-def _floats(text: str, n: int, what: str) -> tuple[float, ...]:
-    try:
-        values = tuple(float(v) for v in text.split(","))
-    except ValueError:
-        raise EEGError(f"{what} must be {n} comma-separated numbers, got {text!r}") from None
-    if len(values) != n:
-        raise EEGError(f"{what} must be {n} comma-separated numbers, got {text!r}")
-    return values
 
 
 def _task_args(p) -> None:
@@ -33,7 +23,7 @@ def _task_args(p) -> None:
 
 
 def _task(args) -> TaskSpec:
-    return TaskSpec(tuple(args.events.split(",")), args.tmin, args.tmax, _floats(args.band, 2, "--band"))
+    return TaskSpec(tuple(args.events.split(",")), args.tmin, args.tmax, parse_floats(args.band, "--band", 2))
 
 
 def add_commands(sub) -> None:

@@ -4,23 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from backend.cli import print_json
+from backend.cli import parse_floats, print_json
 from backend.errors import EEGError
 
 # The shipped weights' last stage (assets/denoiser/art_denoiser.json, "training"): the defaults below,
 # continued (--init) from the stage before; its "command" field gives the exact line.
 DEFAULTS = dict(lr=2e-4, warmup=50, batch_size=12, seed=5, injected_fraction=0.8, snr_range="-12,4",
                 class_p="0.2,0.6,0.1,0.05,0.05", inject_p="0.45,0.12,0.2,0.15,0.03,0.03,0.02", spectral_loss=0.3)
-
-
-def _floats(text: str, what: str, n: int | None = None) -> list[float]:
-    try:
-        values = [float(v) for v in text.split(",") if v.strip()]
-    except ValueError:
-        raise EEGError(f"{what} must be comma-separated numbers, got {text!r}") from None
-    if (n is not None and len(values) != n) or (any(v < 0 for v in values) and what != "--snr-range"):
-        raise EEGError(f"{what} needs {n} non-negative comma-separated numbers, got {text!r}")
-    return values
 
 
 def _command(args) -> list[str]:
@@ -90,11 +80,11 @@ def _train(args) -> int:
         raise EEGError("--injected-fraction and --raw-input-p must lie in 0..1")
     if args.spectral_loss < 0 or args.lr <= 0 or args.batch_size < 1:
         raise EEGError("--spectral-loss must be >= 0, --lr and --batch-size positive")
-    snr = _floats(args.snr_range, "--snr-range", 2)
+    snr = parse_floats(args.snr_range, "--snr-range", 2)
     if snr[0] >= snr[1]:
         raise EEGError("--snr-range must be LOW,HIGH with LOW < HIGH")
-    sampler = {"class_p": _floats(args.class_p, "--class-p", len(ARTIFACT_CLASSES)),
-               "inject_p": _floats(args.inject_p, "--inject-p", len(INJECT_GROUPS)),
+    sampler = {"class_p": parse_floats(args.class_p, "--class-p", len(ARTIFACT_CLASSES), non_negative=True),
+               "inject_p": parse_floats(args.inject_p, "--inject-p", len(INJECT_GROUPS), non_negative=True),
                "raw_input_p": args.raw_input_p}
     if not sum(sampler["class_p"]) or not sum(sampler["inject_p"]):
         raise EEGError("--class-p and --inject-p need at least one positive weight")

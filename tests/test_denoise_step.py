@@ -21,7 +21,7 @@ def test_art_step_on_eeglab_sample(eeglab_recording):
     assert after.shape == before.shape
     assert np.isfinite(after).all()
     step = out.history[-1]
-    assert step.name == "art" and step.report["channels"] >= 19
+    assert step.name == "art" and step.report["channels_denoised"] >= 19
     # It removes something (eye blinks are plentiful here) but keeps most of the signal.
     assert 0.01 < step.report["removed_rms_fraction"] < 0.9
     # The removed part lies mostly in the frontal channels (eye blinks), not the occipital ones

@@ -185,11 +185,21 @@ def describe_report(name: str, report: dict) -> str:
     if "components_removed" in report:
         removed = report["components_removed"]
         parts.append(f"removed {len(removed)} component(s)" + (f": {', '.join(map(str, removed))}" if removed else ""))
+    if "channels_denoised" in report:
+        parts.append(f"denoised {report['channels_denoised']} channel(s), removing "
+                     f"{100 * report.get('removed_rms_fraction', 0):.1f}% of their RMS")
+    if "imported" in report:
+        parts.append(f"imported {report['imported']} annotation(s)")
+    if "n_annotations" in report:
+        parts.append(f"{report['n_annotations']} annotation(s) now")
+    if report.get("channels_not_denoised"):
+        parts.append("not denoised (no standard position): " + ", ".join(report["channels_not_denoised"]))
     known = {"band_hz", "notch_hz", "sfreq_hz", "n_samples", "reference", "bad_channels", "by_method", "interpolated",
              "not_interpolated", "skipped", "seconds_reconstructed", "fraction_reconstructed", "calibration_s", "warning",
-             "components_removed"}
+             "components_removed", "channels_denoised", "channels_not_denoised", "removed_rms_fraction", "imported",
+             "n_annotations"}
     rest = {k: v for k, v in report.items() if k not in known}
-    if rest:  # steps of other stages (the denoiser) say what they say
+    if rest:  # a key no branch above puts in words (tests/test_step_reports.py keeps this empty)
         parts.append(json.dumps(rest, default=str))
     return "; ".join(parts) or "done"
 

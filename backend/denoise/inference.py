@@ -192,8 +192,9 @@ def denoise_raw(raw: mne.io.BaseRaw, model: Denoiser | None = None, overlap_s: f
         torch.set_num_threads(threads)
     raw._data[picks] = cleaned
     removed = float(np.sqrt(np.mean((data - cleaned) ** 2)) / max(np.sqrt(np.mean(data ** 2)), 1e-30))
-    skipped = sorted(set(raw.ch_names[p] for p in mne.pick_types(raw.info, eeg=True, exclude=[])) - {raw.ch_names[p] for p in picks})
-    return raw, {"channels": len(picks), "skipped": skipped, "removed_rms_fraction": round(removed, 4)}
+    not_denoised = sorted(set(raw.ch_names[p] for p in mne.pick_types(raw.info, eeg=True, exclude=[])) - {raw.ch_names[p] for p in picks})
+    return raw, {"channels_denoised": len(picks), "channels_not_denoised": not_denoised,
+                 "removed_rms_fraction": round(removed, 4)}
 
 
 def _script(overlap_s=DEFAULT_OVERLAP_S) -> list[str]:

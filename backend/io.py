@@ -8,11 +8,12 @@ headers that point outside the upload, size bounds, lazy reading, and one-line
 
 from __future__ import annotations
 
+import atexit
+import functools
 import hashlib
 import io as _stdio
 import re
-import subprocess
-import sys
+import shutil
 import tempfile
 import warnings
 import zipfile
@@ -20,9 +21,8 @@ from pathlib import Path
 
 import mne
 import numpy as np
-import scipy.io
 
-from backend import channels
+from backend import channels, isolation
 from backend.config import max_upload_bytes
 from backend.errors import EEGError
 from backend.recording import Recording, Step
@@ -118,6 +118,18 @@ def _primary_file(paths: list[Path]) -> tuple[Path, str]:
 _EXTENSION_FOR = {"EDF": ".edf", "BDF": ".bdf", "GDF": ".gdf", "FIF": ".fif"}
 
 
+@functools.cache
+def _link_folder() -> Path:
+    """This process's folder for those links, removed when it exits.
+
+    A lazily read recording reads through its link for as long as it is open, so
+    links live as long as the process, not as long as the call that made them.
+    """
+    folder = Path(tempfile.mkdtemp(prefix="eeg-explorer-renamed-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return folder
+
+
 def _with_extension_for(path: Path, fmt: str) -> Path:
     """A path MNE's reader accepts for this format: a link with the right extension if needed.
 
@@ -127,7 +139,7 @@ def _with_extension_for(path: Path, fmt: str) -> Path:
     wanted = _EXTENSION_FOR.get(fmt)
     if wanted is None or _suffix(path) == wanted:
         return path
-    link = Path(tempfile.mkdtemp(prefix="eeg-explorer-renamed-")) / (path.stem + wanted)
+    link = Path(tempfile.mkdtemp(dir=_link_folder())) / (path.stem + wanted)
     link.symlink_to(path.resolve())
     return link
 
@@ -150,8 +162,12 @@ def _check_sizes(paths: list[Path], max_bytes: int) -> None:
         )
 
 
-def _companion(primary: Path, named: str, paths: list[Path], what: str) -> Path:
-    """The uploaded file a header names; refuses paths that leave the upload."""
+def _companion(primary: Path, named: str, paths: list[Path], what: str, look_beside: bool = False) -> Path:
+    """The file a header names, among ``paths`` (and beside the header when ``look_beside``).
+
+    Only a plain name in the header's own folder is accepted: a path that leads
+    elsewhere is refused, so a header can never make us read another file.
+    """
     if not named or "/" in named or "\\" in named or named.startswith(".") or ":" in named:
         raise EEGError(
             f"{primary.name} names its {what} as {named!r}, a path outside the upload; refused"
@@ -159,46 +175,42 @@ def _companion(primary: Path, named: str, paths: list[Path], what: str) -> Path:
     for p in paths:
         if p.name == named or p.name.lower() == named.lower():
             return p
+    if look_beside:
+        for p in primary.parent.iterdir():
+            if p.name.lower() == named.lower() and p.is_file():
+                return p
+        raise EEGError(f"{primary.name} needs its {what} {named}, which was not found beside it")
     raise EEGError(f"{primary.name} needs its {what} {named}, which was not uploaded with it")
 
 
-def _check_brainvision(vhdr: Path, paths: list[Path]) -> None:
+def _check_brainvision(vhdr: Path, paths: list[Path], look_beside: bool = False) -> list[Path]:
+    """Check a BrainVision header and return its data and marker files."""
     text = vhdr.read_bytes()[:65536].decode("latin-1")
     if "Brain Vision" not in text and "BrainVision" not in text:
         raise EEGError(f"{vhdr.name} is not a BrainVision header")
+    found = []
     for key, what in (("DataFile", "data file (.eeg)"), ("MarkerFile", "marker file (.vmrk)")):
         match = re.search(rf"^\s*{key}\s*=\s*(.*?)\s*$", text, re.MULTILINE)
         if match is None:
             raise EEGError(f"{vhdr.name} names no {key}; the header is incomplete")
-        _companion(vhdr, match.group(1), paths, what)
+        found.append(_companion(vhdr, match.group(1), paths, what, look_beside))
+    return found
 
 
-# scipy's MATLAB reader is C code that a forged .set can crash (a segmentation fault found by
-# fuzzing, scipy 1.x): parse the file once in a child process before touching it in the app's.
-_MAT_PROBE = "import sys, scipy.io; scipy.io.loadmat(sys.argv[1])"
-MAT_PROBE_TIMEOUT_S = 30.0
+def _check_eeglab(set_path: Path, paths: list[Path], look_beside: bool = False) -> Path | None:
+    """Check an EEGLAB header and return its data file (None when the data are inside the .set).
 
+    Runs only in a child process (:func:`convert_eeglab`).
+    """
+    import scipy.io
 
-def _probe_mat(path: Path) -> None:
-    """Refuse a MATLAB file whose parsing kills or hangs the process that parses it."""
-    try:
-        child = subprocess.run([sys.executable, "-c", _MAT_PROBE, str(path)], capture_output=True,
-                               timeout=MAT_PROBE_TIMEOUT_S, stdin=subprocess.DEVNULL)
-    except subprocess.TimeoutExpired:
-        raise EEGError(f"{path.name} is not a readable EEGLAB .set file (parsing it did not finish in "
-                       f"{MAT_PROBE_TIMEOUT_S:.0f} s)") from None
-    if child.returncode < 0:  # killed by a signal: the reader crashed
-        raise EEGError(f"{path.name} is not a readable EEGLAB .set file (its MATLAB structure is damaged)")
-    # Any other failure is an ordinary exception, reported by the check in this process.
-
-
-def _check_eeglab(set_path: Path, paths: list[Path]) -> None:
-    _probe_mat(set_path)
     try:
         mat = scipy.io.loadmat(set_path, squeeze_me=True, struct_as_record=False,
                                variable_names=["EEG", "data", "datfile", "nbchan", "pnts", "trials"])
     except NotImplementedError:
         raise EEGError(f"{set_path.name} is a MATLAB v7.3 file; save it from EEGLAB as version 7 or older") from None
+    except MemoryError:  # the child's limit: reported as such by backend.isolation
+        raise
     except Exception as exc:  # scipy raises several types for a damaged file
         raise EEGError(f"{set_path.name} is not a readable EEGLAB .set file ({_reason(exc)})") from None
     eeg = mat.get("EEG")
@@ -208,14 +220,16 @@ def _check_eeglab(set_path: Path, paths: list[Path]) -> None:
     # Check the claimed size against the data before MNE allocates it (a forged trials=2**31 hung the reader).
     n_values = np.prod(_eeglab_dims(set_path, eeg if eeg is not None else mat), dtype=object)
     if isinstance(data, str):
-        fdt = _companion(set_path, data, paths, "data file (.fdt)")
+        fdt = _companion(set_path, data, paths, "data file (.fdt)", look_beside)
         if fdt.stat().st_size < 4 * n_values:
             raise EEGError(
                 f"{set_path.name}: data shorter than the header claims ({fdt.stat().st_size} of {4 * n_values} bytes "
                 f"in {fdt.name}); the file is truncated"
             )
-    elif np.size(data) != n_values:
+        return fdt
+    if np.size(data) != n_values:
         raise EEGError(f"{set_path.name}: the header claims {n_values} samples but the file holds {np.size(data)}")
+    return None
 
 
 def _eeglab_dims(set_path: Path, holder) -> list[int]:
@@ -319,44 +333,103 @@ def _epochs_as_raw(epochs: mne.BaseEpochs) -> mne.io.BaseRaw:
     return raw
 
 
-def _read(primary: Path, fmt: str) -> tuple[mne.io.BaseRaw, object, list[str]]:
-    """Read with MNE; return the Raw, a stored ICA (EEGLAB) and the reader's code."""
+def _read(primary: Path, fmt: str) -> tuple[mne.io.BaseRaw, list[str]]:
+    """Read any format but EEGLAB with MNE (lazily where it can); return the Raw and the reader's code."""
     q = repr(primary.name)
     if fmt in ("EDF", "BDF", "GDF"):
         reader = {"EDF": mne.io.read_raw_edf, "BDF": mne.io.read_raw_bdf, "GDF": mne.io.read_raw_gdf}[fmt]
-        return reader(primary, preload=False), None, [f"raw = mne.io.{reader.__name__}({q}, preload=True)"]
+        return reader(primary, preload=False), [f"raw = mne.io.{reader.__name__}({q}, preload=True)"]
     if fmt == "FIF":
-        return mne.io.read_raw_fif(primary, preload=False), None, [f"raw = mne.io.read_raw_fif({q}, preload=True)"]
+        return mne.io.read_raw_fif(primary, preload=False), [f"raw = mne.io.read_raw_fif({q}, preload=True)"]
     if fmt == "BrainVision":
-        return mne.io.read_raw_brainvision(primary, preload=False), None, [f"raw = mne.io.read_raw_brainvision({q}, preload=True)"]
+        return mne.io.read_raw_brainvision(primary, preload=False), [f"raw = mne.io.read_raw_brainvision({q}, preload=True)"]
     if fmt == "Nihon Kohden":
-        return mne.io.read_raw_nihon(primary, preload=False), None, [f"raw = mne.io.read_raw_nihon({q}, preload=True)"]
+        return mne.io.read_raw_nihon(primary, preload=False), [f"raw = mne.io.read_raw_nihon({q}, preload=True)"]
     if fmt == "Neuroscan CNT":
-        return mne.io.read_raw_cnt(primary, preload=False), None, [f"raw = mne.io.read_raw_cnt({q}, preload=True)"]
+        return mne.io.read_raw_cnt(primary, preload=False), [f"raw = mne.io.read_raw_cnt({q}, preload=True)"]
     if fmt == "Text":
-        return _read_text(primary), None, [
+        raw = _read_text(primary)
+        return raw, [
             "import numpy as np",
             f"values = np.loadtxt({q}, ndmin=2)",
             f"raw = mne.io.RawArray(values.T * 1e-6, mne.create_info([{primary.stem[:15]!r}], "
-            f"{_read_text(primary).info['sfreq']!r}, 'eeg'))",
-        ]
-    if fmt == "EEGLAB":
-        try:
-            return mne.io.read_raw_eeglab(primary, preload=False), None, [f"raw = mne.io.read_raw_eeglab({q}, preload=True)"]
-        except (ValueError, TypeError) as exc:
-            if "trials" not in str(exc) and "epoch" not in str(exc).lower():
-                raise
-        epochs = mne.read_epochs_eeglab(primary)
-        try:
-            ica = mne.preprocessing.read_ica_eeglab(primary)
-        except Exception:  # a dataset without ICA weights
-            ica = None
-        return _epochs_as_raw(epochs), ica, [
-            f"epochs = mne.read_epochs_eeglab({q})",
-            "# epochs joined end to end with 'boundary' marks, as EEGLAB shows them",
-            "raw = mne.io.RawArray(np.concatenate(list(epochs.get_data()), axis=-1), epochs.info)",
+            f"{raw.info['sfreq']!r}, 'eeg'))",
         ]
     raise EEGError(f"unsupported format {fmt}")
+
+
+# --- EEGLAB: parsed only in a child process ------------------------------------------
+
+
+def _read_eeglab(set_path: Path) -> tuple[mne.io.BaseRaw, object, list[str]]:
+    """Read with MNE (continuous, or epochs joined end to end); return the Raw, a stored ICA and the code."""
+    q = repr(set_path.name)
+    try:
+        return mne.io.read_raw_eeglab(set_path, preload=True), None, [f"raw = mne.io.read_raw_eeglab({q}, preload=True)"]
+    except (ValueError, TypeError) as exc:
+        if "trials" not in str(exc) and "epoch" not in str(exc).lower():
+            raise
+    epochs = mne.read_epochs_eeglab(set_path)
+    try:
+        ica = mne.preprocessing.read_ica_eeglab(set_path)
+    except Exception:  # a dataset without ICA weights
+        ica = None
+    return _epochs_as_raw(epochs), ica, [
+        f"epochs = mne.read_epochs_eeglab({q})",
+        "# epochs joined end to end with 'boundary' marks, as EEGLAB shows them",
+        "raw = mne.io.RawArray(np.concatenate(list(epochs.get_data()), axis=-1), epochs.info)",
+    ]
+
+
+def convert_eeglab(out_dir: str, look_beside: str, set_path: str, *paths: str) -> dict:
+    """Check and read an EEGLAB dataset, and write it as FIF into ``out_dir``.
+
+    The child process's side of loading a ``.set`` (see :mod:`backend.isolation`):
+    scipy's MATLAB reader, which both the header check and MNE's reader use, is native
+    code that a forged file can crash, so it never runs in the app's own process.
+    Writes ``raw.fif`` and, when the file stores ICA weights, ``stored-ica.fif``.
+    ``look_beside`` is "1" when the data file may be found beside the ``.set``
+    (files of the command line) rather than among ``paths`` alone (an upload).
+
+    Returns
+    -------
+    dict
+        ``reader`` (MNE code that reads the file), ``warnings`` (the readers' runtime
+        warnings), ``ica`` (whether an ICA was written) and ``data_file`` (the
+        ``.fdt`` read, or None).
+    """
+    source, out = Path(set_path), Path(out_dir)
+    data_file = _check_eeglab(source, [Path(p) for p in paths], look_beside == "1")
+    with warnings.catch_warnings(record=True) as caught, mne.utils.use_log_level("error"):
+        warnings.simplefilter("always")
+        try:
+            raw, ica, reader = _read_eeglab(source)
+        except MemoryError:  # the child's limit: reported as such by backend.isolation
+            raise
+        except Exception as exc:  # MNE's reader raises many types for damaged files
+            raise EEGError(f"could not read {source.name} as EEGLAB: {_reason(exc)}") from None
+    # Double precision: the parent must see exactly the values MNE read.
+    raw.save(out / "raw.fif", fmt="double", overwrite=True)
+    if ica is not None:
+        ica.save(out / "stored-ica.fif", overwrite=True)
+    found = sorted({_reason(w.message) for w in caught if issubclass(w.category, RuntimeWarning)})
+    return {"reader": reader, "warnings": found, "ica": ica is not None,
+            "data_file": str(data_file) if data_file else None}
+
+
+def _read_eeglab_isolated(set_path: Path, paths: list[Path], look_beside: bool):
+    """The Raw, stored ICA, reader code, warnings and data file of an EEGLAB dataset, parsed in a child process."""
+    with tempfile.TemporaryDirectory(prefix="eeg-explorer-eeglab-") as tmp:
+        result = isolation.run("eeglab", [tmp, "1" if look_beside else "0", str(set_path), *map(str, paths)],
+                               what=f"{set_path.name} is not a readable EEGLAB .set file",
+                               input_bytes=sum(p.stat().st_size for p in paths))
+        written = mne.io.read_raw_fif(Path(tmp) / "raw.fif", preload=True)
+        # In memory alone: MNE checks that a Raw's file exists whenever it is copied or cropped.
+        raw = mne.io.RawArray(written._data, written.info, first_samp=written.first_samp, verbose="error")
+        raw.set_annotations(written.annotations)
+        ica = mne.preprocessing.read_ica(Path(tmp) / "stored-ica.fif") if result["ica"] else None
+    data_file = [Path(result["data_file"])] if result["data_file"] else []
+    return raw, ica, result["reader"], result["warnings"], data_file
 
 
 def _without_export_padding(raw: mne.io.BaseRaw) -> mne.io.BaseRaw:
@@ -400,7 +473,7 @@ def _sha256(paths: list[Path]) -> str:
     return digest.hexdigest()
 
 
-def load_recording(paths, max_bytes: int | None = None) -> Recording:
+def load_recording(paths, max_bytes: int | None = None, *, look_beside: bool = False) -> Recording:
     """Load the files of one recording.
 
     Parameters
@@ -410,6 +483,10 @@ def load_recording(paths, max_bytes: int | None = None) -> Recording:
         for BrainVision, ``.fdt`` for EEGLAB, ``.21E``/``.PNT``/``.LOG`` for Nihon Kohden).
     max_bytes : int, optional
         Refuse uploads larger than this; defaults to the app's upload limit.
+    look_beside : bool
+        The paths are the user's own files (the command line): companion files that a
+        header names are also looked for beside it, in its folder, by plain name. For
+        an upload (the default) only the uploaded files count.
 
     Returns
     -------
@@ -426,30 +503,41 @@ def load_recording(paths, max_bytes: int | None = None) -> Recording:
     paths = [Path(p) for p in ([paths] if isinstance(paths, (str, Path)) else paths)]
     if not paths:
         raise EEGError("no file given")
-    _check_sizes(paths, max_upload_bytes() if max_bytes is None else max_bytes)
+    limit = max_upload_bytes() if max_bytes is None else max_bytes
+    _check_sizes(paths, limit)
     source, fmt = _primary_file(paths)
     primary = _with_extension_for(source, fmt)
+    companions: list[Path] = []
     if fmt in ("EDF", "BDF"):
         _check_edf(primary, fmt)
     elif fmt == "BrainVision":
-        _check_brainvision(primary, paths)
-    elif fmt == "EEGLAB":
-        _check_eeglab(primary, paths)
+        companions = _check_brainvision(primary, paths, look_beside)
 
     found_warnings = []
-    if fmt == "Nihon Kohden":
-        missing = [ext for ext in (".21E", ".PNT", ".LOG") if not primary.with_suffix(ext).exists() and not primary.with_suffix(ext.lower()).exists()]
+    if fmt == "Nihon Kohden":  # MNE reads these beside the .EEG, by its stem
+        beside = {ext: [c for c in (primary.with_suffix(ext), primary.with_suffix(ext.lower())) if c.is_file()]
+                  for ext in (".21E", ".PNT", ".LOG")}
+        companions = [found[0] for found in beside.values() if found]
+        missing = [ext for ext, found in beside.items() if not found]
         if missing:
             found_warnings.append(f"Nihon Kohden companion file(s) {', '.join(primary.stem + e for e in missing)} missing: channel names, date or events may be absent")
 
     with warnings.catch_warnings(record=True) as caught, mne.utils.use_log_level("error"):
         warnings.simplefilter("always")
         try:
-            raw, ica, reader_code = _read(primary, fmt)
+            if fmt == "EEGLAB":
+                raw, ica, reader_code, child_warnings, companions = _read_eeglab_isolated(primary, paths, look_beside)
+                found_warnings += child_warnings
+            else:
+                (raw, reader_code), ica = _read(primary, fmt), None
         except EEGError:
             raise
         except Exception as exc:  # MNE's readers raise many types for damaged files
             raise EEGError(f"could not read {source.name} as {fmt}: {_reason(exc)}") from None
+    found_beside = [c for c in companions if c not in paths]
+    if found_beside:  # part of the recording as much as the files named on the command line
+        paths = paths + found_beside
+        _check_sizes(paths, limit)
     raw = _without_export_padding(raw)
     if len(raw.ch_names) == 0:
         raise EEGError(f"{source.name} holds zero channels")

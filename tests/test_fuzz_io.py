@@ -2,18 +2,15 @@
 
 Loading a mutated file must either succeed or raise :class:`EEGError`: never another
 exception, never a hang over 10 s, never a crash of the interpreter. Each load runs
-in a worker process (MNE imported once), so a hang or a crash is caught and reported
-with the case that caused it, then the worker is replaced.
+in a worker process (:mod:`tests.loader_worker`), so a hang or a crash is caught and
+reported with the case that caused it, then the worker is replaced.
 
 ``EEG_FUZZ_EXAMPLES`` sets the number of cases per fuzz test (default 150: 300 in all).
 """
 
 from __future__ import annotations
 
-import json
 import os
-import select
-import subprocess
 import sys
 from pathlib import Path
 
@@ -22,9 +19,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from backend.config import SAMPLES
+from tests.loader_worker import HANG_S, LoaderWorker
 
 ROOT = Path(__file__).resolve().parent.parent
-HANG_S = 10.0
 EXAMPLES = int(os.environ.get("EEG_FUZZ_EXAMPLES", "150"))
 FUZZ = settings(
     max_examples=EXAMPLES,
@@ -33,67 +30,6 @@ FUZZ = settings(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_base_example],
     print_blob=True,
 )
-
-_WORKER = r"""
-import json, sys, traceback, warnings
-warnings.simplefilter("ignore")
-import mne
-mne.set_log_level("error")
-from backend.errors import EEGError
-from backend.io import load_recording
-print("ready", flush=True)
-for line in sys.stdin:
-    paths = json.loads(line)
-    try:
-        rec = load_recording(paths)
-        rec.summary()  # what the Load page shows at once
-        out = {"status": "ok"}
-    except EEGError as err:
-        out = {"status": "EEGError", "message": str(err)}
-    except BaseException as exc:
-        out = {"status": "bug", "error": type(exc).__name__, "trace": traceback.format_exc()[-3000:]}
-    print(json.dumps(out), flush=True)
-"""
-
-
-class LoaderWorker:
-    """A Python process that loads recordings on request, watched for hangs and crashes."""
-
-    def __init__(self, code: str = _WORKER, hang_s: float = HANG_S):
-        self.code, self.hang_s, self.proc = code, hang_s, None
-
-    def _start(self):
-        self.proc = subprocess.Popen(
-            [sys.executable, "-c", self.code], cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL, text=True,
-        )
-        assert self._readline(120) == "ready"
-
-    def _readline(self, timeout_s: float) -> str | None:
-        ready, _, _ = select.select([self.proc.stdout], [], [], timeout_s)
-        return self.proc.stdout.readline().strip() if ready else None
-
-    def load(self, paths: list[Path]) -> dict:
-        if self.proc is None or self.proc.poll() is not None:
-            self._start()
-        self.proc.stdin.write(json.dumps([str(p) for p in paths]) + "\n")
-        self.proc.stdin.flush()
-        line = self._readline(self.hang_s)
-        if line is None:
-            self.close()
-            return {"status": "hang", "error": f"no answer within {self.hang_s:.0f} s"}
-        if not line:
-            code = self.proc.wait()
-            self.proc = None
-            return {"status": "crash", "error": f"the worker died (exit status {code})"}
-        return json.loads(line)
-
-    def close(self):
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
-        self.proc = None
-
 
 @pytest.fixture(scope="module")
 def worker():

@@ -11,6 +11,7 @@ import pytest
 
 from backend.errors import EEGError
 from backend.io import export_recording, load_recording
+from tests.loader_worker import LoaderWorker
 
 # file(s) relative to ../shared/data -> (channels, rate, duration in s) from its README
 SHARED_RECORDINGS = {
@@ -129,63 +130,86 @@ def _copy(src: Path, dst_dir: Path, name: str | None = None) -> Path:
     return dst
 
 
-def _bad_cases(tmp: Path, eeglab_files, physionet_file):
-    """(description, files, expected message fragment) for each bad input of the issue."""
+def _bad_cases(tmp: Path, eeglab_files, physionet_file) -> dict[str, tuple[list[Path], str]]:
+    """Each bad input of the issue: description -> (files, expected message fragment)."""
     edf = physionet_file.read_bytes()
-    cases = []
+    cases = {}
 
     (tmp / "unknown.xyz").write_bytes(bytes(range(256)) * 16)
-    cases.append(("unknown format", [tmp / "unknown.xyz"], "unknown format"))
+    cases["unknown format"] = ([tmp / "unknown.xyz"], "unknown format")
 
     (tmp / "empty.edf").write_bytes(b"")
-    cases.append(("empty file", [tmp / "empty.edf"], "is empty"))
+    cases["empty file"] = ([tmp / "empty.edf"], "is empty")
 
     (tmp / "notes.edf").write_text("These are my notes about the recording.\n" * 20)
-    cases.append(("text renamed .edf", [tmp / "notes.edf"], "not an EDF file"))
+    cases["text renamed .edf"] = ([tmp / "notes.edf"], "not an EDF file")
 
     (tmp / "truncated_header.edf").write_bytes(edf[:200])
-    cases.append(("truncated header", [tmp / "truncated_header.edf"], "header is truncated"))
+    cases["truncated header"] = ([tmp / "truncated_header.edf"], "header is truncated")
 
     corrupted = bytearray(edf)
     corrupted[236:244] = b"abcdefgh"  # number of data records
     (tmp / "corrupted.edf").write_bytes(bytes(corrupted))
-    cases.append(("corrupted header", [tmp / "corrupted.edf"], "corrupted"))
+    cases["corrupted header"] = ([tmp / "corrupted.edf"], "corrupted")
 
     (tmp / "short.edf").write_bytes(edf[: len(edf) // 2])
-    cases.append(("data shorter than header", [tmp / "short.edf"], "shorter than the header"))
+    cases["data shorter than header"] = ([tmp / "short.edf"], "shorter than the header")
 
     header_only = edf[: 256 * 65]
     (tmp / "nosamples.edf").write_bytes(header_only)
-    cases.append(("zero samples", [tmp / "nosamples.edf"], "zero samples"))
+    cases["zero samples"] = ([tmp / "nosamples.edf"], "zero samples")
 
     zero_ch = bytearray(edf[:256])
     zero_ch[252:256] = b"0   "
     zero_ch[184:192] = b"256     "
     (tmp / "nochannels.edf").write_bytes(bytes(zero_ch) + b"\0" * 1024)
-    cases.append(("zero channels", [tmp / "nochannels.edf"], "zero channels"))
+    cases["zero channels"] = ([tmp / "nochannels.edf"], "zero channels")
 
-    shared = eeglab_files[0].parent
     set_only = _copy(eeglab_files[0], tmp)
-    cases.append((".set without .fdt", [set_only], "eeglab_data.fdt"))
+    cases[".set without .fdt"] = ([set_only], "eeglab_data.fdt")
 
-    # Found by the fuzzer: one zero byte inserted into a MATLAB element tag of the .set makes
-    # scipy's reader crash the whole process (segmentation fault), not raise.
+    # Found by the fuzzer: one zero byte inserted into a MATLAB element tag of the .set makes scipy's
+    # reader crash the process that parses it (segmentation fault) most of the time, and raise otherwise.
     crashing = tmp / "crashing"
     crashing.mkdir()
     original = eeglab_files[0].read_bytes()
     (crashing / "eeglab_data.set").write_bytes(original[:1056] + b"\0" + original[1056:])
     _copy(eeglab_files[1], crashing)
-    cases.append(("MATLAB structure that crashes scipy", sorted(crashing.iterdir()), "structure is damaged"))
+    cases["MATLAB structure that crashes scipy"] = (sorted(crashing.iterdir()), "is not a readable EEGLAB .set file")
     return cases
 
 
-def test_each_bad_input_is_refused_with_one_line(tmp_path, eeglab_files, physionet_file):
-    for description, files, fragment in _bad_cases(tmp_path, eeglab_files, physionet_file):
-        with pytest.raises(EEGError) as info:
+BAD_CASES = ["unknown format", "empty file", "text renamed .edf", "truncated header", "corrupted header",
+             "data shorter than header", "zero samples", "zero channels", ".set without .fdt",
+             "MATLAB structure that crashes scipy"]
+
+
+@pytest.fixture(scope="module")
+def loader():
+    """Bad files are loaded in a watched process: a parser that crashes fails one case, not the run."""
+    worker = LoaderWorker()
+    yield worker
+    worker.close()
+
+
+@pytest.mark.parametrize("case", BAD_CASES)
+def test_each_bad_input_is_refused_with_one_line(tmp_path, eeglab_files, physionet_file, loader, case):
+    cases = _bad_cases(tmp_path, eeglab_files, physionet_file)
+    assert sorted(cases) == sorted(BAD_CASES)
+    files, fragment = cases[case]
+    result = loader.load(files)
+    assert result["status"] == "EEGError", f"{case}: {result}"
+    assert fragment in result["message"], f"{case}: {result['message']}"
+    assert "\n" not in result["message"]
+
+
+def test_matlab_structure_that_crashes_scipy_never_kills_the_loading_process(tmp_path, eeglab_files, physionet_file):
+    """The regression of the urgent issue, loaded ten times from this process: each a one-line refusal."""
+    files, fragment = _bad_cases(tmp_path, eeglab_files, physionet_file)["MATLAB structure that crashes scipy"]
+    for _ in range(10):
+        with pytest.raises(EEGError, match=fragment):
             load_recording(files)
-        message = str(info.value)
-        assert fragment in message, f"{description}: {message}"
-        assert "\n" not in message
+    assert load_recording(eeglab_files).raw.n_times == 30504  # and the next good file still loads
 
 
 def _brainvision_copy(shared_data: Path, tmp: Path) -> Path:

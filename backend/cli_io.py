@@ -19,7 +19,7 @@ def add_commands(sub) -> None:
 
 
 def _info(args) -> int:
-    summary = load_recording(args.paths).summary()
+    summary = load_recording(args.paths, look_beside=True).summary()
     if args.json:
         print_json(summary)
         return 0
@@ -40,7 +40,7 @@ def _info(args) -> int:
 
 
 def _export(args) -> int:
-    written = export_recording(load_recording(args.paths), args.to)
+    written = export_recording(load_recording(args.paths, look_beside=True), args.to)
     for path in written:
         print(path)
     return 0

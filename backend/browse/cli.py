@@ -38,7 +38,7 @@ def add_commands(sub) -> None:
 
 
 def _page(args) -> int:
-    rec = load_recording(args.paths)
+    rec = load_recording(args.paths, look_beside=True)
     raw = rec.raw
     t0 = time.perf_counter()
     pairs = parse_pairs(args.pairs, raw.ch_names) if args.montage == "custom" else ()
@@ -67,7 +67,7 @@ def _page(args) -> int:
 
 
 def _annotations(args) -> int:
-    raw = load_recording(args.paths).raw
+    raw = load_recording(args.paths, look_beside=True).raw
     if args.csv:
         args.csv.write_text(annotations.to_csv(raw))
         print(args.csv)

@@ -216,10 +216,11 @@ def make_trials(recordings: Sequence[Recording], task: TaskSpec) -> Trials:
 
 
 def load_runs(paths: Sequence[str | Path]) -> list[Recording]:
-    """Read several runs given as files; a run's companion files are grouped with it by stem."""
+    """Read several runs given as files on the command line; a run's companion files are grouped with it by stem
+    (or found beside its header)."""
     from backend.io import load_recording
 
     groups: dict[str, list[Path]] = {}
     for p in map(Path, paths):
         groups.setdefault(str(p.with_suffix("")), []).append(p)
-    return [load_recording(g) for g in groups.values()]
+    return [load_recording(g, look_beside=True) for g in groups.values()]

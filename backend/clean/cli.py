@@ -39,7 +39,7 @@ def _clean(args) -> int:
         except OSError as exc:
             raise EEGError(f"cannot read the recipe {args.recipe}: {exc.strerror}") from None
         pipeline = load_pipeline(text)
-    recording = load_recording(args.paths)
+    recording = load_recording(args.paths, look_beside=True)
 
     def progress(i, n, name):
         if not args.json and i < n:

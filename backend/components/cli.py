@@ -55,7 +55,7 @@ def _components(args) -> int:
         raise EEGError(f"--out must name a .csv file, got {args.out}")
     if not out.parent.exists():
         raise EEGError(f"folder {out.parent} does not exist")
-    rec = load_recording(args.paths)
+    rec = load_recording(args.paths, look_beside=True)
     dec = for_recording(rec, args.method, args.n_components, args.seed)
     rows = component_rows(dec)
     with out.open("w", newline="") as handle:

@@ -47,7 +47,7 @@ def _source(args) -> int:
     from backend.io import load_recording
     from backend.sources.inverse import localise
 
-    rec = load_recording(args.paths)
+    rec = load_recording(args.paths, look_beside=True)
     result = localise(
         rec.raw, args.method, tmin=args.tmin, tmax=args.tmax, event=args.event, covariance=args.cov,
         stretch=args.stretch, snr=args.reg_snr, model=args.model,

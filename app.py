@@ -3,6 +3,7 @@
 import streamlit as st
 
 from ui import session
+from ui.errors import run_guarded
 
 st.set_page_config(page_title="EEG Explorer", page_icon=":material/neurology:", layout="wide")
 
@@ -21,4 +22,4 @@ session.housekeeping()
 # Before the page: a page that changes the recording reruns, so the sidebar is never behind
 # (drawing it after the page would lose it whenever a page calls st.stop()).
 session.sidebar()
-page.run()
+run_guarded(page)

@@ -12,6 +12,8 @@ from backend.config import SAMPLES
 
 ROOT = Path(__file__).resolve().parent.parent
 mne.set_log_level("error")
+# A page's bug must fail the test, not become the one-line message users get (ui/errors.py).
+os.environ["EEG_EXPLORER_RAISE_ERRORS"] = "1"
 
 
 def _find_shared_data() -> Path | None:

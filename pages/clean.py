@@ -8,6 +8,7 @@ import streamlit as st
 
 from backend.clean import figures
 from backend.clean.inject import ARTIFACT_KINDS, DESCRIPTIONS
+from backend.clean.metrics import variance_removed
 from backend.clean.pipeline import (
     PARAM_CHOICES,
     check_step,
@@ -21,6 +22,7 @@ from backend.clean.pipeline import (
     step_parameters,
 )
 from backend.clean.teach import known_truth_case, run_on_case, score_case
+from backend.viz import removal
 from ui import session
 
 session.ensure_shell()
@@ -133,11 +135,11 @@ with tab_build:
 
 @st.cache_resource(show_spinner=False, max_entries=4)
 def _compare(before_key: str, after_key: str, start_s: float, _before, _after):
-    removed = figures.variance_removed(_before.raw, _after.raw)
+    removed = variance_removed(_before.raw, _after.raw)
     return (figures.before_after_traces(_before.raw, _after.raw, start_s, 10.0),
             figures.before_after_psd(_before.raw, _after.raw),
-            figures.variance_removed_figure(removed),
-            figures.variance_removed_topomap(removed, _after.raw.info))
+            removal.variance_removed_figure(removed),
+            removal.variance_removed_topomap(removed, _after.raw.info))
 
 
 with tab_compare:
@@ -159,7 +161,8 @@ with tab_compare:
             st.caption("Mean power spectrum over EEG channels before and after: filters cut bands, ASR and ICA lower broadband power.")
             c1, c2 = st.columns([3, 2])
             c1.plotly_chart(bars, key="clean_var")
-            c1.caption("Share of each channel's variance the pipeline removed (red: it added variance, e.g. a dead channel repaired).")
+            c1.caption("Share of each channel's variance above 1 Hz the pipeline removed (red: it added variance, e.g. a dead "
+                       "channel repaired; n/a: the channel was flat).")
             if topo is not None:
                 c2.plotly_chart(topo, key="clean_var_topo")
                 c2.caption("Where on the scalp the variance was removed.")

@@ -6,11 +6,10 @@ import streamlit as st
 from backend.clean.metrics import variance_removed
 from backend.components import figures
 from backend.components.ica import (ARTIFACT_CLASSES, DEFAULT_SEED, ICLABEL_CLASSES, METHODS, before_after,
-                                    for_recording, removal_params, select_by_rule, warm_iclabel)
+                                    removal_params, select_by_rule, warm_iclabel)
 from backend.viz import removal
 from ui import session
-
-STATE = "result:components"  # (recording key, fit settings) of the decomposition on show
+from ui.cache import cached
 
 session.ensure_shell()
 st.title("Components")
@@ -21,20 +20,15 @@ rec = session.current()
 warm_iclabel()  # loads the ICLabel network in the background while the user picks settings
 
 
-@st.cache_resource(show_spinner=False, max_entries=6)
-def _decomposition(key: str, method, n_components, seed: int, _rec):
-    return for_recording(_rec, method, n_components, seed)
+@cached(max_entries=16)
+def _grid(dec, order: tuple, columns: int):
+    return figures.card_grid(dec, list(order), columns)
 
 
-@st.cache_resource(show_spinner=False, max_entries=16)
-def _grid(dec_key: str, order: tuple, columns: int, _dec):
-    return figures.card_grid(_dec, list(order), columns)
-
-
-@st.cache_resource(show_spinner=False, max_entries=8)
-def _before_after(key: str, dec_key: str, exclude: tuple, _rec, _dec):
-    before, after = before_after(_rec.raw, _dec, exclude)
-    names = list(_dec.ica.ch_names)
+@cached(max_entries=8)
+def _before_after(rec, dec, exclude: tuple):
+    before, after = before_after(rec.raw, dec, exclude)
+    names = list(dec.ica.ch_names)
     return before, after, names, variance_removed(before, after, names)
 
 
@@ -69,21 +63,21 @@ if start_fit:
     with session.user_errors():
         with st.status("Preparing the decomposition…", expanded=False) as status:
             status.update(label="Reading the stored ICA…" if use_stored else f"Fitting ICA ({method})…")
-            dec = _decomposition(rec.key, *settings, rec)
+            dec = session.decomposition(rec, *settings)
             status.update(label="Labelling components with ICLabel…")
             dec.probabilities  # computed once, kept with the decomposition
             done = "Stored ICA read" if use_stored else f"ICA fitted in {dec.fit_s:.1f} s"
             status.update(label=f"{done}; ICLabel in {dec.label_s:.1f} s", state="complete")
-        st.session_state[STATE] = (rec.key, settings)
+        st.session_state[session.SHOWN_COMPONENTS] = (rec.key, settings)
 
-shown = st.session_state.get(STATE)
-if not shown or shown[0] != rec.key:
+shown = session.shown_components(rec)
+if shown is None:
     st.info("Choose the settings and press **Fit ICA** (or **Show stored ICA**) to see the components.", icon=":material/info:")
     st.stop()
 
 dec = None
 with session.user_errors():
-    dec = _decomposition(rec.key, *shown[1], rec)
+    dec = session.decomposition(rec, *shown)
     probs = dec.probabilities
 if dec is None:
     st.stop()
@@ -107,7 +101,7 @@ sort_by = c2.selectbox("Sort by", figures.SORT_KEYS, format_func=SORT_NAMES.get,
 columns = c3.slider("Cards per row", 3, 8, 6, key="card_columns")
 order = figures.card_order(dec, sort_by, shown_classes)
 if order:
-    st.plotly_chart(_grid(dec.key, tuple(order), columns, dec), key="card_grid", config={"displayModeBar": False})
+    st.plotly_chart(_grid(dec, tuple(order), columns), key="card_grid", config={"displayModeBar": False})
 else:
     st.caption("No component has its top class among those chosen.")
 
@@ -150,7 +144,7 @@ exclude = st.multiselect("Components to remove", list(range(dec.n_components)), 
 
 if exclude:
     with session.user_errors(), st.spinner("Computing the preview…"):
-        before, after, names, removed = _before_after(rec.key, dec.key, tuple(sorted(exclude)), rec, dec)
+        before, after, names, removed = _before_after(rec, dec, tuple(sorted(exclude)))
         measured = {n: v for n, v in removed.items() if not np.isnan(v)}  # flat channels read "n/a"
         m1, m2, m3 = st.columns(3)
         m1.metric("Components removed", len(exclude))

@@ -96,11 +96,62 @@ def infer_type(name: str) -> str | None:
     return None
 
 
+def is_placed(loc) -> bool:
+    """Whether ``loc`` (x, y, z in metres) is a position: finite and not all zero (MNE's "unknown")."""
+    loc = np.asarray(loc, dtype=float)[:3]
+    return bool(np.isfinite(loc).all() and np.abs(loc).sum() > 0)
+
+
+def stored_position(info: mne.Info, name: str) -> np.ndarray | None:
+    """The position of channel ``name`` as stored in ``info`` (metres, head frame), or None."""
+    loc = np.asarray(info["chs"][info["ch_names"].index(name)]["loc"][:3], dtype=float)
+    return loc if is_placed(loc) else None
+
+
+@lru_cache(maxsize=1)
+def _template_positions() -> dict[str, np.ndarray]:
+    return {name: np.asarray(pos, dtype=float) for name, pos in standard_montage().get_positions()["ch_pos"].items()}
+
+
+def template_position(name: str) -> np.ndarray | None:
+    """The 10-05 template position (metres) of the label ``name`` clearly stands for, or None.
+
+    ``'Fc5.'`` and ``'EEG Fp1-Ref'`` have positions (FC5, Fp1); ``'X1'`` has none.
+    """
+    label = standard_label(name)
+    return None if label is None else _template_positions()[label].copy()
+
+
+def channel_positions(names, info: mne.Info | None = None, prefer: str = "file") -> np.ndarray:
+    """Positions of channels ``names`` (metres, head frame), shape (n_names, 3); NaN rows where unknown.
+
+    Parameters
+    ----------
+    names : sequence of str
+    info : mne.Info | None
+        Where stored positions are read (a name absent from it has none).
+    prefer : {'file', 'template'}
+        Which position wins when a channel has both: 'file' keeps the recording's own
+        digitisation; 'template' gives the same electrode the same coordinates in every
+        recording (what the denoiser was trained on).
+    """
+    if prefer not in ("file", "template"):
+        raise EEGError(f"prefer must be 'file' or 'template', got {prefer!r}")
+    out = np.full((len(names), 3), np.nan)
+    for i, name in enumerate(names):
+        stored = stored_position(info, name) if info is not None and name in info["ch_names"] else None
+        template = template_position(name)
+        found = (template if template is not None else stored) if prefer == "template" else (
+            stored if stored is not None else template)
+        if found is not None:
+            out[i] = found
+    return out
+
+
 def has_positions(raw: mne.io.BaseRaw) -> bool:
-    """Whether the file itself carried electrode positions for its EEG channels."""
+    """Whether the file itself carried electrode positions for all its EEG channels."""
     picks = mne.pick_types(raw.info, eeg=True, exclude=[])
-    locs = np.array([raw.info["chs"][p]["loc"][:3] for p in picks])
-    return bool(len(locs)) and bool(np.isfinite(locs).all() and np.abs(locs).sum(axis=1).min() > 0)
+    return bool(len(picks)) and all(is_placed(raw.info["chs"][p]["loc"]) for p in picks)
 
 
 def tidy_channels(raw: mne.io.BaseRaw) -> dict:

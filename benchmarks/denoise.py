@@ -36,7 +36,7 @@ mne.set_log_level("error")
 from backend.clean import metrics  # noqa: E402
 from backend.clean.teach import known_truth_case, run_on_case, score_case  # noqa: E402
 from backend.components.ica import fit_ica, label_components, select_by_rule  # noqa: E402
-from backend.denoise.data import ARTIFACT_CLASSES, Decomposition, clean_base, decompose_files, scale_to_snr  # noqa: E402
+from backend.denoise.data import ARTIFACT_CLASSES, ArtifactSplit, clean_base, scale_to_snr, split_files  # noqa: E402
 from backend.denoise.inference import CONFIG, WEIGHTS, denoise_array, denoise_raw, load_model  # noqa: E402
 from backend.io import load_recording  # noqa: E402
 
@@ -46,7 +46,7 @@ ICA_COMPONENTS = 30
 TEN_TWENTY = ["Fp1", "Fp2", "F7", "F3", "Fz", "F4", "F8", "T7", "C3", "Cz", "C4", "T8", "P7", "P3", "Pz", "P4", "P8", "O1", "O2"]
 
 
-def as_raw(data, dec: Decomposition):
+def as_raw(data, dec: ArtifactSplit):
     info = mne.create_info(dec.ch_names, dec.sfreq, "eeg")
     raw = mne.io.RawArray(data, info)
     montage = mne.channels.make_dig_montage(dict(zip(dec.ch_names, dec.positions)), coord_frame="head")
@@ -88,7 +88,7 @@ def ica_methods(raw, thresholds=(0.8, 0.5)):
     return out
 
 
-def artifact_source(target: Decomposition, decs, cls):
+def artifact_source(target: ArtifactSplit, decs, cls):
     """Eye/muscle components of another held-out recording: another subject first, else another run."""
     others = [d for d in decs if d.name != target.name and len(d.of_class(cls))]
     other_subject = [d for d in others if d.name[:4] != target.name[:4]]
@@ -336,7 +336,7 @@ def main(argv=None):
     artifacts = tuple(a.strip() for a in args.artifacts.split(",") if a.strip())
     runs = ["R04"]  # real-artifact bases; every fit of ICA costs ~1 min on the shared 2-core machine
     files = sorted(DATA / "eegbci_physionet" / s / f"{s}{r}.edf" for s in HELD_OUT for r in ("R04", "R08", "R12"))
-    decs = [Decomposition.load(p) for p in decompose_files(files, Path(args.cache), progress=lambda m: print("  ICA", m), sfreq=None)]
+    decs = [ArtifactSplit.load(p) for p in split_files(files, Path(args.cache), progress=lambda m: print("  ICA", m), sfreq=None)]
     bench_decs = [d for d in decs if d.name[4:] in runs]
     cache = Path(args.cache)
     real_cache, clean_cache = cache / "classical.json", cache / "clean_protocol.json"

@@ -11,6 +11,7 @@ from backend.browse import display, figures, spectra
 from backend.browse.montages import MONTAGES, REGIONS, build_montage, parse_pairs
 from backend.errors import EEGError
 from ui import session
+from ui.cache import cached
 from ui.trace_view import overview_view, trace_view
 
 session.ensure_shell()
@@ -25,19 +26,19 @@ def _off(value):
     return "off" if value is None else f"{value:g} Hz"
 
 
-@st.cache_data(show_spinner="Scanning the whole recording for the overview…", max_entries=16)
-def _overview(key: str, kind: str, band: str, _raw):
-    return display.overview(_raw, kind, band)
+@cached(data=True, show_spinner="Scanning the whole recording for the overview…", max_entries=16)
+def _overview(rec, kind: str, band: str):
+    return display.overview(rec.raw, kind, band)
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
-def _events(key: str, _raw):
-    return notes.stim_events(_raw)
+@cached(data=True, max_entries=16)
+def _events(rec):
+    return notes.stim_events(rec.raw)
 
 
-@st.cache_data(show_spinner="Computing the spectrum of the whole recording…", max_entries=8)
-def _whole_psd(key: str, _raw):
-    return spectra.welch(_raw)
+@cached(data=True, show_spinner="Computing the spectrum of the whole recording…", max_entries=8)
+def _whole_psd(rec):
+    return spectra.welch(rec.raw)
 
 
 def _go(seconds: float) -> None:
@@ -75,7 +76,7 @@ def spectra_panel(rec, page) -> None:
         if scope == "this page":
             freqs, psd, names = spectra.welch(raw, start=page.start, duration=page.duration)
         else:
-            freqs, psd, names = _whole_psd(rec.key, raw)
+            freqs, psd, names = _whole_psd(rec)
         st.plotly_chart(figures.psd_figure(freqs, psd, names, title=f"PSD, {scope}"), key="browse_psd")
         picks = mne.pick_channels(raw.ch_names, names, ordered=True)
         powers = spectra.band_powers(freqs, psd)
@@ -196,7 +197,7 @@ def page_view(view: dict) -> None:
 
     # Overview strip (what it shows is set with the display settings): click a bar to go there.
     kind, band = view["overview"]
-    times, values = _overview(rec.key, kind, band, raw)
+    times, values = _overview(rec, kind, band)
     scale, unit = (1e6, "µV") if kind == "amplitude" else (1e12, "µV²/Hz")
     start = min(max(0.0, st.session_state.get(START, 0.0)), max(0.0, duration - timebase))
     overview_view(figures.overview_view_data(times, values * scale, unit, start, timebase, duration,
@@ -210,7 +211,7 @@ def page_view(view: dict) -> None:
     row_mm = figures.row_height_mm(len(rows), height=height, px_per_mm=view["px_per_mm"])
     sens_choice = view["sens_choice"]
     sensitivity = display.autoscale(page.values, row_mm) if sens_choice == "auto" else float(sens_choice)
-    drawn = dict(px_per_mm=view["px_per_mm"], height=height, all_labels=labels, events=_events(rec.key, raw),
+    drawn = dict(px_per_mm=view["px_per_mm"], height=height, all_labels=labels, events=_events(rec),
                  annotations=notes.in_window(raw, page.start, page.start + page.duration))
     if view["plotly"]:
         fig = figures.page_figure(page, sensitivity, webgl=view["webgl"], **drawn)

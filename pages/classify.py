@@ -13,54 +13,57 @@ from backend.classify.validate import cross_validate
 from backend.config import max_upload_bytes
 from backend.io import load_recording
 from ui import session
+from ui.cache import cached
 
 session.ensure_shell()
 st.title("Classify")
 st.caption("Define a task from the annotations, cross-validate Riemannian and deep pipelines, and see a trained model's class probabilities over the recording.")
 
 
-@st.cache_resource(show_spinner=False, max_entries=16)
-def _trials(_runs, keys, task_key, _task):
-    return make_trials(_runs, _task)
+# Everything below is keyed on the runs (their content keys) and the task: results
+# computed from trials ask for them again rather than take them as an argument.
 
 
-@st.cache_resource(show_spinner=False)
-def _cv_results() -> dict:
-    """Cross-validation results shared by sessions, keyed on content and settings.
-
-    A plain store rather than a cached function: the progress bar lives outside the
-    function, and Streamlit refuses elements a cached function did not create.
-    """
-    return {}
+@cached(max_entries=16)
+def _trials(runs, task):
+    return make_trials(runs, task)
 
 
-def _cv(trials, keys, task, pipeline, scheme, folds, progress=None):
-    store, key = _cv_results(), (keys, task, pipeline, scheme, folds)
-    if key not in store:
-        if len(store) >= 32:
-            store.pop(next(iter(store)))
-        store[key] = cross_validate(trials, pipeline, scheme, folds, progress=progress)
-    return store[key]
+@cached(max_entries=32)
+def _cv(runs, task, pipeline, scheme, folds):
+    bar = st.progress(0.0, text=f"cross-validating {PIPELINES[pipeline].label}…")
+    try:
+        return cross_validate(_trials(runs, task), pipeline, scheme, folds,
+                              progress=lambda frac, msg: bar.progress(frac, text=msg))
+    finally:
+        bar.empty()
 
 
-@st.cache_resource(show_spinner=False, max_entries=8)
-def _model(_trials, keys, task, pipeline):
-    return train_model(_trials, pipeline)
+@cached(max_entries=8)
+def _model(runs, task, pipeline):
+    return train_model(_trials(runs, task), pipeline)
 
 
-@st.cache_resource(show_spinner=False, max_entries=8)
-def _timeline(_recording, key, _model, model_key, step):
-    return predict_timeline(_recording, _model, step_s=step)
+@cached(max_entries=4)
+def _uploaded_model(data: bytes):
+    return load_model(data)
 
 
-@st.cache_resource(show_spinner=False, max_entries=8)
-def _potato(_recording, key, band):
-    return embedding.potato_flags(_recording, band=band)
+@cached(max_entries=8)
+def _timeline(rec, model_source: tuple, step):
+    """``model_source``: ("trained", runs, task, pipeline) or ("uploaded", file bytes)."""
+    model = _model(*model_source[1:]) if model_source[0] == "trained" else _uploaded_model(*model_source[1:])
+    return predict_timeline(rec, model, step_s=step)
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
-def _map(_trials, keys, task, method):
-    return embedding.covariance_map(_trials, method)
+@cached(max_entries=8)
+def _potato(rec, band):
+    return embedding.potato_flags(rec, band=band)
+
+
+@cached(data=True, max_entries=16)
+def _map(runs, task, method):
+    return embedding.covariance_map(_trials(runs, task), method)
 
 
 rec = session.current()
@@ -80,7 +83,6 @@ with st.expander("Runs of this subject", expanded=False):
                 paths = workspace.save_upload(session.session_id(), [(f.name, f.getvalue())])
                 runs.append(load_recording(paths, max_bytes=max_upload_bytes()))
     st.caption("Runs: " + ", ".join(r.name for r in runs))
-keys = tuple(r.key for r in runs)
 
 default_events = ["T1", "T2"] if {"T1", "T2"} <= set(labels) else sorted(labels, key=labels.get, reverse=True)[:2]
 c1, c2, c3 = st.columns([2, 2, 2])
@@ -100,7 +102,7 @@ folds = c5.number_input("Folds", 2, 10, 5, key="classify_folds", disabled=scheme
 trials = None
 with session.user_errors():
     task = TaskSpec(tuple(events), tmin, tmax, band)
-    trials = _trials(runs, keys, str(task), task)
+    trials = _trials(runs, task)
 if trials is None:
     st.stop()
 st.caption(f"{len(trials.y)} trials ({', '.join(f'{k} ×{v}' for k, v in trials.counts().items())}), "
@@ -111,12 +113,8 @@ st.subheader("Cross-validation")
 st.caption("Each fold trains a fresh pipeline on the other folds only; hyper-parameters are searched inside the training folds (nested).")
 results = []
 with session.user_errors():
-    bar = st.progress(0.0, text="cross-validating…")
-    for i, name in enumerate(pipelines):
-        def progress(frac, msg, i=i):
-            bar.progress((i + frac) / len(pipelines), text=msg)
-        results.append(_cv(trials, keys, str(task), name, scheme, int(folds), progress=progress))
-    bar.empty()
+    for name in pipelines:
+        results.append(_cv(runs, task, name, scheme, int(folds)))
 if not results:
     st.info("Pick at least one pipeline.")
     st.stop()
@@ -146,18 +144,18 @@ with session.user_errors():
     if source == "upload a saved model":
         upload = st.file_uploader("Model file (.zip written by this page or `classify train`)", type=["zip"], key="classify_model_upload")
         if upload is not None:
-            model = load_model(upload.getvalue())
+            model_source = ("uploaded", upload.getvalue())
+            model = _uploaded_model(*model_source[1:])
             check_compatible(model, rec, task)
-            model_key = f"upload:{upload.file_id}"
     else:
         with st.spinner(f"training {PIPELINES[chosen].label} on all {len(trials.y)} trials…"):
-            model = _model(trials, keys, str(task), chosen)
-        model_key = f"{keys}:{task}:{chosen}"
+            model_source = ("trained", runs, task, chosen)
+            model = _model(*model_source[1:])
         st.download_button("Save model", model_bytes(model), file_name=f"{rec.name.rsplit('.', 1)[0]}-{chosen}.zip", key="classify_save")
     if model is not None:
         step = st.select_slider("Window step (s)", [0.1, 0.25, 0.5, 1.0], value=0.5, key="classify_step")
-        timeline = _timeline(rec, rec.key, model, model_key, step)
-        potato = _potato(rec, rec.key, (1.0, float(min(35.0, nyquist - 1))))
+        timeline = _timeline(rec, model_source, step)
+        potato = _potato(rec, (1.0, float(min(35.0, nyquist - 1))))
         st.plotly_chart(figures.timeline_figure(timeline, potato), width="stretch")
 
 # --- covariance map ---------------------------------------------------------------------------
@@ -166,4 +164,4 @@ method = st.radio("Map", list(embedding.METHODS), horizontal=True, key="classify
                   format_func={"tangent-pca": "tangent-space PCA", "spectral": "Riemannian spectral embedding"}.get)
 st.caption("Each dot is a trial's covariance matrix placed in 2-D; classes that separate here are easy for the Riemannian pipelines.")
 with session.user_errors():
-    st.plotly_chart(figures.covariance_map_figure(_map(trials, keys, str(task), method), trials.y, task.events, method), width="stretch")
+    st.plotly_chart(figures.covariance_map_figure(_map(runs, task, method), trials.y, task.events, method), width="stretch")

@@ -8,6 +8,7 @@ import streamlit as st
 
 from backend.clean import figures
 from backend.clean.inject import ARTIFACT_KINDS, DESCRIPTIONS
+from backend.clean.metrics import variance_removed
 from backend.clean.pipeline import (
     PARAM_CHOICES,
     check_step,
@@ -21,7 +22,9 @@ from backend.clean.pipeline import (
     step_parameters,
 )
 from backend.clean.teach import known_truth_case, run_on_case, score_case
+from backend.viz import removal
 from ui import session
+from ui.cache import cached
 
 session.ensure_shell()
 st.title("Clean")
@@ -131,13 +134,13 @@ with tab_build:
             st.rerun()
 
 
-@st.cache_resource(show_spinner=False, max_entries=4)
-def _compare(before_key: str, after_key: str, start_s: float, _before, _after):
-    removed = figures.variance_removed(_before.raw, _after.raw)
-    return (figures.before_after_traces(_before.raw, _after.raw, start_s, 10.0),
-            figures.before_after_psd(_before.raw, _after.raw),
-            figures.variance_removed_figure(removed),
-            figures.variance_removed_topomap(removed, _after.raw.info))
+@cached(max_entries=4)
+def _compare(before, after, start_s: float):
+    removed = variance_removed(before.raw, after.raw)
+    return (figures.before_after_traces(before.raw, after.raw, start_s, 10.0),
+            figures.before_after_psd(before.raw, after.raw),
+            removal.variance_removed_figure(removed),
+            removal.variance_removed_topomap(removed, after.raw.info))
 
 
 with tab_compare:
@@ -152,14 +155,15 @@ with tab_compare:
         longest = max(0.0, min(before.duration_s, after.duration_s) - 10.0)
         start = st.slider("Window start (s)", 0.0, longest, 0.0, step=1.0, key="clean_window") if longest > 0 else 0.0
         with session.user_errors(), st.spinner("Drawing…"):
-            traces, psd, bars, topo = _compare(before.key, after.key, start, before, after)
+            traces, psd, bars, topo = _compare(before, after, start)
             st.plotly_chart(traces, key="clean_traces")
             st.caption("10 s of up to 20 EEG channels: grey is the original, blue the cleaned signal.")
             st.plotly_chart(psd, key="clean_psd")
             st.caption("Mean power spectrum over EEG channels before and after: filters cut bands, ASR and ICA lower broadband power.")
             c1, c2 = st.columns([3, 2])
             c1.plotly_chart(bars, key="clean_var")
-            c1.caption("Share of each channel's variance the pipeline removed (red: it added variance, e.g. a dead channel repaired).")
+            c1.caption("Share of each channel's variance above 1 Hz the pipeline removed (red: it added variance, e.g. a dead "
+                       "channel repaired; n/a: the channel was flat).")
             if topo is not None:
                 c2.plotly_chart(topo, key="clean_var_topo")
                 c2.caption("Where on the scalp the variance was removed.")
@@ -176,9 +180,9 @@ TEACH_METHODS = {
 }
 
 
-@st.cache_resource(show_spinner=False, max_entries=8)
-def _teach(key: str, kinds_: tuple, snr: float, seed: int, duration: float, line_freq: float, pipeline_text: str, _rec):
-    case = known_truth_case(_rec, list(kinds_), snr, seed, duration, line_freq=line_freq)
+@cached(max_entries=8)
+def _teach(rec, kinds_: tuple, snr: float, seed: int, duration: float, line_freq: float, pipeline_text: str):
+    case = known_truth_case(rec, list(kinds_), snr, seed, duration, line_freq=line_freq)
     cleaned, reports, seconds = run_on_case(case, json.loads(pipeline_text))
     return case, cleaned, reports, seconds, score_case(case, case.injection.noisy), score_case(case, cleaned)
 
@@ -207,7 +211,7 @@ with tab_teach:
     request = st.session_state.get("teach_request")
     if request:
         with session.user_errors(), st.spinner("Injecting artifacts and cleaning…"):
-            case, cleaned, reports, seconds, before, after = _teach(rec.key, *request, rec)
+            case, cleaned, reports, seconds, before, after = _teach(rec, *request)
             m = st.columns(4)
             m[0].metric("Artifact removed", f"{after['removed_pct']:.0f}%")
             m[1].metric("RRMSE (time)", f"{after['rrmse_t']:.2f}", f"{after['rrmse_t'] - before['rrmse_t']:+.2f}", delta_color="inverse")

@@ -3,14 +3,13 @@
 import numpy as np
 import streamlit as st
 
+from backend.clean.metrics import variance_removed
 from backend.components import figures
-from backend.components.ica import (DEFAULT_SEED, ICLABEL_CLASSES, METHODS, before_after, for_recording,
+from backend.components.ica import (ARTIFACT_CLASSES, DEFAULT_SEED, ICLABEL_CLASSES, METHODS, before_after,
                                     removal_params, select_by_rule, warm_iclabel)
-from backend.viz.topomap import topomap_figure
+from backend.viz import removal
 from ui import session
-
-ARTIFACTS = ["eye", "muscle", "heart", "line_noise", "channel_noise"]
-STATE = "result:components"  # (recording key, fit settings) of the decomposition on show
+from ui.cache import cached
 
 session.ensure_shell()
 st.title("Components")
@@ -21,21 +20,16 @@ rec = session.current()
 warm_iclabel()  # loads the ICLabel network in the background while the user picks settings
 
 
-@st.cache_resource(show_spinner=False, max_entries=6)
-def _decomposition(key: str, method, n_components, seed: int, _rec):
-    return for_recording(_rec, method, n_components, seed)
+@cached(max_entries=16)
+def _grid(dec, order: tuple, columns: int):
+    return figures.card_grid(dec, list(order), columns)
 
 
-@st.cache_resource(show_spinner=False, max_entries=16)
-def _grid(dec_key: str, order: tuple, columns: int, _dec):
-    return figures.card_grid(_dec, list(order), columns)
-
-
-@st.cache_resource(show_spinner=False, max_entries=8)
-def _before_after(key: str, dec_key: str, exclude: tuple, _rec, _dec):
-    before, after = before_after(_rec.raw, _dec, exclude)
-    names = list(_dec.ica.ch_names)
-    return before, after, names, figures.variance_removed(before, after, names)
+@cached(max_entries=8)
+def _before_after(rec, dec, exclude: tuple):
+    before, after = before_after(rec.raw, dec, exclude)
+    names = list(dec.ica.ch_names)
+    return before, after, names, variance_removed(before, after, names)
 
 
 def _label(c: str) -> str:
@@ -69,21 +63,21 @@ if start_fit:
     with session.user_errors():
         with st.status("Preparing the decomposition…", expanded=False) as status:
             status.update(label="Reading the stored ICA…" if use_stored else f"Fitting ICA ({method})…")
-            dec = _decomposition(rec.key, *settings, rec)
+            dec = session.decomposition(rec, *settings)
             status.update(label="Labelling components with ICLabel…")
             dec.probabilities  # computed once, kept with the decomposition
             done = "Stored ICA read" if use_stored else f"ICA fitted in {dec.fit_s:.1f} s"
             status.update(label=f"{done}; ICLabel in {dec.label_s:.1f} s", state="complete")
-        st.session_state[STATE] = (rec.key, settings)
+        st.session_state[session.SHOWN_COMPONENTS] = (rec.key, settings)
 
-shown = st.session_state.get(STATE)
-if not shown or shown[0] != rec.key:
+shown = session.shown_components(rec)
+if shown is None:
     st.info("Choose the settings and press **Fit ICA** (or **Show stored ICA**) to see the components.", icon=":material/info:")
     st.stop()
 
 dec = None
 with session.user_errors():
-    dec = _decomposition(rec.key, *shown[1], rec)
+    dec = session.decomposition(rec, *shown)
     probs = dec.probabilities
 if dec is None:
     st.stop()
@@ -107,7 +101,7 @@ sort_by = c2.selectbox("Sort by", figures.SORT_KEYS, format_func=SORT_NAMES.get,
 columns = c3.slider("Cards per row", 3, 8, 6, key="card_columns")
 order = figures.card_order(dec, sort_by, shown_classes)
 if order:
-    st.plotly_chart(_grid(dec.key, tuple(order), columns, dec), key="card_grid", config={"displayModeBar": False})
+    st.plotly_chart(_grid(dec, tuple(order), columns), key="card_grid", config={"displayModeBar": False})
 else:
     st.caption("No component has its top class among those chosen.")
 
@@ -138,7 +132,7 @@ with session.user_errors():
 st.subheader("Remove artifacts")
 st.caption("Select by rule (top class and its probability) or by hand; the preview shows the signals before and after.")
 r1, r2, r3 = st.columns([2, 1.2, 0.8])
-rule_classes = r1.multiselect("Exclude when the top class is", ARTIFACTS, default=ARTIFACTS, format_func=_label, key="rule_classes")
+rule_classes = r1.multiselect("Exclude when the top class is", ARTIFACT_CLASSES, default=list(ARTIFACT_CLASSES), format_func=_label, key="rule_classes")
 threshold = r2.slider("with probability at least", 0.0, 1.0, 0.8, 0.05, key="rule_threshold")
 chosen_key = f"exclude:{dec.key}"
 if chosen_key not in st.session_state:
@@ -150,20 +144,21 @@ exclude = st.multiselect("Components to remove", list(range(dec.n_components)), 
 
 if exclude:
     with session.user_errors(), st.spinner("Computing the preview…"):
-        before, after, names, removed = _before_after(rec.key, dec.key, tuple(sorted(exclude)), rec, dec)
+        before, after, names, removed = _before_after(rec, dec, tuple(sorted(exclude)))
+        measured = {n: v for n, v in removed.items() if not np.isnan(v)}  # flat channels read "n/a"
         m1, m2, m3 = st.columns(3)
         m1.metric("Components removed", len(exclude))
-        m2.metric("Variance removed (mean over channels)", f"{np.mean(removed):.1f}%")
-        top = int(np.argmax(removed))
-        m3.metric("Most affected channel", f"{names[top]} ({removed[top]:.0f}%)")
+        m2.metric("Variance removed (mean over channels)", f"{np.mean(list(measured.values())):.1f}%" if measured else "n/a")
+        top = max(measured, key=measured.get) if measured else None
+        m3.metric("Most affected channel", f"{top} ({measured[top]:.0f}%)" if top else "n/a")
         start = st.slider("Preview from (s)", 0.0, max(0.0, float(rec.duration_s) - 10.0), 0.0, 1.0, key="preview_start")
         st.plotly_chart(figures.overlay(before, after, names, start, 10.0), key="preview_overlay")
         v1, v2 = st.columns([2, 1])
-        v1.plotly_chart(figures.variance_removed_figure(removed, names), key="preview_variance")
-        info = dec.prepared.info
-        v2.plotly_chart(topomap_figure(removed, info, [info["ch_names"].index(n) for n in names],
-                                       title="Variance removed (%)", unit="%", colorscale="Reds", zmid=None, height=300),
-                        key="preview_variance_map")
+        v1.plotly_chart(removal.variance_removed_figure(removed), key="preview_variance")
+        v1.caption("Share of each channel's variance above 1 Hz the removal takes away (as on the Clean page).")
+        scalp = removal.variance_removed_topomap(removed, dec.prepared.info)
+        if scalp is not None:
+            v2.plotly_chart(scalp, key="preview_variance_map")
     if st.button(f"Remove {len(exclude)} component{'s' * (len(exclude) != 1)}", type="primary", key="apply_removal"):
         if session.apply_step("ica_remove", **removal_params(dec, exclude, rec.name)):
             st.toast(f"Removed components {', '.join(map(str, sorted(exclude)))}")

@@ -8,6 +8,7 @@ from backend.channels import CHANNEL_TYPES
 from backend.config import BUNDLED_SAMPLES, max_upload_bytes
 from backend.io import EXPORT_FORMATS, export_bytes, load_recording
 from ui import session
+from ui.cache import cached
 
 session.ensure_shell()
 st.title("Load")
@@ -97,15 +98,15 @@ st.subheader("Export")
 st.caption("Download the current recording, or its history as a recipe (JSON) and as an MNE-Python script.")
 
 
-@st.cache_data(show_spinner="Exporting…", max_entries=8)
-def _export(key: str, ext: str, _rec):
-    return export_bytes(_rec, ext)
+@cached(data=True, show_spinner="Exporting…", max_entries=8)
+def _export(rec, ext: str):
+    return export_bytes(rec, ext)
 
 
 fmt = st.selectbox("Format", list(EXPORT_FORMATS), format_func=lambda e: f"{EXPORT_FORMATS[e]} (.{e})", key="export_fmt")
 if st.button("Prepare download", key="prepare_export"):
     with session.user_errors():
-        st.session_state["export"] = (rec.key, fmt, *_export(rec.key, fmt, rec))
+        st.session_state["export"] = (rec.key, fmt, *_export(rec, fmt))
 ready = st.session_state.get("export")
 if ready and ready[0] == rec.key and ready[1] == fmt:
     st.download_button(f"Download {ready[2]}", ready[3], file_name=ready[2], mime=ready[4], key="download_export")

@@ -1,13 +1,14 @@
 """Sources: localise a window or an event average on the template brain; fit dipoles."""
 
-import mne
 import numpy as np
 import streamlit as st
 
+from backend.components.ica import DEFAULT_METHOD, DEFAULT_SEED
 from backend.errors import EEGError
 from backend.sources import dipole, figures, inverse
 from backend.sources.forward import HEAD_MODELS, electrodes
 from ui import session
+from ui.cache import cached
 from ui.plotly_click import on_plotly_click
 
 session.ensure_shell()
@@ -24,32 +25,43 @@ events = inverse.event_types(rec.raw)
 duration = float(rec.duration_s)
 
 
-@st.cache_resource(show_spinner=False, max_entries=4)
-def _localise(key: str, params: tuple, _raw):
+@cached(max_entries=4)
+def _localise(rec, params: tuple):
     p = dict(params)
     bar = st.progress(0.0, text="Localising…")
     try:
-        return inverse.localise(_raw, progress=lambda f, t: bar.progress(f, text=t), **p)
+        return inverse.localise(rec.raw, progress=lambda f, t: bar.progress(f, text=t), **p)
     finally:
         bar.empty()
 
 
-@st.cache_resource(show_spinner=False, max_entries=2)
-def _ica(key: str, _raw):
-    from backend.components.ica import fit_ica
-
-    return fit_ica(_raw, "fastica", n_components=min(20, len(mne.pick_types(_raw.info, eeg=True)) - 1))[0]
-
-
-@st.cache_data(show_spinner=False, max_entries=16)
-def _dipole_at(key: str, params: tuple, time: float, model: str, _result, _raw):
+@cached(data=True, max_entries=16)
+def _dipole_at(rec, params: tuple, time: float, model: str):
     p = dict(params)
+    result = _localise(rec, params)
     epochs = None
     if p.get("event") is not None:
-        epochs = inverse.event_epochs(_raw, _result.electrodes, p["event"], *p["epoch"])
-    cov = inverse.noise_covariance(_result.covariance, _result.electrodes, raw=_raw, epochs=epochs,
+        epochs = inverse.event_epochs(rec.raw, result.electrodes, p["event"], *p["epoch"])
+    cov = inverse.noise_covariance(result.covariance, result.electrodes, raw=rec.raw, epochs=epochs,
                                    stretch=p.get("stretch"))
-    return dipole.fit_at(_result.evoked, cov, time, model)
+    return dipole.fit_at(result.evoked, cov, time, model)
+
+
+@cached(data=True, max_entries=16)
+def _dipole_of_component(rec, settings: tuple, component: int, model: str):
+    dec = session.decomposition(rec, *settings)
+    if component >= dec.n_components:
+        raise EEGError(f"this ICA has components 0-{dec.n_components - 1}")
+    return dipole.fit_component(dec.ica, component, rec.raw.info, model)
+
+
+def _describe(settings: tuple, rec) -> str:
+    """Which decomposition a component number refers to, in words."""
+    method, n_components, seed = settings
+    if method == "stored" or (method is None and rec.ica is not None):
+        return "the ICA stored in the file"
+    return f"{method or DEFAULT_METHOD}, seed {DEFAULT_SEED if seed is None else seed}" + (
+        "" if n_components is None else f", {n_components:g} components")
 
 
 with st.form("source_form"):
@@ -95,7 +107,7 @@ if not saved or saved[0] != rec.key:
 params = saved[1]
 result = None
 with session.user_errors():
-    result = _localise(rec.key, params, rec.raw)
+    result = _localise(rec, params)
 if result is None:
     st.stop()
 
@@ -150,19 +162,19 @@ st.subheader("Dipole fit")
 st.caption("One equivalent current dipole explaining a scalp map, drawn inside the translucent template head; GOF is the share of the map it explains.")
 d1, d2, d3 = st.columns(3)
 target = d1.radio("Fit", ["Scalp map at the chosen time", "ICA component"], key="dip_target")
-component = d2.number_input("Component", 0, 63, 0, key="dip_component")
+component = d2.number_input("Component", 0, 255, 0, key="dip_component",
+                            help="Numbered as on the Components page (IC0, IC1, …): its decomposition when one is "
+                                 "shown there, else the one it opens on (the file's stored ICA, or a picard fit).")
 dip_model = d3.selectbox("Head model for the fit", ["sphere", "bem"], key="dip_model",
                          help="sphere: about 1 s; bem: about 30 s.")
 if st.button("Fit dipole", key="dip_go"):
     with session.user_errors(), st.spinner("Fitting a dipole…"):
         if target == "ICA component":
-            ica = rec.ica if rec.ica is not None else _ica(rec.key, rec.raw)
-            if component >= ica.n_components_:
-                raise EEGError(f"this ICA has components 0-{ica.n_components_ - 1}")
-            fit = dipole.fit_component(ica, int(component), rec.raw.info, dip_model)
-            label = f"ICA component {component}" + (" (stored in the file)" if rec.ica is not None else " (FastICA fitted here)")
+            settings = session.shown_components(rec) or (None, None, None)  # else what Components opens on
+            fit = _dipole_of_component(rec, settings, int(component), dip_model)
+            label = f"ICA component {component} of the Components page ({_describe(settings, rec)})"
         else:
-            fit = _dipole_at(rec.key, params, float(time), dip_model, result, rec.raw)
+            fit = _dipole_at(rec, params, float(time), dip_model)
             label = f"scalp map at {time:.3f} s"
         st.session_state["dip_fit"] = (rec.key, label, fit)
 fitted = st.session_state.get("dip_fit")

@@ -5,7 +5,6 @@ import pytest
 
 from backend.clean.inject import (
     ARTIFACT_KINDS,
-    channel_positions,
     clean_stretch,
     expand_kinds,
     inject,
@@ -94,11 +93,6 @@ def test_numpy_api_with_names_only(eeglab_recording):
     assert abs(injection.measured_snr_db() - 1.0) < 0.1
     back = injection.to_raw(raw.info, "noisy")
     assert np.allclose(back.get_data(), injection.noisy)
-
-
-def test_positions_from_names():
-    pos = channel_positions(["Fc5.", "EEG Fp1-Ref", "nonsense"])
-    assert np.isfinite(pos[:2]).all() and np.isnan(pos[2]).all()
 
 
 def test_clean_stretch_avoids_blinks(eeglab_recording):

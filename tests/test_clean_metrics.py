@@ -1,5 +1,6 @@
 """EEGdenoiseNet metrics on real EEG with known corruptions."""
 
+import mne
 import numpy as np
 import pytest
 
@@ -44,3 +45,26 @@ def test_shapes_must_match(case):
         metrics.rrmse_t(case.clean, case.clean[:, :-1])
     with pytest.raises(EEGError, match="no artifact"):
         metrics.removed_pct(case.clean, case.clean, case.clean)
+
+
+def _raw(data, sfreq=100.0):
+    return mne.io.RawArray(data, mne.create_info(["Fz", "Cz", "Pz"][: len(data)], sfreq, "eeg"), verbose="error")
+
+
+def test_variance_removed_is_measured_above_1_hz():
+    t = np.arange(6000) / 100.0
+    rng = np.random.default_rng(0)
+    eeg = 10e-6 * np.sin(2 * np.pi * 10 * t) + 1e-6 * rng.standard_normal(t.size)
+    drift = 200e-6 * np.sin(2 * np.pi * 0.05 * t)
+    before = _raw(np.vstack([eeg + drift, eeg + drift, np.zeros_like(t)]))
+    # channel 1 loses its drift only, channel 2 loses its 10 Hz rhythm; the flat channel gains noise
+    after = _raw(np.vstack([eeg, eeg + drift - 10e-6 * np.sin(2 * np.pi * 10 * t), rng.standard_normal(t.size) * 1e-6]))
+    removed = metrics.variance_removed(before, after)
+    assert list(removed) == ["Fz", "Cz", "Pz"]
+    assert abs(removed["Fz"]) < 1.0  # drift below 1 Hz does not count
+    assert removed["Cz"] > 90.0
+    assert np.isnan(removed["Pz"])  # flat before: no share of it can be removed ("n/a")
+    # a resampled output is measured at its own rate, like for like
+    resampled = after.copy().resample(50.0, verbose="error")
+    again = metrics.variance_removed(before, resampled, ["Cz"])
+    assert again["Cz"] == pytest.approx(removed["Cz"], abs=2.0)

@@ -4,9 +4,11 @@ import numpy as np
 import pytest
 
 from backend.clean import figures
+from backend.clean.metrics import variance_removed
 from backend.clean.pipeline import parse_pipeline, run_pipeline
 from backend.clean.teach import known_truth_case, run_on_case, score_case
 from backend.errors import EEGError
+from backend.viz import removal
 
 
 @pytest.fixture(scope="module")
@@ -50,10 +52,10 @@ def test_before_after_views(eeglab_recording):
     fig = figures.before_after_traces(before.raw, after.raw, start_s=10.0, duration_s=5.0, max_channels=8)
     assert [t.name for t in fig.data] == ["original", "cleaned"] and len(fig.layout.yaxis.ticktext) == 8
     assert fig.data[0].x[0] == pytest.approx(10.0)
-    removed = figures.variance_removed(before.raw, after.raw)
+    removed = variance_removed(before.raw, after.raw)
     assert set(removed) == {n for n, t in zip(before.raw.ch_names, before.raw.get_channel_types()) if t == "eeg"}
     assert all(0 < v < 100 for v in removed.values())  # a band-pass only removes variance
-    assert figures.variance_removed_topomap(removed, after.raw.info) is not None
+    assert removal.variance_removed_topomap(removed, after.raw.info) is not None
     psd = figures.before_after_psd(before.raw, after.raw)
     low_db, high_db = psd.data[0].y, psd.data[1].y
     freqs = np.asarray(psd.data[0].x)

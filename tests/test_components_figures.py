@@ -6,9 +6,11 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 
+from backend.clean.metrics import variance_removed
 from backend.components import figures
 from backend.components.ica import ICLABEL_CLASSES, before_after, decompose
 from backend.errors import EEGError
+from backend.viz import removal
 
 
 @pytest.fixture(scope="session")
@@ -75,9 +77,10 @@ def test_preview_shows_the_blink_removed_at_the_front(eeglab_recording, tutorial
     eye = [int(np.argmax(tutorial_ica.probabilities[:, ICLABEL_CLASSES.index("eye")]))]
     before, after = before_after(eeglab_recording.raw, tutorial_ica, eye)
     names = tutorial_ica.ica.ch_names
-    removed = figures.variance_removed(before, after, names)
-    assert removed[names.index("Fpz")] > 30 and removed[names.index("Fpz")] > removed[names.index("Oz")]
+    removed = variance_removed(before, after, names)
+    assert list(removed) == names
+    assert removed["Fpz"] > 30 and removed["Fpz"] > removed["Oz"]
     overlay = figures.overlay(before, after, names, 0.0, 5.0)
     assert len(overlay.data) == 2 * len(names)
     assert len(overlay.data[0].x) == int(5.0 * before.info["sfreq"])
-    assert figures.variance_removed_figure(removed, names).data[0].y.shape == (len(names),)
+    assert removal.variance_removed_figure(removed).data[0].y.shape == (len(names),)

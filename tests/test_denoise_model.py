@@ -9,8 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from backend.channels import standard_montage
-from backend.denoise.data import electrode_positions
+from backend.channels import channel_positions, standard_montage
 from backend.denoise.inference import (CONFIG, WEIGHTS, crossfade_weights, denoise_array, load_model, run_windows,
                                        window_starts)
 from backend.denoise.model import Denoiser
@@ -104,7 +103,7 @@ def test_shipped_model_loads_fast_and_matches_config():
 
 def test_positions_from_names_and_file(physionet_recording):
     raw = physionet_recording.raw
-    pos = electrode_positions(raw.info)
+    pos = channel_positions(raw.ch_names, raw.info, prefer="template")
     assert pos.shape == (64, 3)
     assert np.isfinite(pos).all()
     # Same electrode, same coordinates, whatever the recording: the template's.
@@ -118,7 +117,7 @@ def test_montages_denoise_consistently(physionet_recording):
     names = ["Fp1", "Fp2", "F7", "F3", "Fz", "F4", "F8", "T7", "C3", "Cz", "C4", "T8", "P7", "P3", "Pz", "P4", "P8", "O1", "O2"]
     full = raw.get_data()
     sub = [raw.ch_names.index(n) for n in names]
-    pos = electrode_positions(raw.info)
+    pos = channel_positions(raw.ch_names, raw.info, prefer="template")
     out_full = denoise_array(model, full, raw.info["sfreq"], pos)[sub]
     x19 = full[sub] - full[sub].mean(0)
     out_19 = denoise_array(model, x19, raw.info["sfreq"], pos[sub])

@@ -22,3 +22,30 @@ def test_sources_page_localises_and_fits_a_dipole():
     assert not at.exception and not at.error
     assert len(at.get("plotly_chart")) == 3
     assert any("goodness of fit" in c.value for c in at.caption)
+
+
+def test_component_dipole_is_of_the_component_the_components_page_shows():
+    from backend.components.ica import for_recording
+    from backend.sources import dipole
+
+    at = AppTest.from_file("../app.py", default_timeout=240)
+    at.run()
+    at.switch_page("pages/components.py")
+    at.run()
+    at.selectbox(key="ica_method").set_value("fastica")
+    at.button(key="fit_ica").click().run()
+    assert not at.exception and not at.error
+    at.switch_page("pages/sources.py")
+    at.run()
+    at.selectbox(key="src_model").set_value("sphere")
+    at.button[0].click().run()
+    assert not at.exception and not at.error
+    at.radio(key="dip_target").set_value("ICA component")
+    at.number_input(key="dip_component").set_value(1)
+    at.button(key="dip_go").click().run()
+    assert not at.exception and not at.error
+    assert any("ICA component 1 of the Components page (fastica, seed 97)" in c.value for c in at.caption)
+    rec = at.session_state["recordings"][-1]
+    expected = dipole.fit_component(for_recording(rec, "fastica").ica, 1, rec.raw.info, "sphere")
+    fitted = at.session_state["dip_fit"][2]
+    assert fitted.pos_mm.tolist() == expected.pos_mm.tolist() and fitted.gof == expected.gof

@@ -21,14 +21,32 @@ from backend.config import BUNDLED_SAMPLES, DEFAULT_SAMPLE
 from backend.errors import EEGError
 from backend.io import load_recording
 from backend.recording import Recording
+from ui.cache import cached
 
 _SWEEP_EVERY_S = 60.0
+# (recording key, ICA settings) of the decomposition the Components page shows; other pages
+# (the Sources page's component dipoles) use the same one.
+SHOWN_COMPONENTS = "result:components"
 
 
-@st.cache_resource(show_spinner=False, max_entries=8)
+@cached(max_entries=8)
 def load_bundled(path: str) -> Recording:
     """Bundled samples are shared by all sessions: a Recording is never mutated."""
     return load_recording([p for p in Path(path).parent.glob(Path(path).stem + ".*")])
+
+
+@cached(max_entries=6)
+def decomposition(rec: Recording, method=None, n_components=None, seed: int | None = None):
+    """The ICA components of ``rec`` with these settings (see ``backend.components.ica.for_recording``)."""
+    from backend.components.ica import DEFAULT_SEED, for_recording
+
+    return for_recording(rec, method, n_components, DEFAULT_SEED if seed is None else seed)
+
+
+def shown_components(rec: Recording) -> tuple | None:
+    """The settings of the decomposition the Components page shows for ``rec``, or None."""
+    shown = st.session_state.get(SHOWN_COMPONENTS)
+    return shown[1] if shown and shown[0] == rec.key else None
 
 
 def ensure_shell() -> None:

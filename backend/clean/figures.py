@@ -1,4 +1,7 @@
-"""Before/after views of a cleaning pipeline: overlaid traces, spectra, variance removed, step table.
+"""Before/after views of a cleaning pipeline: overlaid traces, spectra, step table.
+
+The variance removed per channel is measured by :func:`backend.clean.metrics.variance_removed`
+and drawn by :mod:`backend.viz.removal` (the Components page shows the same).
 
 Signals are volts inside; the figures show µV (traces) and dB re 1 µV²/Hz (spectra).
 """
@@ -12,9 +15,8 @@ import numpy as np
 import plotly.graph_objects as go
 from tsdownsample import MinMaxLTTBDownsampler
 
-from backend.clean.metrics import psd
+from backend.clean.metrics import common_eeg, psd
 from backend.errors import EEGError
-from backend.viz.topomap import topomap_figure
 
 UV = 1e6
 MAX_POINTS = 2000  # per trace: what a screen can show, whatever the rate
@@ -29,15 +31,6 @@ def _thin(times: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray
         return times, values
     index = MinMaxLTTBDownsampler().downsample(times, np.ascontiguousarray(values), n_out=MAX_POINTS)
     return times[index], values[index]
-
-
-def common_eeg(before: mne.io.BaseRaw, after: mne.io.BaseRaw) -> list[str]:
-    """EEG channels present in both, in the order of ``after``."""
-    names = [after.ch_names[p] for p in mne.pick_types(after.info, eeg=True, exclude=[])]
-    shared = [n for n in names if n in before.ch_names]
-    if not shared:
-        raise EEGError("before and after share no EEG channel")
-    return shared
 
 
 def overlay_figure(signals: list[tuple[str, np.ndarray, float, str, float]], names: list[str],
@@ -119,41 +112,6 @@ def before_after_psd(before: mne.io.BaseRaw, after: mne.io.BaseRaw) -> go.Figure
         ("original", before.get_data(picks=names), before.info["sfreq"], BEFORE_COLOR),
         ("cleaned", after.get_data(picks=names), after.info["sfreq"], AFTER_COLOR),
     ])
-
-
-def variance_removed(before: mne.io.BaseRaw, after: mne.io.BaseRaw) -> dict[str, float]:
-    """Percent of each EEG channel's variance removed: ``100·(1 - var(after)/var(before))``.
-
-    Negative where cleaning added variance (an interpolated dead channel); NaN
-    where the channel was flat before.
-    """
-    names = common_eeg(before, after)
-    var_before = np.var(before.get_data(picks=names), axis=1)
-    var_after = np.var(after.get_data(picks=names), axis=1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        removed = np.where(var_before > 0, 100 * (1 - var_after / var_before), np.nan)
-    return dict(zip(names, removed.tolist()))
-
-
-def variance_removed_figure(removed: dict[str, float]) -> go.Figure:
-    """Bar chart of the variance removed per channel (percent)."""
-    names = list(removed)
-    values = np.array([removed[n] for n in names])
-    fig = go.Figure(go.Bar(x=names, y=values, marker_color=np.where(values >= 0, AFTER_COLOR, "#c0392b"),
-                           hovertemplate="%{x}: %{y:.1f}%<extra></extra>"))
-    fig.update_layout(height=300, yaxis_title="variance removed (%)", margin={"l": 60, "r": 10, "t": 10, "b": 60},
-                      plot_bgcolor="white")
-    return fig
-
-
-def variance_removed_topomap(removed: dict[str, float], info: mne.Info) -> go.Figure | None:
-    """Scalp map of the variance removed; None where too few channels have positions."""
-    picks = [info["ch_names"].index(n) for n in removed if n in info["ch_names"]]
-    values = np.nan_to_num([removed[info["ch_names"][p]] for p in picks])
-    try:
-        return topomap_figure(values, info, picks, title="variance removed", unit="%", colorscale="Blues", zmid=None)
-    except (ValueError, RuntimeError, IndexError, EEGError):  # no or too few positions to draw a head
-        return None
 
 
 def describe_report(name: str, report: dict) -> str:

@@ -133,36 +133,10 @@ def expand_kinds(kinds: str | Iterable[str]) -> tuple[str, ...]:
 # --- channel positions ----------------------------------------------------------
 
 
-def channel_positions(ch_names: list[str], info: mne.Info | None = None) -> np.ndarray:
-    """Electrode positions (n_channels, 3) in metres, head frame; NaN rows where unknown.
-
-    Positions stored in ``info`` win; otherwise the standard 10-05 position the
-    channel name stands for (``Fc5.`` → FC5), from the app's template montage.
-    """
-    from backend.channels import standard_label, standard_montage
-
-    template = standard_montage().get_positions()["ch_pos"]
-    stored = {}
-    if info is not None:
-        for ch in info["chs"]:
-            loc = np.asarray(ch["loc"][:3], dtype=float)
-            if np.isfinite(loc).all() and np.abs(loc).sum() > 0:
-                stored[ch["ch_name"]] = loc
-    pos = np.full((len(ch_names), 3), np.nan)
-    for i, name in enumerate(ch_names):
-        if name in stored:
-            pos[i] = stored[name]
-        else:
-            label = standard_label(name)
-            if label is not None and label in template:
-                pos[i] = template[label]
-    return pos
-
-
 def _template(name: str) -> np.ndarray:
-    from backend.channels import standard_montage
+    from backend.channels import template_position
 
-    return np.asarray(standard_montage().get_positions()["ch_pos"][name], dtype=float)
+    return template_position(name)
 
 
 def _proximity(pos: np.ndarray, centre: np.ndarray, length_m: float) -> np.ndarray:
@@ -324,6 +298,8 @@ def make_artifact(kind: str, ch_names: list[str], sfreq: float, n_times: int, se
         raise EEGError(f"unknown artifact kind {kind!r}; use {', '.join(ARTIFACT_KINDS)}")
     if n_times < int(sfreq):
         raise EEGError("artifact injection needs at least one second of data")
+    from backend.channels import channel_positions
+
     pos = channel_positions(list(ch_names), info)
     if kind not in ("line", "pop") and np.isfinite(pos).all(axis=1).sum() < 2:
         raise EEGError(f"{kind} artifacts need channel positions or standard 10-20 channel names")

@@ -12,16 +12,21 @@ clean truth ``x``, the noisy input ``y`` and a method's output ``f(y)``:
   doing nothing, negative means the method added error).
 
 Lower RRMSE and higher CC are better (Zhang et al. 2021, EEGdenoiseNet).
+
+Without a known truth, :func:`variance_removed` says how much of each channel a
+cleaning took away (the Clean and Components pages show it under that name).
 """
 
 from __future__ import annotations
 
+import mne
 import numpy as np
 from scipy import signal
 
 from backend.errors import EEGError
 
 METRICS = ("rrmse_t", "rrmse_s", "cc", "removed_pct")
+VARIANCE_HIGHPASS_HZ = 1.0  # variance removed is measured above this frequency
 
 
 def _check(clean: np.ndarray, other: np.ndarray, what: str) -> tuple[np.ndarray, np.ndarray]:
@@ -86,3 +91,48 @@ def score(clean: np.ndarray, noisy: np.ndarray, denoised: np.ndarray, sfreq: flo
         "cc": cc(clean, denoised),
         "removed_pct": removed_pct(clean, noisy, denoised),
     }
+
+
+def common_eeg(before: mne.io.BaseRaw, after: mne.io.BaseRaw) -> list[str]:
+    """EEG channels present in both, in the order of ``after``."""
+    names = [after.ch_names[p] for p in mne.pick_types(after.info, eeg=True, exclude=[])]
+    shared = [n for n in names if n in before.ch_names]
+    if not shared:
+        raise EEGError("before and after share no EEG channel")
+    return shared
+
+
+def variance_removed(before: mne.io.BaseRaw, after: mne.io.BaseRaw, names=None) -> dict[str, float]:
+    """Percent of each channel's variance above 1 Hz that a cleaning removed.
+
+    ``100 · (1 - var(after) / var(before))``, both signals high-passed at
+    ``VARIANCE_HIGHPASS_HZ`` first (each at its own rate, so a resampled output
+    compares like with like). Below 1 Hz the variance is mostly drift and offset,
+    which any band-pass removes and which would otherwise swamp what the cleaning
+    did to the EEG; ICA is fitted above 1 Hz for the same reason.
+
+    Parameters
+    ----------
+    before, after : mne.io.Raw
+        The signals before and after cleaning, in volts.
+    names : list of str | None
+        Channels to measure (default: the EEG channels both have, see :func:`common_eeg`).
+
+    Returns
+    -------
+    removed : dict of str to float
+        Channel name to percent removed: 100 when nothing is left, 0 when nothing
+        changed, negative when cleaning added variance (a repaired dead channel);
+        NaN ("n/a") when the channel was flat above 1 Hz before, so that no share of
+        its variance can be removed.
+    """
+    names = common_eeg(before, after) if names is None else list(names)
+    variances = []
+    for raw in (before, after):
+        with mne.utils.use_log_level("error"):
+            data = mne.filter.filter_data(raw.get_data(picks=names), raw.info["sfreq"], VARIANCE_HIGHPASS_HZ, None)
+        variances.append(np.var(data, axis=1))
+    var_before, var_after = variances
+    with np.errstate(divide="ignore", invalid="ignore"):
+        removed = np.where(var_before > 0, 100.0 * (1.0 - var_after / var_before), np.nan)
+    return dict(zip(names, removed.tolist()))

@@ -1,4 +1,6 @@
-"""Plotly views of ICA components: card grid, EEGLAB-style properties, removal preview."""
+"""Plotly views of ICA components: card grid, EEGLAB-style properties, removal preview.
+
+The variance removed by a removal is drawn by :mod:`backend.viz.removal`, as on the Clean page."""
 
 from __future__ import annotations
 
@@ -240,25 +242,6 @@ def erp_image(dec: Decomposition, i: int, event: str | None = None, tmin: float 
     fig.update_xaxes(title_text="time from event (s)" if event else "time in segment (s)", row=2, col=1)
     fig.update_layout(title=f"IC{i} ERP image: {what}" + (f", smoothed over {smooth}" if smooth > 1 else ""),
                       height=380, margin={"l": 50, "r": 10, "t": 40, "b": 10}, plot_bgcolor="white")
-    return fig
-
-
-def variance_removed(before: mne.io.BaseRaw, after: mne.io.BaseRaw, names) -> np.ndarray:
-    """Percent of each channel's variance (above 1 Hz) that the removal took away, shape (n_names,)."""
-    sfreq = before.info["sfreq"]
-    with mne.utils.use_log_level("error"):
-        b = mne.filter.filter_data(before.get_data(picks=list(names)), sfreq, 1.0, None)
-        a = mne.filter.filter_data(after.get_data(picks=list(names)), sfreq, 1.0, None)
-    vb = np.var(b, axis=1)
-    return np.where(vb > 0, 100.0 * (1.0 - np.var(a, axis=1) / np.where(vb > 0, vb, 1.0)), 0.0)
-
-
-def variance_removed_figure(percent: np.ndarray, names) -> go.Figure:
-    """Bar per channel of the variance removed (%)."""
-    fig = go.Figure(go.Bar(x=list(names), y=percent, marker_color="#c0504d",
-                           hovertemplate="%{x}: %{y:.1f}%<extra></extra>"))
-    fig.update_layout(title="Variance removed per channel (above 1 Hz)", height=280, plot_bgcolor="white",
-                      margin={"l": 50, "r": 10, "t": 40, "b": 10}, yaxis={"title": "%", "gridcolor": "#eee"})
     return fig
 
 

@@ -18,10 +18,13 @@ import mne
 import numpy as np
 from mne.preprocessing import ICA
 
+from backend.channels import stored_position
 from backend.errors import EEGError
 from backend.steps import register
 
 ICLABEL_CLASSES = ("brain", "muscle", "eye", "heart", "line_noise", "channel_noise", "other")
+# The classes an artifact remover takes out: all but brain and other, in ICLabel's order.
+ARTIFACT_CLASSES = ICLABEL_CLASSES[1:6]
 METHODS = ("picard", "infomax", "fastica")
 DEFAULT_METHOD = "picard"
 DEFAULT_SEED = 97
@@ -164,7 +167,7 @@ def label_components(prepared: mne.io.BaseRaw, ica: ICA) -> np.ndarray:
 
     from mne_icalabel.iclabel import iclabel_label_components
 
-    unplaced = [n for n in ica.ch_names if not _has_position(prepared.info, n)]
+    unplaced = [n for n in ica.ch_names if stored_position(prepared.info, n) is None]
     with mne.utils.use_log_level("error"), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # reference/filter advice: prepare_for_ica follows it
         if not unplaced:
@@ -179,11 +182,6 @@ def _iclabel_backend() -> str | None:
     import importlib.util
 
     return "onnx" if importlib.util.find_spec("onnxruntime") else None
-
-
-def _has_position(info: mne.Info, name: str) -> bool:
-    loc = info["chs"][info["ch_names"].index(name)]["loc"][:3]
-    return bool(np.isfinite(loc).all() and np.abs(loc).sum() > 0)
 
 
 def _label_partly_placed(prepared: mne.io.BaseRaw, ica: ICA, unplaced: list[str]) -> np.ndarray:
@@ -551,7 +549,7 @@ def ica_remove(raw, method: str = DEFAULT_METHOD, n_components=None, seed: int =
     ],
 )
 def ica_iclabel(raw, method: str = DEFAULT_METHOD, n_components=None, seed: int = DEFAULT_SEED,
-                classes=("eye", "muscle", "heart", "line_noise", "channel_noise"), threshold: float = 0.8):
+                classes=ARTIFACT_CLASSES, threshold: float = 0.8):
     found = decompose(raw, method, n_components, seed)
     raw, exclude = remove_components(raw, found.ica, select_by_rule(found.probabilities, classes, threshold))
     return raw, {"components_removed": exclude, "reference": "average"}

@@ -1,8 +1,8 @@
 """Training and evaluation pairs for the denoiser, made the ART way from real recordings.
 
-Each recording is decomposed once with ICA + ICLabel (``backend.components.ica``) and the
-decomposition is cached as a small ``.npz`` (component time courses at the model rate,
-topographies in volts, class probabilities, electrode positions). Pairs are then cheap:
+Each recording is split once into ICLabel-labelled ICA components (``backend.components.ica``)
+and the :class:`ArtifactSplit` is cached as a small ``.npz`` (component time courses at the model
+rate, topographies in volts, class probabilities, electrode positions). Pairs are then cheap:
 
 * ART recipe (Chuang et al. 2024): clean = back-projection of the components ICLabel calls
   Brain with probability >= 0.8; noisy = clean + the components of one artifact class.
@@ -22,11 +22,10 @@ from pathlib import Path
 import mne
 import numpy as np
 
-from backend.channels import standard_label, standard_montage
-from backend.components.ica import ICLABEL_CLASSES, fit_ica, label_components
+from backend.channels import channel_positions
+from backend.components.ica import ARTIFACT_CLASSES, ICLABEL_CLASSES, fit_ica, label_components
 from backend.errors import EEGError
 
-ARTIFACT_CLASSES = ("muscle", "eye", "heart", "line_noise", "channel_noise")
 BRAIN_THRESHOLD = 0.8  # ART's rule for the clean target
 SNR_RANGE_DB = (-7.0, 2.0)  # EEGdenoiseNet's range
 MODEL_SFREQ = 128.0
@@ -36,8 +35,11 @@ INJECT_P = (0.25, 0.3, 0.2, 0.1, 0.05, 0.05, 0.05)
 
 
 @dataclass
-class Decomposition:
-    """One recording's ICA, at the model rate.
+class ArtifactSplit:
+    """One recording split into ICLabel-labelled ICA components, at the model rate.
+
+    Training pairs are put together from its parts: the brain components (the clean
+    target), the artifact components of each class (what the model learns to remove).
 
     Attributes
     ----------
@@ -87,34 +89,15 @@ class Decomposition:
                             probs=self.probs.astype(np.float32), sfreq=self.sfreq, data=self.data.astype(np.float32))
 
     @classmethod
-    def load(cls, path: Path) -> "Decomposition":
+    def load(cls, path: Path) -> "ArtifactSplit":
         with np.load(path, allow_pickle=False) as z:
             return cls(str(z["name"]), [str(c) for c in z["ch_names"]], z["positions"].astype(np.float64),
                        z["mixing"].astype(np.float64), z["sources"].astype(np.float64),
                        z["probs"].astype(np.float64), float(z["sfreq"]), z["data"].astype(np.float64))
 
 
-def electrode_positions(info: mne.Info, picks=None) -> np.ndarray:
-    """Positions (metres, template head) of the channels in ``picks``; NaN rows where unknown.
-
-    The 10-05 template position is used whenever a name maps to one, so a model sees the
-    same coordinates for the same electrode whatever the file's own digitisation.
-    """
-    picks = range(len(info.ch_names)) if picks is None else picks
-    template = standard_montage().get_positions()["ch_pos"]
-    out = []
-    for p in picks:
-        label = standard_label(info.ch_names[p])
-        if label in template:
-            out.append(template[label])
-            continue
-        loc = np.asarray(info["chs"][p]["loc"][:3], dtype=float)
-        out.append(loc if np.isfinite(loc).all() and np.abs(loc).sum() > 0 else np.full(3, np.nan))
-    return np.array(out, dtype=float).reshape(-1, 3)
-
-
-def decompose(raw: mne.io.BaseRaw, name: str, n_components: int = 30, seed: int = 97,
-              sfreq: float | None = MODEL_SFREQ) -> Decomposition:
+def split_artifacts(raw: mne.io.BaseRaw, name: str, n_components: int = 30, seed: int = 97,
+                    sfreq: float | None = MODEL_SFREQ) -> ArtifactSplit:
     """Fit ICA + ICLabel on ``raw`` and keep what pairs need, resampled to ``sfreq`` (None: as recorded).
 
     ``n_components`` bounds the ICA (a full 64-component Picard fit takes ~80 s on the
@@ -131,12 +114,12 @@ def decompose(raw: mne.io.BaseRaw, name: str, n_components: int = 30, seed: int 
     if sfreq is not None and sfreq != native:
         sources = mne.filter.resample(sources, sfreq, native, npad="auto", verbose="error")
         data = mne.filter.resample(data, sfreq, native, npad="auto", verbose="error")
-    return Decomposition(name, list(prepared.ch_names), electrode_positions(prepared.info), mixing, sources, probs,
-                         float(sfreq or native), data)
+    positions = channel_positions(prepared.ch_names, prepared.info, prefer="template")
+    return ArtifactSplit(name, list(prepared.ch_names), positions, mixing, sources, probs, float(sfreq or native), data)
 
 
-def decompose_files(paths, cache: Path, progress=print, sfreq: float | None = MODEL_SFREQ) -> list[Path]:
-    """Decompose each recording once (see :func:`decompose`); returns the cached ``.npz`` paths."""
+def split_files(paths, cache: Path, progress=print, sfreq: float | None = MODEL_SFREQ) -> list[Path]:
+    """Split each recording once (see :func:`split_artifacts`); returns the cached ``.npz`` paths."""
     from backend.io import load_recording
 
     cache = Path(cache)
@@ -147,10 +130,10 @@ def decompose_files(paths, cache: Path, progress=print, sfreq: float | None = MO
         target = cache / f"{path.stem}.npz"
         if not target.exists():
             rec = load_recording([path] + ([path.with_suffix(".fdt")] if path.suffix == ".set" else []))
-            dec = decompose(rec.raw, path.stem, sfreq=sfreq)
-            dec.save(target)
-            progress(f"{path.stem}: {len(dec.ch_names)} ch, brain {len(dec.brain())}, "
-                     + ", ".join(f"{c} {len(dec.of_class(c))}" for c in ARTIFACT_CLASSES))
+            split = split_artifacts(rec.raw, path.stem, sfreq=sfreq)
+            split.save(target)
+            progress(f"{path.stem}: {len(split.ch_names)} ch, brain {len(split.brain())}, "
+                     + ", ".join(f"{c} {len(split.of_class(c))}" for c in ARTIFACT_CLASSES))
         out.append(target)
     return out
 
@@ -163,14 +146,14 @@ def physionet_files(root: Path, subjects) -> list[Path]:
     return files
 
 
-def artifact_components(dec: Decomposition) -> np.ndarray:
+def artifact_components(split: ArtifactSplit) -> np.ndarray:
     """Components whose most probable ICLabel class is an artifact class."""
-    return np.flatnonzero(np.isin(dec.labels(), ARTIFACT_CLASSES))
+    return np.flatnonzero(np.isin(split.labels(), ARTIFACT_CLASSES))
 
 
-def clean_base(dec: Decomposition) -> np.ndarray:
+def clean_base(split: ArtifactSplit) -> np.ndarray:
     """The recording with its artifact-class components removed (brain, other and the PCA rest kept)."""
-    return dec.data - dec.project(artifact_components(dec))
+    return split.data - split.project(artifact_components(split))
 
 
 def scale_to_snr(clean: np.ndarray, artifact: np.ndarray, snr_db: float) -> np.ndarray:
@@ -181,14 +164,14 @@ def scale_to_snr(clean: np.ndarray, artifact: np.ndarray, snr_db: float) -> np.n
 
 
 class PairSampler:
-    """Random (noisy, clean, positions) windows from cached decompositions.
+    """Random (noisy, clean, positions) windows from cached artifact splits (:class:`ArtifactSplit`).
 
     Parameters
     ----------
-    decompositions : list of Decomposition
+    splits : list of ArtifactSplit
         Training recordings (all on one montage, so artifact topographies carry across).
     n_times : int
-        Window length in samples at the decompositions' rate.
+        Window length in samples at the splits' rate.
     art_fraction : float
         Share of windows made by the ART recipe; the rest are semi-synthetic.
     snr_range : (float, float)
@@ -211,16 +194,16 @@ class PairSampler:
         real recordings bring their own artifacts along with the ones to remove.
     """
 
-    def __init__(self, decompositions, n_times: int = 512, art_fraction: float = 0.3, snr_range=(-9.0, 4.0),
+    def __init__(self, splits, n_times: int = 512, art_fraction: float = 0.3, snr_range=(-9.0, 4.0),
                  min_chans: int = 19, seed: int = 0, injected_fraction: float = 0.0, bank_size: int = 300,
                  class_p=None, inject_p=None, raw_input_p: float = 0.0):
-        self.decs = list(decompositions)
+        self.splits = list(splits)
         self.n_times, self.art_fraction, self.snr_range, self.min_chans = n_times, art_fraction, snr_range, min_chans
         self.injected_fraction, self.bank_size, self._bank = injected_fraction, bank_size, {}
         self.raw_input_p = raw_input_p
         self.rng = np.random.default_rng(seed)
-        self.bases = [clean_base(d) for d in self.decs]
-        self.pools = {c: [(i, d.of_class(c)) for i, d in enumerate(self.decs) if len(d.of_class(c))] for c in ARTIFACT_CLASSES}
+        self.bases = [clean_base(d) for d in self.splits]
+        self.pools = {c: [(i, d.of_class(c)) for i, d in enumerate(self.splits) if len(d.of_class(c))] for c in ARTIFACT_CLASSES}
         # eye and muscle matter most; classes no recording has are never drawn
         self.class_p = np.array(class_p or [0.35, 0.35, 0.1, 0.1, 0.1], dtype=float) * [bool(self.pools[c]) for c in ARTIFACT_CLASSES]
         self.inject_p = np.asarray(inject_p or INJECT_P, dtype=float)
@@ -235,31 +218,31 @@ class PairSampler:
     def _artifact(self, cls: str, exclude: int | None) -> np.ndarray:
         pool = [p for p in self.pools[cls] if p[0] != exclude] or self.pools[cls]
         i, comps = pool[self.rng.integers(len(pool))]
-        dec = self.decs[i]
-        a, b = self._window(dec.sources.shape[1])
-        return dec.project(comps, a, b)
+        split = self.splits[i]
+        a, b = self._window(split.sources.shape[1])
+        return split.project(comps, a, b)
 
-    def _injected(self, dec: Decomposition) -> np.ndarray:
-        """Injector artifacts on ``dec``'s channels: eye, muscle or both mostly, sometimes ECG, line or pops.
+    def _injected(self, split: ArtifactSplit) -> np.ndarray:
+        """Injector artifacts on ``split``'s channels: eye, muscle or both mostly, sometimes ECG, line or pops.
 
         The injector takes ~50 ms a window, so a bank of them is made once per montage and
         windows are drawn from it (with a random polarity).
         """
-        key = tuple(dec.ch_names)
+        key = tuple(split.ch_names)
         if key not in self._bank:
-            self._bank[key] = [a for a in (self._make_injected(dec) for _ in range(self.bank_size)) if np.any(a)]
+            self._bank[key] = [a for a in (self._make_injected(split) for _ in range(self.bank_size)) if np.any(a)]
         bank = self._bank[key]
         return bank[self.rng.integers(len(bank))] * self.rng.choice([-1.0, 1.0])
 
-    def _make_injected(self, dec: Decomposition) -> np.ndarray:
+    def _make_injected(self, split: ArtifactSplit) -> np.ndarray:
         from backend.clean.inject import make_artifact
 
         kinds = INJECT_GROUPS[self.rng.choice(len(INJECT_GROUPS), p=self.inject_p)]
         seed = int(self.rng.integers(2**31))
-        total = np.zeros((len(dec.ch_names), self.n_times), dtype=np.float32)
+        total = np.zeros((len(split.ch_names), self.n_times), dtype=np.float32)
         for kind in kinds:
             try:
-                art, _ = make_artifact(kind, dec.ch_names, dec.sfreq, self.n_times, seed,
+                art, _ = make_artifact(kind, split.ch_names, split.sfreq, self.n_times, seed,
                                        line_freq=float(self.rng.choice([50.0, 60.0])))
             except EEGError:  # no event fell in this window
                 continue
@@ -269,22 +252,22 @@ class PairSampler:
     def sample(self):
         """One training window: noisy (C, T), clean (C, T), positions (C, 3), all float32."""
         rng = self.rng
-        i = int(rng.integers(len(self.decs)))
-        dec = self.decs[i]
-        a, b = self._window(dec.sources.shape[1])
+        i = int(rng.integers(len(self.splits)))
+        split = self.splits[i]
+        a, b = self._window(split.sources.shape[1])
         if rng.random() < self.art_fraction:
-            clean = dec.project(dec.brain(), a, b)
-            classes = [c for c in ARTIFACT_CLASSES if len(dec.of_class(c))]
-            if len(dec.brain()) == 0 or not classes:
+            clean = split.project(split.brain(), a, b)
+            classes = [c for c in ARTIFACT_CLASSES if len(split.of_class(c))]
+            if len(split.brain()) == 0 or not classes:
                 return self.sample()
-            noisy = clean + dec.project(dec.of_class(classes[rng.integers(len(classes))]), a, b)
+            noisy = clean + split.project(split.of_class(classes[rng.integers(len(classes))]), a, b)
         else:
             clean = self.bases[i][:, a:b]
             noisy = clean.copy()
             if rng.random() < self.injected_fraction:
-                art = self._injected(dec)
+                art = self._injected(split)
                 if self.raw_input_p and rng.random() < self.raw_input_p:  # no draw when off: same stream as before
-                    noisy = dec.data[:, a:b].copy()
+                    noisy = split.data[:, a:b].copy()
                 if np.any(art):
                     noisy = noisy + scale_to_snr(clean, art, rng.uniform(*self.snr_range))
             elif rng.random() > 0.08 and self.class_p.sum() > 0:  # a few windows stay clean: identity is learned too
@@ -292,7 +275,7 @@ class PairSampler:
                 for cls in rng.choice(ARTIFACT_CLASSES, size=n_art, replace=False, p=self.class_p / self.class_p.sum()):
                     art = self._artifact(str(cls), i)
                     noisy = noisy + scale_to_snr(clean, art, rng.uniform(*self.snr_range)) / np.sqrt(n_art)
-        n_ch = len(dec.ch_names)
+        n_ch = len(split.ch_names)
         k = int(rng.integers(self.min_chans, n_ch + 1))
         chans = np.sort(rng.choice(n_ch, size=k, replace=False))
         # The network sees average-referenced windows, as at inference.
@@ -300,7 +283,7 @@ class PairSampler:
         noisy = noisy - noisy.mean(axis=0)
         clean = clean - clean.mean(axis=0)
         sign = 1.0 if rng.random() < 0.5 else -1.0
-        return (sign * noisy).astype(np.float32), (sign * clean).astype(np.float32), dec.positions[chans].astype(np.float32)
+        return (sign * noisy).astype(np.float32), (sign * clean).astype(np.float32), split.positions[chans].astype(np.float32)
 
     def batch(self, size: int, n_chans: int | None = None):
         """A batch with one montage (channels are the same within a batch so windows stack)."""

@@ -17,8 +17,8 @@ import mne
 import numpy as np
 import torch
 
+from backend.channels import channel_positions
 from backend.config import ASSETS
-from backend.denoise.data import electrode_positions
 from backend.denoise.model import Denoiser
 from backend.errors import EEGError
 from backend.steps import register
@@ -174,7 +174,8 @@ def denoise_raw(raw: mne.io.BaseRaw, model: Denoiser | None = None, overlap_s: f
     """
     model = model or shipped_model(device)
     picks = mne.pick_types(raw.info, eeg=True, exclude="bads")
-    positions = electrode_positions(raw.info, picks)
+    # the template position wherever a name has one: the coordinates the model was trained on
+    positions = channel_positions([raw.ch_names[p] for p in picks], raw.info, prefer="template")
     known = np.isfinite(positions).all(axis=1)
     if known.sum() < MIN_CHANNELS:
         raise EEGError(f"the denoiser needs at least {MIN_CHANNELS} good EEG channels with 10-05 positions, "

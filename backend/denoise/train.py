@@ -11,7 +11,7 @@ from typing import Callable
 import numpy as np
 import torch
 
-from backend.denoise.data import MODEL_SFREQ, Decomposition, PairSampler, decompose_files
+from backend.denoise.data import MODEL_SFREQ, ArtifactSplit, PairSampler, split_files
 from backend.denoise.model import Denoiser, n_parameters
 from backend.errors import EEGError
 
@@ -58,7 +58,7 @@ def evaluate(model: Denoiser, batches) -> dict:
     return {"mse": float(np.mean(mse)), "rrmse_t": float(np.mean(rr)), "rrmse_t_noisy": float(np.mean(rr_none))}
 
 
-def train(train_decs, val_decs, out: Path, minutes: float = 30.0, batch_size: int = 12, lr: float = 1e-3,
+def train(train_splits, val_splits, out: Path, minutes: float = 30.0, batch_size: int = 12, lr: float = 1e-3,
           warmup: int = 200, seed: int = 0, threads: int = 2, model_kwargs: dict | None = None,
           log: Callable[[str], None] = print, max_steps: int | None = None, data_note: dict | None = None,
           init: Path | str | None = None, injected_fraction: float = 0.5, relative_loss: bool = False,
@@ -78,9 +78,9 @@ def train(train_decs, val_decs, out: Path, minutes: float = 30.0, batch_size: in
     model = Denoiser(n_chans=64, **kwargs)
     if init:  # continue from earlier weights (same configuration)
         model.load_state_dict(torch.load(init, map_location="cpu", weights_only=True))
-    sampler = PairSampler(train_decs, n_times=model.n_times, seed=seed, injected_fraction=injected_fraction,
+    sampler = PairSampler(train_splits, n_times=model.n_times, seed=seed, injected_fraction=injected_fraction,
                           snr_range=snr_range, **(sampler_kwargs or {}))
-    val = validation_set(PairSampler(val_decs, n_times=model.n_times, seed=seed + 1, injected_fraction=injected_fraction,
+    val = validation_set(PairSampler(val_splits, n_times=model.n_times, seed=seed + 1, injected_fraction=injected_fraction,
                                      snr_range=snr_range, **(sampler_kwargs or {})), 8, 16)
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
     est_steps = max_steps or 10_000
@@ -104,7 +104,7 @@ def train(train_decs, val_decs, out: Path, minutes: float = 30.0, batch_size: in
                          "init": str(init) if init else None, "injected_fraction": injected_fraction,
                          "relative_loss": relative_loss, "spectral_loss": spectral_loss, "snr_range_db": list(snr_range),
                          "sampler": sampler_kwargs or {},
-                         "train_recordings": [d.name for d in train_decs], "val_recordings": [d.name for d in val_decs],
+                         "train_recordings": [d.name for d in train_splits], "val_recordings": [d.name for d in val_splits],
                          **(data_note or {})},
             "best_validation": best,
             "history": history,
@@ -144,7 +144,7 @@ def train(train_decs, val_decs, out: Path, minutes: float = 30.0, batch_size: in
 def train_from_folder(data: Path, out: Path, cache: Path | None = None, minutes: float = 30.0,
                       held_out=("S009", "S010"), val_subjects=("S008",), max_steps: int | None = None,
                       log: Callable[[str], None] = print, note: dict | None = None, **kwargs) -> dict:
-    """Decompose the PhysioNet runs under ``data`` (cached) and train on all but held-out subjects.
+    """Split the PhysioNet runs under ``data`` (cached) and train on all but held-out subjects.
 
     ``note`` is added to the JSON's ``training`` section (e.g. the command line that ran it)."""
     data = Path(data)
@@ -158,9 +158,9 @@ def train_from_folder(data: Path, out: Path, cache: Path | None = None, minutes:
         raise EEGError("no training subjects left after holding out the evaluation ones")
     cache = Path(cache) if cache else out.parent / "cache"
 
-    def decs(subs):
+    def splits(subs):
         files = sorted(f for s in subs for f in (root / s).glob("*.edf"))
-        return [Decomposition.load(p) for p in decompose_files(files, cache, progress=log)]
+        return [ArtifactSplit.load(p) for p in split_files(files, cache, progress=log)]
 
-    return train(decs(train_s), decs(val_s), out, minutes=minutes, max_steps=max_steps, log=log,
+    return train(splits(train_s), splits(val_s), out, minutes=minutes, max_steps=max_steps, log=log,
                  data_note={"held_out_subjects": list(held_out), **(note or {})}, **kwargs)

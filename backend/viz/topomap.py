@@ -7,6 +7,7 @@ import numpy as np
 import plotly.graph_objects as go
 from scipy.interpolate import RBFInterpolator
 
+from backend.channels import is_placed
 from backend.errors import EEGError
 
 GRID = 64
@@ -28,7 +29,7 @@ def sensor_xy(info: mne.Info, picks=None) -> tuple[np.ndarray, list[str]]:
     names, pos = [], []
     for p in picks:
         loc = info["chs"][p]["loc"][:3]
-        if np.isfinite(loc).all() and np.abs(loc).sum() > 0:
+        if is_placed(loc):
             names.append(info["ch_names"][p])
             pos.append(loc)
     if len(pos) < 3:

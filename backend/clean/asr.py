@@ -17,7 +17,6 @@ import numpy as np
 
 from backend.clean.steps import number
 from backend.errors import EEGError
-from backend.steps import register
 
 MIN_CALIBRATION_S = 15.0
 _HIGHPASS_HZ = 1.0
@@ -89,7 +88,7 @@ def _asr_script(cutoff=20.0, calib_start_s=None, calib_stop_s=None, win_len=0.5,
         "sfreq = raw.info['sfreq']",
         "eeg = mne.pick_types(raw.info, eeg=True, exclude='bads')",
         "x = raw.get_data(picks=eeg)",
-        "x_hp = mne.filter.filter_data(x, sfreq, 1.0, None)",
+        f"x_hp = mne.filter.filter_data(x, sfreq, {_HIGHPASS_HZ!r}, None)",
         f"asr = ASR(sfreq=sfreq, cutoff={cutoff!r}, win_len={win_len!r}, method={method!r})",
         f"asr.fit(x_hp[:, {start}:{stop}])",
         f"win = max(1, int(round({win_len!r} * sfreq)))",
@@ -98,12 +97,6 @@ def _asr_script(cutoff=20.0, calib_start_s=None, calib_stop_s=None, win_len=0.5,
     ]
 
 
-@register(
-    "asr",
-    "Artifact Subspace Reconstruction: repairs short high-variance bursts (blinks, movement, muscle) against clean "
-    "calibration data; lower cutoff = more aggressive (5–30, 20 is a safe default).",
-    script=_asr_script,
-)
 def asr(raw, cutoff: float = 20.0, calib_start_s: float | None = None, calib_stop_s: float | None = None,
         win_len: float = 0.5, method: str = "euclid"):
     cutoff = number("the ASR cutoff", cutoff, 0.0, 1000.0)

@@ -14,7 +14,6 @@ import mne
 
 from backend.channels import has_positions
 from backend.errors import EEGError
-from backend.steps import register
 
 DETECTORS = ("flat", "deviation", "correlation", "ransac")
 _MIN_CHANNELS = 4
@@ -108,11 +107,6 @@ def _bad_channels_script(methods=DETECTORS, interpolate=True, seed=97) -> list[s
     return lines
 
 
-@register(
-    "bad_channels",
-    "Find bad channels as in PREP (flat, robust deviation, low correlation, RANSAC) and repair them by spherical-spline interpolation.",
-    script=_bad_channels_script,
-)
 def bad_channels(raw, methods=DETECTORS, interpolate: bool = True, seed: int = 97):
     if not isinstance(interpolate, bool):
         raise EEGError(f"interpolate must be true or false, got {interpolate!r}")
@@ -129,11 +123,10 @@ def bad_channels(raw, methods=DETECTORS, interpolate: bool = True, seed: int = 9
     return raw, report
 
 
-@register(
-    "interpolate_bads",
-    "Replace the channels marked bad by spherical-spline interpolation from their neighbours.",
-    script=lambda: ["raw.load_data()", "raw.interpolate_bads(reset_bads=True, method={'eeg': 'spline'})"],
-)
+def _interpolate_bads_script() -> list[str]:
+    return ["raw.load_data()", "raw.interpolate_bads(reset_bads=True, method={'eeg': 'spline'})"]
+
+
 def interpolate_bads(raw):
     if not raw.info["bads"]:
         raise EEGError("no channel is marked bad: mark some (Load page) or run bad-channel detection first")

@@ -50,9 +50,7 @@ def cleaning_steps() -> list[steps.StepKind]:
 
 def step_parameters(name: str) -> dict[str, Any]:
     """The parameters of step ``name`` and their defaults (``inspect.Parameter.empty`` if none)."""
-    signature = inspect.signature(steps.get(name).apply)
-    params = list(signature.parameters.values())[1:]  # the first is the Raw
-    return {p.name: p.default for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+    return dict(steps.get(name).params)  # from the registry's table: the step's module stays unimported
 
 
 def parse_value(text: str) -> Any:

@@ -65,6 +65,10 @@ class StepKind:
 
         ``context`` (a Recording) supplies what the step ``needs``.
         """
+        unknown = sorted(set(params) - set(self.params))
+        if unknown:
+            raise EEGError(f"{self.name} has no parameter {', '.join(map(repr, unknown))}; "
+                           f"its parameters are {', '.join(self.params) or 'none'}")
         extra = {need: getattr(context, need, None) for need in self.needs}
         result = self.apply(raw, **params, **extra)
         return result if isinstance(result, tuple) else (result, {})

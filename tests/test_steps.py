@@ -42,6 +42,13 @@ def test_unknown_step_names_the_known_ones():
         steps.get("rm_rf")
 
 
+def test_parameters_outside_the_table_are_refused(physionet_recording):
+    with pytest.raises(EEGError, match="ica_remove has no parameter 'ica'"):
+        physionet_recording.apply("ica_remove", method="stored", exclude=[0], ica="from a recipe")
+    with pytest.raises(EEGError, match="its parameters are l_freq, h_freq"):
+        physionet_recording.apply("bandpass", low=1.0)
+
+
 def test_set_bads_imports_no_torch(physionet_file):
     code = (
         "import sys\n"

@@ -150,5 +150,5 @@ def source_lines(function: Callable[..., Any]) -> list[str]:
     names = function.__code__.co_names
     scope = function.__globals__
     constants = [n for n in names if isinstance(scope.get(n), (int, float, str)) and not isinstance(scope[n], bool)]
-    lines = [f"{n} = {scope[n]!r}" for n in constants]
-    return lines + textwrap.dedent(inspect.getsource(function)).rstrip().splitlines()
+    lines = ["", *(f"{n} = {scope[n]!r}" for n in constants)]
+    return lines + textwrap.dedent(inspect.getsource(function)).rstrip().splitlines() + [""]

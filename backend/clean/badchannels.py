@@ -16,6 +16,8 @@ from backend.channels import has_positions
 from backend.errors import EEGError
 
 DETECTORS = ("flat", "deviation", "correlation", "ransac")
+# How bad channels are repaired, passed to Raw.interpolate_bads by the steps and their scripts.
+INTERPOLATION = {"reset_bads": True, "method": {"eeg": "spline"}}
 _MIN_CHANNELS = 4
 
 
@@ -83,8 +85,11 @@ def interpolate_channels(raw: mne.io.BaseRaw) -> list[str]:
         raise EEGError(f"too few good EEG channels ({good}) to interpolate {len(bads)} bad ones")
     raw.load_data()
     with mne.utils.use_log_level("error"):
-        raw.interpolate_bads(reset_bads=True, method={"eeg": "spline"})
+        raw.interpolate_bads(**INTERPOLATION)
     return bads
+
+
+_INTERPOLATE_LINE = f"raw.interpolate_bads({', '.join(f'{k}={v!r}' for k, v in INTERPOLATION.items())})"
 
 
 def _bad_channels_script(methods=DETECTORS, interpolate=True, seed=97) -> list[str]:
@@ -103,7 +108,7 @@ def _bad_channels_script(methods=DETECTORS, interpolate=True, seed=97) -> list[s
         "raw.info['bads'] += [ch for ch in noisy.get_bads() if ch not in raw.info['bads']]",
     ]
     if interpolate:
-        lines.append("raw.interpolate_bads(reset_bads=True, method={'eeg': 'spline'})")
+        lines.append(_INTERPOLATE_LINE)
     return lines
 
 
@@ -124,7 +129,7 @@ def bad_channels(raw, methods=DETECTORS, interpolate: bool = True, seed: int = 9
 
 
 def _interpolate_bads_script() -> list[str]:
-    return ["raw.load_data()", "raw.interpolate_bads(reset_bads=True, method={'eeg': 'spline'})"]
+    return ["raw.load_data()", _INTERPOLATE_LINE]
 
 
 def interpolate_bads(raw):

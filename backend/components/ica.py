@@ -513,8 +513,18 @@ def _stored_script(source_file) -> list[str]:
 def _ica_remove_script(method=DEFAULT_METHOD, n_components=None, seed=DEFAULT_SEED, exclude=(), stored=None,
                        source_file=None) -> list[str]:
     head = _stored_script(source_file) if method == "stored" else _fit_script(method, n_components, seed)
-    reref = [] if method == "stored" else ["raw.set_eeg_reference('average')  # as the ICA was fitted"]
-    return head + ["raw.load_data()", *reref, f"ica.apply(raw, exclude={sorted(int(i) for i in exclude)!r})"]
+    exclude = repr(sorted(int(i) for i in exclude))
+    return head + (_stored_apply_script(exclude) if method == "stored" else _fitted_apply_script(exclude))
+
+
+def _stored_apply_script(exclude: str) -> list[str]:
+    return ["raw.load_data()", f"ica.apply(raw, exclude={exclude})"]
+
+
+def _fitted_apply_script(exclude: str) -> list[str]:
+    """Lines removing components ``exclude`` (code) of a fit made here, as :func:`remove_components` does."""
+    return ["raw.load_data()", "raw.set_eeg_reference('average')  # as the ICA was fitted",
+            f"ica.apply(raw, exclude={exclude})"]
 
 
 def ica_remove(raw, method: str = DEFAULT_METHOD, n_components=None, seed: int = DEFAULT_SEED, exclude=(),
@@ -550,9 +560,7 @@ def _ica_iclabel_script(method=DEFAULT_METHOD, n_components=None, seed=DEFAULT_S
         "proba = iclabel_label_components(ica_raw, ica, inplace=False)",
         f"classes = {list(ICLABEL_CLASSES)!r}",
         f"exclude = [i for i, p in enumerate(proba) if classes[p.argmax()] in {list(classes)!r} and p.max() >= {threshold}]",
-        "raw.load_data()",
-        "raw.set_eeg_reference('average')  # as the ICA was fitted",
-        "ica.apply(raw, exclude=exclude)",
+        *_fitted_apply_script("exclude"),
     ]
 
 

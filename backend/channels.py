@@ -1,6 +1,6 @@
 """Channel names, types and positions: clean what clearly matches, report the rest.
 
-Also registers the channel-table steps (rename, change type, mark bad).
+Also holds the channel-table steps (rename, change type, mark bad; listed in ``backend.steps``).
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ import mne
 import numpy as np
 
 from backend.errors import EEGError
-from backend.steps import register
 
 # Template positions: MNE's 10-05 electrodes on the fsaverage head, so the same
 # coordinates serve the topomaps and the template-brain source models.
@@ -200,11 +199,10 @@ def _check_names(raw: mne.io.BaseRaw, names) -> None:
 # --- steps of the channel table ------------------------------------------------
 
 
-@register(
-    "rename_channels",
-    "Rename channels (for example to standard 10-05 labels).",
-    script=lambda mapping: [f"raw.rename_channels({mapping!r})"],
-)
+def _rename_channels_script(mapping) -> list[str]:
+    return [f"raw.rename_channels({mapping!r})"]
+
+
 def rename_channels(raw, mapping: dict):
     _check_names(raw, mapping)
     new_names = [mapping.get(n, n) for n in raw.ch_names]
@@ -214,11 +212,10 @@ def rename_channels(raw, mapping: dict):
     return raw
 
 
-@register(
-    "set_channel_types",
-    "Change channel types (EEG, EOG, EMG, ECG, misc, stim).",
-    script=lambda mapping: [f"raw.set_channel_types({mapping!r}, on_unit_change='ignore')"],
-)
+def _set_channel_types_script(mapping) -> list[str]:
+    return [f"raw.set_channel_types({mapping!r}, on_unit_change='ignore')"]
+
+
 def set_channel_types(raw, mapping: dict):
     _check_names(raw, mapping)
     bad = sorted(set(mapping.values()) - set(CHANNEL_TYPES))
@@ -228,11 +225,10 @@ def set_channel_types(raw, mapping: dict):
     return raw
 
 
-@register(
-    "set_bads",
-    "Mark channels as bad: they are kept but left out of averages, ICA and models.",
-    script=lambda bads: [f"raw.info['bads'] = {list(bads)!r}"],
-)
+def _set_bads_script(bads) -> list[str]:
+    return [f"raw.info['bads'] = {list(bads)!r}"]
+
+
 def set_bads(raw, bads: list):
     _check_names(raw, bads)
     raw.info["bads"] = list(bads)

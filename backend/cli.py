@@ -1,7 +1,9 @@
 """Command line: ``python -m backend COMMAND ...`` calls the same functions as the pages.
 
 Each stage adds its commands from its own module (a function ``add_commands(subparsers)``
-that sets ``func`` on its parsers); this file only dispatches and turns
+that sets ``func`` on its parsers); this file lists every command with the module
+that builds it (``COMMANDS``), imports only the chosen command's module, so light
+commands stay light (``info`` imports no torch), dispatches, and turns
 :class:`EEGError` into ``error: ...`` on stderr with exit status 2.
 """
 
@@ -15,16 +17,22 @@ import warnings
 
 from backend.errors import EEGError
 
-# Modules adding subcommands; a new stage appends its own.
-COMMAND_MODULES = (
-    "backend.cli_io",
-    "backend.browse.cli",
-    "backend.clean.cli",
-    "backend.components.cli",
-    "backend.denoise.cli",
-    "backend.sources.cli",
-    "backend.classify.cli",
-)
+# Every command: the module whose ``add_commands`` builds its parser, and its one-line help.
+# A new stage adds its rows; ``tests/test_cli.py`` checks them against the modules.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "info": ("backend.cli_io", "summarise a recording"),
+    "export": ("backend.cli_io", "convert a recording to FIF, EDF, BrainVision or EEGLAB"),
+    "page": ("backend.browse.cli", "build one page of traces (montage, display filters) as HTML or JSON"),
+    "annotations": ("backend.browse.cli", "list a recording's annotations or export them as CSV"),
+    "clean": ("backend.clean.cli", "run a cleaning pipeline and write the result"),
+    "components": ("backend.components.cli",
+                   "fit ICA (or read the file's stored ICA), label components with ICLabel, write a CSV table"),
+    "train-denoiser": ("backend.denoise.cli", "train the ART-style transformer denoiser on PhysioNet recordings"),
+    "source": ("backend.sources.cli",
+               "localise a window or an event average on the template brain, or simulate dipoles"),
+    "classify": ("backend.classify.cli", "cross-validate, train and apply classifiers on annotated EEG"),
+}
+COMMAND_MODULES = tuple(dict.fromkeys(module for module, _ in COMMANDS.values()))
 
 
 class _Parser(argparse.ArgumentParser):
@@ -32,12 +40,30 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"error: {message}\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The command-line parser.
+
+    Given the arguments ``argv``, only the module of the command they name is
+    imported; the others are listed (for ``--help``) by their help line alone.
+    Without ``argv``, every command's module is imported and fully built.
+    """
     parser = _Parser(prog="python -m backend", description="EEG Explorer batch commands.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    for module in COMMAND_MODULES:
-        importlib.import_module(module).add_commands(sub)
+    chosen = None if argv is None else next((a for a in argv if not a.startswith("-")), None)
+    wanted = set(COMMAND_MODULES) if argv is None else {COMMANDS[chosen][0]} if chosen in COMMANDS else set()
+    built = set()
+    for name, (module, help_line) in COMMANDS.items():
+        if module not in wanted:
+            sub.add_parser(name, help=help_line, add_help=False)  # listed; built when chosen
+        elif module not in built:
+            importlib.import_module(module).add_commands(sub)
+            built.add(module)
     return parser
+
+
+def add_command(sub, name: str, **kwargs) -> argparse.ArgumentParser:
+    """The parser of command ``name`` (a row of ``COMMANDS``), with its help line from there."""
+    return sub.add_parser(name, help=COMMANDS[name][1], **kwargs)
 
 
 def print_json(obj) -> None:
@@ -59,7 +85,8 @@ def parse_floats(text: str, what: str, n: int | None = None, *, non_negative: bo
 
 
 def main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = build_parser(argv).parse_args(argv)
     warnings.filterwarnings("ignore")
     import mne
 

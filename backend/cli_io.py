@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from backend.cli import print_json
+from backend.cli import add_command, print_json
 from backend.io import export_recording, load_recording
 
 
 def add_commands(sub) -> None:
-    info = sub.add_parser("info", help="summarise a recording")
+    info = add_command(sub, "info")
     info.add_argument("paths", nargs="+", help="the recording's files (header and companions)")
     info.add_argument("--json", action="store_true", help="print one JSON object")
     info.set_defaults(func=_info)
 
-    export = sub.add_parser("export", help="convert a recording to FIF, EDF, BrainVision or EEGLAB")
+    export = add_command(sub, "export")
     export.add_argument("paths", nargs="+")
     export.add_argument("--to", required=True, help="output file: .fif, .edf, .vhdr or .set")
     export.set_defaults(func=_export)

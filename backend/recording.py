@@ -11,6 +11,7 @@ from typing import Any
 import mne
 
 from backend import steps
+from backend.channels import montage_match
 
 
 @dataclass(frozen=True)
@@ -87,10 +88,12 @@ class Recording:
         return self.raw.n_times / self.raw.info["sfreq"]
 
     def apply(self, name: str, **params: Any) -> "Recording":
-        """Return a new Recording with step ``name`` applied to a copy of the data."""
-        kind = steps.get(name)
-        result = kind.apply(self.raw.copy(), **params)
-        raw, report = result if isinstance(result, tuple) else (result, {})
+        """Return a new Recording with step ``name`` applied to a copy of the data.
+
+        What the step needs beyond its parameters (the stored ICA) comes from this
+        Recording, so the same call replays in any process.
+        """
+        raw, report = steps.get(name).run(self.raw.copy(), params, self)
         return self.with_raw(raw, Step(name, dict(params), dict(report)))
 
     def with_raw(self, raw: mne.io.BaseRaw, step: Step) -> "Recording":
@@ -99,8 +102,6 @@ class Recording:
 
     def summary(self) -> dict[str, Any]:
         """What a user wants to know first: the figures of ``python -m backend info``."""
-        from backend.channels import montage_match  # channels registers steps: import late
-
         raw = self.raw
         types = raw.get_channel_types()
         by_type: dict[str, int] = {}

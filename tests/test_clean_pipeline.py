@@ -90,9 +90,9 @@ def test_cleaning_steps_come_from_the_registry(monkeypatch):
     names = [k.name for k in cleaning_steps()]
     assert names[:8] == ["bandpass", "notch", "resample", "reref", "bad_channels", "interpolate_bads", "asr", "ica_iclabel"]
     assert "set_bads" not in names and "ica_remove" not in names
-    # A step registered later (the transformer denoiser) appears with no change here.
+    # A step added to the registry's table later appears with no change here.
     monkeypatch.setattr(steps, "_REGISTRY", dict(steps._REGISTRY))
-    steps.register("art", "Transformer denoiser.", script=lambda strength=1.0: [])(lambda raw, strength=1.0: raw)
+    steps._REGISTRY["art"] = steps.StepKind("art", "backend.denoise.inference", "Transformer denoiser.", {"strength": 1.0})
     assert "art" in [k.name for k in cleaning_steps()]
     assert step_parameters("art") == {"strength": 1.0}
     assert parse_pipeline("bandpass:1,40;art:0.5")[1] == {"name": "art", "params": {"strength": 0.5}}

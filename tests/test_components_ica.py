@@ -11,8 +11,8 @@ import pytest
 
 from backend import recipe
 from backend.components import ica as ica_mod
-from backend.components.ica import (ICLABEL_CLASSES, before_after, decompose, fit_ica, for_recording,
-                                    label_components, removal_params, select_by_rule)
+from backend.components.ica import (ICLABEL_CLASSES, before_after, clear_cache, decompose, fit_ica, for_recording,
+                                    from_stored, label_components, removal_params, select_by_rule)
 from backend.errors import EEGError
 from backend.io import load_recording
 
@@ -173,5 +173,20 @@ def test_stored_ica_is_shown_without_refitting(shared_data, monkeypatch):
 def test_stored_method_needs_a_stored_ica(eeglab_recording):
     with pytest.raises(EEGError, match="carries no ICA"):
         for_recording(eeglab_recording, "stored")
-    with pytest.raises(EEGError, match="not loaded in this session"):
+    with pytest.raises(EEGError, match="carries no ICA"):
         eeglab_recording.apply("ica_remove", method="stored", stored="0" * 24, exclude=[0])
+
+
+def test_stored_ica_removal_needs_no_cache(shared_data):
+    """The stored ICA reaches the step from the Recording: an empty cache changes nothing."""
+    folder = shared_data / "eeglab_sample"
+    files = [folder / "eeglab_data_epochs_ica.set", folder / "eeglab_data_epochs_ica.fdt"]
+    rec = load_recording(files)
+    params = removal_params(from_stored(rec.raw, rec.ica), [0, 2], rec.name)
+    clear_cache()
+    cleaned = rec.apply("ica_remove", **params)  # never viewed in this process
+    clear_cache()
+    replayed = recipe.replay(recipe.parse_recipe(recipe.recipe_json(cleaned)), load_recording(files))
+    assert np.array_equal(replayed.raw.get_data(), cleaned.raw.get_data())
+    with pytest.raises(EEGError, match="not the one whose components were chosen"):
+        rec.apply("ica_remove", **dict(params, stored="0" * 24))

@@ -16,7 +16,6 @@ import mne
 import numpy as np
 
 from backend.errors import EEGError
-from backend.steps import register
 
 CSV_COLUMNS = ("onset", "duration", "description")
 MAX_CSV_ROWS = 100_000
@@ -83,29 +82,25 @@ def _rebuilt(raw, onsets, durations, descriptions):
     return raw.set_annotations(ann)
 
 
-@register(
-    "add_annotation",
-    "Add an annotation (onset and duration in seconds from the start, and a label).",
-    script=lambda onset, duration, description: [
-        f"raw.annotations.append(raw.first_time + {onset!r}, {duration!r}, {description!r})"
-    ],
-)
+def _add_annotation_script(onset, duration, description) -> list[str]:
+    return [f"raw.annotations.append(raw.first_time + {onset!r}, {duration!r}, {description!r})"]
+
+
 def add_annotation(raw, onset: float, duration: float, description: str):
     onset, duration, description = _check(raw, onset, duration, description)
     raw.annotations.append(onset + raw.first_time, duration, description)
     return raw, {"n_annotations": len(raw.annotations)}
 
 
-@register(
-    "edit_annotation",
-    "Change an annotation's onset, duration or label.",
-    script=lambda index, onset, duration, description: [
+def _edit_annotation_script(index, onset, duration, description) -> list[str]:
+    return [
         "_a = raw.annotations",
         "_on, _du, _de = list(_a.onset), list(_a.duration), list(_a.description)",
         f"_on[{index}], _du[{index}], _de[{index}] = raw.first_time + {onset!r}, {duration!r}, {description!r}",
         "raw.set_annotations(mne.Annotations(_on, _du, _de, orig_time=_a.orig_time, ch_names=_a.ch_names))",
-    ],
-)
+    ]
+
+
 def edit_annotation(raw, index: int, onset: float, duration: float, description: str):
     index = _index(raw, index)
     onset, duration, description = _check(raw, onset, duration, description)
@@ -115,25 +110,23 @@ def edit_annotation(raw, index: int, onset: float, duration: float, description:
     return raw
 
 
-@register(
-    "delete_annotation",
-    "Delete an annotation.",
-    script=lambda index: [f"raw.annotations.delete({index!r})"],
-)
+def _delete_annotation_script(index) -> list[str]:
+    return [f"raw.annotations.delete({index!r})"]
+
+
 def delete_annotation(raw, index: int):
     index = _index(raw, index)
     raw.annotations.delete(index)
     return raw, {"n_annotations": len(raw.annotations)}
 
 
-@register(
-    "import_annotations",
-    "Add annotations read from a CSV file (onset, duration, description).",
-    script=lambda rows: [
+def _import_annotations_script(rows) -> list[str]:
+    return [
         f"for _o, _d, _s in {[tuple(r) for r in rows]!r}:",
         "    raw.annotations.append(raw.first_time + _o, _d, _s)",
-    ],
-)
+    ]
+
+
 def import_annotations(raw, rows: list):
     for row in rows:
         if len(row) != 3:

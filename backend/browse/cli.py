@@ -7,7 +7,7 @@ from pathlib import Path
 
 from backend.browse import annotations, display, figures
 from backend.browse.montages import MONTAGES, build_montage, parse_pairs
-from backend.cli import print_json
+from backend.cli import add_command, print_json
 from backend.errors import EEGError
 from backend.io import load_recording
 
@@ -17,7 +17,7 @@ def _hz(text: str) -> float | None:
 
 
 def add_commands(sub) -> None:
-    page = sub.add_parser("page", help="build one page of traces (montage, display filters) as HTML or JSON")
+    page = add_command(sub, "page")
     page.add_argument("paths", nargs="+", help="the recording's files (header and companions)")
     page.add_argument("--start", type=float, default=0.0, help="page start in seconds (default 0)")
     page.add_argument("--duration", type=float, default=10.0, help="seconds per page (default 10)")
@@ -31,7 +31,7 @@ def add_commands(sub) -> None:
     page.add_argument("--html", type=Path, help="write the interactive figure here (self-contained, offline)")
     page.set_defaults(func=_page)
 
-    notes = sub.add_parser("annotations", help="list a recording's annotations or export them as CSV")
+    notes = add_command(sub, "annotations")
     notes.add_argument("paths", nargs="+")
     notes.add_argument("--csv", type=Path, help="write onset,duration,description here (else print as JSON)")
     notes.set_defaults(func=_annotations)

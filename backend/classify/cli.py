@@ -9,7 +9,7 @@ from backend.classify.epochs import TaskSpec, load_runs, make_trials
 from backend.classify.persistence import load_model, save_model, train_model
 from backend.classify.pipelines import BEST, PIPELINES
 from backend.classify.timeline import predict_timeline
-from backend.cli import parse_floats, print_json
+from backend.cli import add_command, parse_floats, print_json
 from backend.errors import EEGError
 
 
@@ -27,7 +27,7 @@ def _task(args) -> TaskSpec:
 
 
 def add_commands(sub) -> None:
-    classify = sub.add_parser("classify", help="cross-validate, train and apply classifiers on annotated EEG")
+    classify = add_command(sub, "classify")
     verbs = classify.add_subparsers(dest="verb", required=True, parser_class=sub._parser_class)
 
     cv = verbs.add_parser("cv", help="within-subject cross-validation: per-fold and mean accuracy and ROC-AUC")

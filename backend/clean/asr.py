@@ -17,7 +17,7 @@ import numpy as np
 
 from backend.clean.steps import number
 from backend.errors import EEGError
-from backend.steps import register
+from backend.steps import source_lines
 
 MIN_CALIBRATION_S = 15.0
 _HIGHPASS_HZ = 1.0
@@ -44,6 +44,16 @@ def _calibration_slice(raw, start_s, stop_s) -> slice:
     return slice(int(round(start_s * sfreq)), int(round(stop_s * sfreq)))
 
 
+def asr_window(sfreq: float, win_len: float) -> int:
+    """Samples in one ASR window of ``win_len`` seconds (at least one)."""
+    return max(1, int(round(win_len * sfreq)))
+
+
+def asr_windows(asr, x: np.ndarray, win: int) -> np.ndarray:
+    """``x`` (n_channels, n_times) cleaned by a fitted ASR one window of ``win`` samples at a time."""
+    return np.concatenate([asr.transform(x[:, i:i + win]) for i in range(0, x.shape[1], win)], axis=1)
+
+
 def run_asr(data: np.ndarray, sfreq: float, calibration: np.ndarray, cutoff: float = 20.0,
             win_len: float = 0.5, method: str = "euclid") -> tuple[np.ndarray, np.ndarray]:
     """Clean ``data`` (n_channels, n_times), high-passed, with ASR calibrated on ``calibration``.
@@ -67,13 +77,11 @@ def run_asr(data: np.ndarray, sfreq: float, calibration: np.ndarray, cutoff: flo
     kept_s = float(np.sum(mask)) / sfreq
     if kept_s < MIN_CALIBRATION_S / 3:
         raise EEGError(f"only {kept_s:.1f} s of the calibration data look clean: choose a cleaner calibration stretch")
-    win = max(1, int(round(win_len * sfreq)))
-    cleaned = np.empty_like(data)
+    win = asr_window(sfreq, win_len)
+    cleaned = asr_windows(asr, data, win)
     changed, amplified = [], []
     for start in range(0, data.shape[1], win):
-        chunk = data[:, start: start + win]
-        out = asr.transform(chunk)
-        cleaned[:, start: start + win] = out
+        chunk, out = data[:, start: start + win], cleaned[:, start: start + win]
         level = max(np.sqrt(np.mean(chunk**2)), 1e-30)
         changed.append(np.sqrt(np.mean((out - chunk) ** 2)) > _CHANGED_FRACTION * level)
         amplified.append(np.sqrt(np.mean(out**2)) > np.sqrt(_AMPLIFIED_RATIO) * level)
@@ -85,25 +93,20 @@ def _asr_script(cutoff=20.0, calib_start_s=None, calib_stop_s=None, win_len=0.5,
     stop = "raw.n_times" if calib_stop_s is None else f"int({calib_stop_s!r} * sfreq)"
     return [
         "from meegkit.asr import ASR",
+        *source_lines(asr_window),
+        *source_lines(asr_windows),
         "raw.load_data()",
         "sfreq = raw.info['sfreq']",
         "eeg = mne.pick_types(raw.info, eeg=True, exclude='bads')",
         "x = raw.get_data(picks=eeg)",
-        "x_hp = mne.filter.filter_data(x, sfreq, 1.0, None)",
+        f"x_hp = mne.filter.filter_data(x, sfreq, {_HIGHPASS_HZ!r}, None)",
         f"asr = ASR(sfreq=sfreq, cutoff={cutoff!r}, win_len={win_len!r}, method={method!r})",
         f"asr.fit(x_hp[:, {start}:{stop}])",
-        f"win = max(1, int(round({win_len!r} * sfreq)))",
-        "cleaned = np.concatenate([asr.transform(x_hp[:, i:i + win]) for i in range(0, x.shape[1], win)], axis=1)",
+        f"cleaned = asr_windows(asr, x_hp, asr_window(sfreq, {win_len!r}))",
         "raw._data[eeg] = x + (cleaned - x_hp)",
     ]
 
 
-@register(
-    "asr",
-    "Artifact Subspace Reconstruction: repairs short high-variance bursts (blinks, movement, muscle) against clean "
-    "calibration data; lower cutoff = more aggressive (5–30, 20 is a safe default).",
-    script=_asr_script,
-)
 def asr(raw, cutoff: float = 20.0, calib_start_s: float | None = None, calib_stop_s: float | None = None,
         win_len: float = 0.5, method: str = "euclid"):
     cutoff = number("the ASR cutoff", cutoff, 0.0, 1000.0)

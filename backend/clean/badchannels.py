@@ -14,9 +14,10 @@ import mne
 
 from backend.channels import has_positions
 from backend.errors import EEGError
-from backend.steps import register
 
 DETECTORS = ("flat", "deviation", "correlation", "ransac")
+# How bad channels are repaired, passed to Raw.interpolate_bads by the steps and their scripts.
+INTERPOLATION = {"reset_bads": True, "method": {"eeg": "spline"}}
 _MIN_CHANNELS = 4
 
 
@@ -84,8 +85,11 @@ def interpolate_channels(raw: mne.io.BaseRaw) -> list[str]:
         raise EEGError(f"too few good EEG channels ({good}) to interpolate {len(bads)} bad ones")
     raw.load_data()
     with mne.utils.use_log_level("error"):
-        raw.interpolate_bads(reset_bads=True, method={"eeg": "spline"})
+        raw.interpolate_bads(**INTERPOLATION)
     return bads
+
+
+_INTERPOLATE_LINE = f"raw.interpolate_bads({', '.join(f'{k}={v!r}' for k, v in INTERPOLATION.items())})"
 
 
 def _bad_channels_script(methods=DETECTORS, interpolate=True, seed=97) -> list[str]:
@@ -104,15 +108,10 @@ def _bad_channels_script(methods=DETECTORS, interpolate=True, seed=97) -> list[s
         "raw.info['bads'] += [ch for ch in noisy.get_bads() if ch not in raw.info['bads']]",
     ]
     if interpolate:
-        lines.append("raw.interpolate_bads(reset_bads=True, method={'eeg': 'spline'})")
+        lines.append(_INTERPOLATE_LINE)
     return lines
 
 
-@register(
-    "bad_channels",
-    "Find bad channels as in PREP (flat, robust deviation, low correlation, RANSAC) and repair them by spherical-spline interpolation.",
-    script=_bad_channels_script,
-)
 def bad_channels(raw, methods=DETECTORS, interpolate: bool = True, seed: int = 97):
     if not isinstance(interpolate, bool):
         raise EEGError(f"interpolate must be true or false, got {interpolate!r}")
@@ -129,11 +128,10 @@ def bad_channels(raw, methods=DETECTORS, interpolate: bool = True, seed: int = 9
     return raw, report
 
 
-@register(
-    "interpolate_bads",
-    "Replace the channels marked bad by spherical-spline interpolation from their neighbours.",
-    script=lambda: ["raw.load_data()", "raw.interpolate_bads(reset_bads=True, method={'eeg': 'spline'})"],
-)
+def _interpolate_bads_script() -> list[str]:
+    return ["raw.load_data()", _INTERPOLATE_LINE]
+
+
 def interpolate_bads(raw):
     if not raw.info["bads"]:
         raise EEGError("no channel is marked bad: mark some (Load page) or run bad-channel detection first")

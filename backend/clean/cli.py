@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from backend.cli import print_json
+from backend.cli import add_command, print_json
 from backend.errors import EEGError
 
 
 def add_commands(sub) -> None:
-    clean = sub.add_parser(
+    clean = add_command(
+        sub,
         "clean",
-        help="run a cleaning pipeline and write the result",
         description='Steps: "bandpass:1,40;notch:50;reref:average;bad_channels;asr:cutoff=20;ica_iclabel". '
         "Each step is a registered step name with positional or key=value arguments.",
     )

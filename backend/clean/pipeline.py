@@ -20,6 +20,8 @@ import re
 from typing import Any, Callable
 
 from backend import recipe, steps
+from backend.components import ICLABEL_CLASSES, METHODS
+from backend.steps import BAD_CHANNEL_DETECTORS
 from backend.errors import EEGError
 from backend.recording import Recording
 
@@ -32,9 +34,9 @@ NOT_CLEANING = ("rename_channels", "set_channel_types", "set_bads", "ica_remove"
 PARAM_CHOICES: dict[tuple[str, str], tuple] = {
     ("reref", "ref"): ("average", "mastoids", "ears"),
     ("asr", "method"): ("euclid", "riemann"),
-    ("bad_channels", "methods"): ("flat", "deviation", "correlation", "ransac"),
-    ("ica_iclabel", "method"): ("picard", "infomax", "fastica"),
-    ("ica_iclabel", "classes"): ("brain", "muscle", "eye", "heart", "line_noise", "channel_noise", "other"),
+    ("bad_channels", "methods"): BAD_CHANNEL_DETECTORS,
+    ("ica_iclabel", "method"): METHODS,
+    ("ica_iclabel", "classes"): ICLABEL_CLASSES,
 }
 
 _NAME = re.compile(r"^[A-Za-z_][\w]*$")
@@ -50,9 +52,7 @@ def cleaning_steps() -> list[steps.StepKind]:
 
 def step_parameters(name: str) -> dict[str, Any]:
     """The parameters of step ``name`` and their defaults (``inspect.Parameter.empty`` if none)."""
-    signature = inspect.signature(steps.get(name).apply)
-    params = list(signature.parameters.values())[1:]  # the first is the Raw
-    return {p.name: p.default for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+    return dict(steps.get(name).params)  # from the registry's table: the step's module stays unimported
 
 
 def parse_value(text: str) -> Any:

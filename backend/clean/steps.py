@@ -11,7 +11,7 @@ import mne
 import numpy as np
 
 from backend.errors import EEGError
-from backend.steps import register
+from backend.steps import source_lines
 
 # Names of the electrode pairs behind the linked references, in the order tried.
 LINKED_REFERENCES = {
@@ -48,11 +48,10 @@ def _check_band(raw, l_freq, h_freq) -> tuple[float | None, float | None]:
     return l_freq, h_freq
 
 
-@register(
-    "bandpass",
-    "Band-pass filter (zero-phase FIR): keeps l_freq–h_freq Hz; 1–40 Hz removes drifts, line noise and most muscle.",
-    script=lambda l_freq=1.0, h_freq=40.0: ["raw.load_data()", f"raw.filter({l_freq!r}, {h_freq!r})"],
-)
+def _bandpass_script(l_freq=1.0, h_freq=40.0) -> list[str]:
+    return ["raw.load_data()", f"raw.filter({l_freq!r}, {h_freq!r})"]
+
+
 def bandpass(raw, l_freq: float | None = 1.0, h_freq: float | None = 40.0):
     l_freq, h_freq = _check_band(raw, l_freq, h_freq)
     raw.load_data()
@@ -60,31 +59,31 @@ def bandpass(raw, l_freq: float | None = 1.0, h_freq: float | None = 40.0):
     return raw, {"band_hz": [l_freq, h_freq]}
 
 
-def _notch_freqs(raw, freq) -> np.ndarray:
-    freq = number("the notch frequency (Hz)", freq, 0, _nyquist(raw))
-    return np.arange(freq, _nyquist(raw), freq)
+def notch_frequencies(sfreq: float, freq: float) -> np.ndarray:
+    """The mains frequency ``freq`` (Hz) and its harmonics below Nyquist (used by the step and its script)."""
+    return np.arange(freq, sfreq / 2, freq)
 
 
-@register(
-    "notch",
-    "Notch filter at the mains frequency (50 or 60 Hz) and its harmonics below Nyquist: removes line noise only.",
-    script=lambda freq=50.0: [
+def _notch_script(freq=50.0) -> list[str]:
+    return [
+        *source_lines(notch_frequencies),
         "raw.load_data()",
-        f"raw.notch_filter(np.arange({freq!r}, raw.info['sfreq'] / 2, {freq!r}))",
-    ],
-)
+        f"raw.notch_filter(notch_frequencies(raw.info['sfreq'], {freq!r}))",
+    ]
+
+
 def notch(raw, freq: float = 50.0):
-    freqs = _notch_freqs(raw, freq)
+    freq = number("the notch frequency (Hz)", freq, 0, _nyquist(raw))
+    freqs = notch_frequencies(raw.info["sfreq"], freq)
     raw.load_data()
     raw.notch_filter(freqs, verbose="error")
     return raw, {"notch_hz": [float(f) for f in freqs]}
 
 
-@register(
-    "resample",
-    "Resample to a new rate (with anti-alias filtering): smaller files and faster steps; keep it above twice your highest frequency.",
-    script=lambda sfreq=128.0: ["raw.load_data()", f"raw.resample({sfreq!r})"],
-)
+def _resample_script(sfreq=128.0) -> list[str]:
+    return ["raw.load_data()", f"raw.resample({sfreq!r})"]
+
+
 def resample(raw, sfreq: float = 128.0):
     sfreq = number("the new sampling rate (Hz)", sfreq, 1.0, 100_000.0)
     old = float(raw.info["sfreq"])
@@ -128,11 +127,6 @@ def _reref_script(ref="average") -> list[str]:
     ]
 
 
-@register(
-    "reref",
-    "Re-reference EEG: 'average' (common average), 'mastoids' or 'ears' (linked), or chosen channel(s).",
-    script=_reref_script,
-)
 def reref(raw, ref="average"):
     channels = reference_channels(raw, ref)
     if len(mne.pick_types(raw.info, eeg=True, exclude="bads")) < 2:

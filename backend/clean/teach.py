@@ -66,8 +66,7 @@ def run_on_case(case: KnownTruthCase, pipeline: list[dict]) -> tuple[np.ndarray,
     reports = []
     started = time.perf_counter()
     for step in pipeline:
-        result = steps.get(step["name"]).apply(raw, **step.get("params", {}))
-        raw, report = result if isinstance(result, tuple) else (result, {})
+        raw, report = steps.get(step["name"]).run(raw, step.get("params", {}))
         reports.append({"name": step["name"], "params": step.get("params", {}), "report": dict(report)})
         if raw.info["sfreq"] != case.injection.sfreq or raw.ch_names != case.injection.ch_names:
             raise EEGError(f"{step['name']} changes the rate or the channels: it cannot be scored against the clean signal")

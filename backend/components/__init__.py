@@ -1,1 +1,11 @@
-"""ICA decomposition, ICLabel classification and component removal."""
+"""ICA decomposition, ICLabel classification and component removal.
+
+The names of methods and classes live here, not in ``ica``, so that the step registry
+and the Clean page's step picker can name them without importing the stage.
+"""
+
+METHODS = ("picard", "infomax", "fastica")
+
+ICLABEL_CLASSES = ("brain", "muscle", "eye", "heart", "line_noise", "channel_noise", "other")
+# The classes an artifact remover takes out: all but brain and other, in ICLabel's order.
+ARTIFACT_CLASSES = ICLABEL_CLASSES[1:6]

@@ -7,6 +7,7 @@ import csv
 from pathlib import Path
 
 from backend.components.ica import ICLABEL_CLASSES, METHODS, for_recording
+from backend.cli import add_command
 from backend.errors import EEGError
 from backend.io import load_recording
 
@@ -29,10 +30,7 @@ def _n_components(text: str):
 
 
 def add_commands(sub) -> None:
-    cmd = sub.add_parser(
-        "components",
-        help="fit ICA (or read the file's stored ICA), label components with ICLabel, write a CSV table",
-    )
+    cmd = add_command(sub, "components")
     cmd.add_argument("paths", nargs="+", help="the recording's files (header and companions)")
     cmd.add_argument("--method", choices=METHODS, default=None,
                      help="ICA algorithm (default: the ICA stored in the file if any, else picard)")

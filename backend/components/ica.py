@@ -1,8 +1,11 @@
 """Fit ICA the way ICLabel expects, and label components with mne-icalabel.
 
-Fits are cached in this process, keyed on the signals' content and the fit
+Fits are memoised in this process, keyed on the signals' content and the fit
 settings (:func:`decompose`), so the page, the CLI and the ``ica_remove`` step
-applied after viewing share one fit instead of refitting.
+applied after viewing share one fit instead of refitting. The memo is only an
+optimisation: a fit missing from it is recomputed, deterministically (fixed seed).
+A stored ICA reaches the ``ica_remove`` step from the Recording (``needs=("ica",)``
+in ``backend.steps``), never from this process's memory.
 """
 
 from __future__ import annotations
@@ -19,13 +22,10 @@ import numpy as np
 from mne.preprocessing import ICA
 
 from backend.channels import stored_position
+from backend.components import ARTIFACT_CLASSES, ICLABEL_CLASSES, METHODS
 from backend.errors import EEGError
-from backend.steps import register
+from backend.steps import source_lines
 
-ICLABEL_CLASSES = ("brain", "muscle", "eye", "heart", "line_noise", "channel_noise", "other")
-# The classes an artifact remover takes out: all but brain and other, in ICLabel's order.
-ARTIFACT_CLASSES = ICLABEL_CLASSES[1:6]
-METHODS = ("picard", "infomax", "fastica")
 DEFAULT_METHOD = "picard"
 DEFAULT_SEED = 97
 # Extended infomax, as ICLabel was trained on. Picard's tolerance 1e-6 gives the same
@@ -53,12 +53,16 @@ def prepare_for_ica(raw: mne.io.BaseRaw) -> mne.io.BaseRaw:
     picks = mne.pick_types(raw.info, eeg=True, exclude="bads")
     if len(picks) < 4:
         raise EEGError("ICA needs at least 4 good EEG channels")
-    high = min(100.0, raw.info["sfreq"] / 2 - 1.0)
     with mne.utils.use_log_level("error"):
         prepared = raw.copy().pick(picks).load_data()
         prepared.set_eeg_reference("average", projection=False)
-        prepared.filter(1.0, high, fir_design="firwin")
+        prepared.filter(*ica_band(prepared.info["sfreq"]), fir_design="firwin")
     return prepared
+
+
+def ica_band(sfreq: float) -> tuple[float, float]:
+    """The band (Hz) ICA is fitted in: 1–100 Hz, the top kept below Nyquist."""
+    return 1.0, min(100.0, sfreq / 2 - 1.0)
 
 
 def fit_ica(raw: mne.io.BaseRaw, method: str = DEFAULT_METHOD, n_components=None,
@@ -105,10 +109,10 @@ def _check_n_components(n_components, rank: int):
     raise EEGError(f"number of components must be a count or a fraction of variance, got {n_components!r}")
 
 
-def _fit_decimation(prepared: mne.io.BaseRaw, n_components: int) -> int:
+def fit_decimation(sfreq: float, n_times: int, n_components: int) -> int:
     """Every how many samples to fit on (see ``MIN_FIT_RATE_HZ``, ``SAMPLES_PER_COMPONENT2``)."""
-    by_rate = int(prepared.info["sfreq"] // MIN_FIT_RATE_HZ)
-    by_count = prepared.n_times // (SAMPLES_PER_COMPONENT2 * n_components**2)
+    by_rate = int(sfreq // MIN_FIT_RATE_HZ)
+    by_count = n_times // (SAMPLES_PER_COMPONENT2 * n_components**2)
     return max(1, min(by_rate, by_count))
 
 
@@ -151,7 +155,8 @@ def _fit(raw: mne.io.BaseRaw, method: str, n_components, seed: int) -> tuple[ICA
     with mne.utils.use_log_level("error"), threadpool_limits(FIT_THREADS, user_api="blas"):
         try:
             # infomax counts passes over the data: fewer samples only cost it more passes
-            ica.fit(prepared, decim=None if method == "infomax" else _fit_decimation(prepared, rank))
+            ica.fit(prepared, decim=None if method == "infomax" else
+                    fit_decimation(prepared.info["sfreq"], prepared.n_times, rank))
         except (ValueError, np.linalg.LinAlgError) as exc:
             raise EEGError(f"ICA could not be fitted on this recording ({exc})") from None
     return ica, prepared
@@ -332,7 +337,6 @@ class _LRU:
 
 
 _FITS = _LRU(6)
-_STORED = _LRU(6)  # stored ICAs by their own content, for `ica_remove(method='stored')`
 
 
 def content_key(raw: mne.io.BaseRaw) -> str:
@@ -389,7 +393,6 @@ def from_stored(raw: mne.io.BaseRaw, ica: ICA) -> Decomposition:
         with mne.utils.use_log_level("error"):
             prepared = raw.copy().pick(ica.ch_names).load_data()
         found = _FITS.put(key, Decomposition(ica, prepared, "stored", 0.0, key, {"method": "stored", "stored": ica_key(ica)}))
-    _STORED.put(ica_key(ica), found.ica)
     return found
 
 
@@ -431,14 +434,6 @@ def _matched_copy(ica: ICA, raw: mne.io.BaseRaw) -> ICA:
 def clear_cache() -> None:
     """Forget every cached fit (tests and benchmarks use it to time cold fits)."""
     _FITS.clear()
-
-
-def _stored_ica(key: str) -> ICA:
-    ica = _STORED.get(key)
-    if ica is None:
-        raise EEGError("the ICA stored in the file is not loaded in this session: "
-                       "open the recording on the Components page (or its CLI) first")
-    return ica
 
 
 def remove_components(raw: mne.io.BaseRaw, ica: ICA, exclude, average_reference: bool = True
@@ -483,17 +478,17 @@ def before_after(raw: mne.io.BaseRaw, dec: Decomposition, exclude) -> tuple[mne.
 
 
 def _fit_script(method, n_components, seed) -> list[str]:
-    fit_params = {"picard": repr(FIT_PARAMS["picard"]), "infomax": "dict(extended=True)", "fastica": "None"}[method]
     n = n_components if n_components is not None else "len(ica_raw.ch_names) - 1"
     decim = ("None" if method == "infomax" else
-             f"max(1, min(int(ica_raw.info['sfreq'] // {MIN_FIT_RATE_HZ}), "
-             f"ica_raw.n_times // ({SAMPLES_PER_COMPONENT2} * (len(ica_raw.ch_names) - 1) ** 2)))")
+             "fit_decimation(ica_raw.info['sfreq'], ica_raw.n_times, len(ica_raw.ch_names) - 1)")
     return [
         "from mne.preprocessing import ICA",
+        *source_lines(ica_band),
+        *source_lines(fit_decimation),
         "ica_raw = raw.copy().pick('eeg', exclude='bads').load_data()",
         "ica_raw.set_eeg_reference('average')",
-        "ica_raw.filter(1.0, min(100.0, ica_raw.info['sfreq'] / 2 - 1.0))",
-        f"ica = ICA(n_components={n}, method={method!r}, fit_params={fit_params}, rng={seed}, max_iter='auto')",
+        "ica_raw.filter(*ica_band(ica_raw.info['sfreq']))",
+        f"ica = ICA(n_components={n}, method={method!r}, fit_params={FIT_PARAMS[method]!r}, rng={seed}, max_iter='auto')",
         f"ica.fit(ica_raw, decim={decim})",
     ]
 
@@ -508,46 +503,60 @@ def _stored_script(source_file) -> list[str]:
     ]
 
 
-def _remove_script(method=DEFAULT_METHOD, n_components=None, seed=DEFAULT_SEED, exclude=(), stored=None,
-                   source_file=None) -> list[str]:
+def _ica_remove_script(method=DEFAULT_METHOD, n_components=None, seed=DEFAULT_SEED, exclude=(), stored=None,
+                       source_file=None) -> list[str]:
     head = _stored_script(source_file) if method == "stored" else _fit_script(method, n_components, seed)
-    reref = [] if method == "stored" else ["raw.set_eeg_reference('average')  # as the ICA was fitted"]
-    return head + ["raw.load_data()", *reref, f"ica.apply(raw, exclude={sorted(int(i) for i in exclude)!r})"]
+    exclude = repr(sorted(int(i) for i in exclude))
+    return head + (_stored_apply_script(exclude) if method == "stored" else _fitted_apply_script(exclude))
 
 
-@register(
-    "ica_remove",
-    "Remove chosen ICA components (artifacts) from the signals.",
-    script=_remove_script,
-)
+def _stored_apply_script(exclude: str) -> list[str]:
+    return ["raw.load_data()", f"ica.apply(raw, exclude={exclude})"]
+
+
+def _fitted_apply_script(exclude: str) -> list[str]:
+    """Lines removing components ``exclude`` (code) of a fit made here, as :func:`remove_components` does."""
+    return ["raw.load_data()", "raw.set_eeg_reference('average')  # as the ICA was fitted",
+            f"ica.apply(raw, exclude={exclude})"]
+
+
 def ica_remove(raw, method: str = DEFAULT_METHOD, n_components=None, seed: int = DEFAULT_SEED, exclude=(),
-               stored: str | None = None, source_file: str | None = None):
-    """Remove components ``exclude`` of a fit (cached when already viewed) or of the stored ICA.
+               stored: str | None = None, source_file: str | None = None, *, ica: ICA | None = None):
+    """Remove components ``exclude`` of a fit (memoised when already viewed) or of the stored ICA.
 
-    ``method='stored'`` uses the ICA read from the file, identified by ``stored``
-    (its :func:`ica_key`); ``source_file`` names that file for the exported script.
+    ``method='stored'`` uses ``ica``, the ICA read from the recording's file (the
+    Recording passes it), which must be the one identified by ``stored`` (its
+    :func:`ica_key`); ``source_file`` names that file for the exported script.
     """
     if method == "stored":
-        raw, exclude = remove_components(raw, _stored_ica(str(stored)), exclude, average_reference=False)
+        raw, exclude = remove_components(raw, _stored_for(raw, ica, stored), exclude, average_reference=False)
         return raw, {"components_removed": exclude}
     raw, exclude = remove_components(raw, decompose(raw, method, n_components, seed).ica, exclude)
     return raw, {"components_removed": exclude, "reference": "average"}
 
 
-@register(
-    "ica_iclabel",
-    "Fit ICA, label components with ICLabel and remove those of the chosen artifact classes.",
-    script=lambda method=DEFAULT_METHOD, n_components=None, seed=DEFAULT_SEED, classes=("eye", "muscle", "heart", "line_noise", "channel_noise"), threshold=0.8: _fit_script(method, n_components, seed)
-    + [
+def _stored_for(raw: mne.io.BaseRaw, ica: ICA | None, stored: str | None) -> ICA:
+    """The recording's stored ICA matched to ``raw``'s names, checked against the key ``stored``."""
+    if ica is None:
+        raise EEGError("this recording's file carries no ICA, so stored components cannot be removed; "
+                       "fit one with picard, infomax or fastica")
+    matched = _matched_copy(ica, raw)
+    if stored is not None and ica_key(matched) != str(stored):
+        raise EEGError("the ICA stored in this recording's file is not the one whose components were chosen")
+    return matched
+
+
+def _ica_iclabel_script(method=DEFAULT_METHOD, n_components=None, seed=DEFAULT_SEED,
+                        classes=ARTIFACT_CLASSES, threshold=0.8) -> list[str]:
+    return _fit_script(method, n_components, seed) + [
         "from mne_icalabel.iclabel import iclabel_label_components",
         "proba = iclabel_label_components(ica_raw, ica, inplace=False)",
         f"classes = {list(ICLABEL_CLASSES)!r}",
         f"exclude = [i for i, p in enumerate(proba) if classes[p.argmax()] in {list(classes)!r} and p.max() >= {threshold}]",
-        "raw.load_data()",
-        "raw.set_eeg_reference('average')  # as the ICA was fitted",
-        "ica.apply(raw, exclude=exclude)",
-    ],
-)
+        *_fitted_apply_script("exclude"),
+    ]
+
+
 def ica_iclabel(raw, method: str = DEFAULT_METHOD, n_components=None, seed: int = DEFAULT_SEED,
                 classes=ARTIFACT_CLASSES, threshold: float = 0.8):
     found = decompose(raw, method, n_components, seed)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from backend.cli import parse_floats, print_json
+from backend.cli import add_command, parse_floats, print_json
 from backend.errors import EEGError
 
 # The shipped weights' last stage (assets/denoiser/art_denoiser.json, "training"): the defaults below,
@@ -27,7 +27,7 @@ def _command(args) -> list[str]:
 def add_commands(sub) -> None:
     from backend.denoise.data import ARTIFACT_CLASSES, INJECT_GROUPS
 
-    p = sub.add_parser("train-denoiser", help="train the ART-style transformer denoiser on PhysioNet recordings")
+    p = add_command(sub, "train-denoiser")
     p.add_argument("--data", required=True, help="folder holding eegbci_physionet/S0xx/*.edf (e.g. ../shared/data)")
     p.add_argument("--out", required=True, help="weights file to write (.pt); its JSON config goes beside it")
     p.add_argument("--minutes", type=float, default=32.0, help="training time budget (default 32)")

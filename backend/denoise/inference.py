@@ -21,7 +21,6 @@ from backend.channels import channel_positions
 from backend.config import ASSETS
 from backend.denoise.model import Denoiser
 from backend.errors import EEGError
-from backend.steps import register
 
 WEIGHTS_DIR = ASSETS / "denoiser"
 WEIGHTS = WEIGHTS_DIR / "art_denoiser.pt"
@@ -198,7 +197,7 @@ def denoise_raw(raw: mne.io.BaseRaw, model: Denoiser | None = None, overlap_s: f
                  "removed_rms_fraction": round(removed, 4)}
 
 
-def _script(overlap_s=DEFAULT_OVERLAP_S) -> list[str]:
+def _art_script(overlap_s=DEFAULT_OVERLAP_S) -> list[str]:
     return [
         "# ART-style transformer denoiser of EEG Explorer (needs its backend and assets/denoiser)",
         "from backend.denoise.inference import denoise_raw",
@@ -206,7 +205,6 @@ def _script(overlap_s=DEFAULT_OVERLAP_S) -> list[str]:
     ]
 
 
-@register("art", "Remove artifacts with the ART-style transformer denoiser (any montage, any rate).", script=_script)
 def art(raw, overlap_s: float = DEFAULT_OVERLAP_S):
     _check_overlap(overlap_s)
     return denoise_raw(raw, overlap_s=float(overlap_s))

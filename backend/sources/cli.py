@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from backend.cli import print_json
+from backend.cli import add_command, print_json
 from backend.errors import EEGError
 
 
@@ -10,9 +10,9 @@ def add_commands(sub) -> None:
     from backend.sources.forward import HEAD_MODELS
     from backend.sources.inverse import COVARIANCES, METHODS
 
-    source = sub.add_parser(
+    source = add_command(
+        sub,
         "source",
-        help="localise a window or an event average on the template brain, or simulate dipoles",
         description="Print the peak of a source estimate (template coordinates in mm, region, value, time), "
         "or with --simulate the localisation errors of simulated dipoles.",
     )

@@ -23,7 +23,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import delete, func, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from backend.errors import EEGError
@@ -47,7 +47,7 @@ RESULT_KINDS = {
     "impression": "the clinician's free-text impression",
 }
 SORT_KEYS = {
-    "name": RecordingRow.name, "format": RecordingRow.format, "channels": RecordingRow.n_channels,
+    "name": func.lower(RecordingRow.name), "format": RecordingRow.format, "channels": RecordingRow.n_channels,
     "rate": RecordingRow.sfreq, "duration": RecordingRow.duration_s, "recorded": RecordingRow.recorded_at,
     "size": RecordingRow.size_bytes, "added": RecordingRow.added_at, "opened": RecordingRow.opened_at,
 }
@@ -436,8 +436,9 @@ class Library:
 
     def _filtered(self, uid, search, tag, format, recorded_from, recorded_to):
         query = select(RecordingRow).where(RecordingRow.owner_id == uid)
-        if search:
-            query = query.where(func.lower(RecordingRow.name).contains(str(search).lower(), autoescape=True))
+        if search:  # in any case where the database can fold it (ASCII at least), and verbatim
+            query = query.where(or_(func.lower(RecordingRow.name).contains(str(search).lower(), autoescape=True),
+                                    RecordingRow.name.contains(str(search), autoescape=True)))
         if tag:
             query = query.where(RecordingRow.id.in_(select(Tag.recording_id).where(Tag.tag == tag)))
         if format:

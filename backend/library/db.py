@@ -40,8 +40,11 @@ from backend.errors import EEGError
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 DB_FILE_NAME = "library.sqlite3"
-# Seconds a write waits for another writer before "the database is locked".
-LOCK_TIMEOUT_S = float(os.environ.get("EEG_EXPLORER_DB_TIMEOUT_S", 10.0))
+
+
+def lock_timeout_s() -> float:
+    """Seconds a write waits for another writer before "locked" (``EEG_EXPLORER_DB_TIMEOUT_S``, default 10)."""
+    return float(os.environ.get("EEG_EXPLORER_DB_TIMEOUT_S", 10.0))
 
 
 def utcnow() -> datetime:
@@ -182,7 +185,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     # SQLAlchemy emits BEGIN itself (_sqlite_begin), so the driver must not open transactions of its own.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
-    cursor.execute(f"PRAGMA busy_timeout = {int(LOCK_TIMEOUT_S * 1000)}")
+    cursor.execute(f"PRAGMA busy_timeout = {int(lock_timeout_s() * 1000)}")
     cursor.execute("PRAGMA journal_mode = WAL")
     # FULL: a commit is on disk before it is acknowledged, even through a power cut.
     cursor.execute("PRAGMA synchronous = FULL")
@@ -205,7 +208,7 @@ def make_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(parsed, connect_args={"timeout": LOCK_TIMEOUT_S})
+        engine = create_engine(parsed, connect_args={"timeout": lock_timeout_s()})
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
@@ -213,7 +216,7 @@ def make_engine(url: str) -> Engine:
         parsed = parsed.set(drivername="postgresql+psycopg")
         return create_engine(parsed, pool_pre_ping=True,
                              connect_args={"connect_timeout": 10,
-                                           "options": f"-c lock_timeout={int(LOCK_TIMEOUT_S * 1000)}"})
+                                           "options": f"-c lock_timeout={int(lock_timeout_s() * 1000)}"})
     raise EEGError(f"unsupported database {parsed.get_backend_name()!r}: use SQLite or PostgreSQL")
 
 

@@ -27,11 +27,10 @@ from sqlalchemy import delete, func, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from backend.errors import EEGError
-from backend.library import db
+from backend.library import LOCAL_USER, db  # noqa: F401  (LOCAL_USER: for callers)
 from backend.library.db import AnnotationRow, RecordingRow, ResultRow, StoredFile, Tag, User
 from backend.library.store import Store
 
-LOCAL_USER = "local"
 MAX_NAME = 255
 MAX_TAG = 100
 MAX_TAGS = 100

@@ -9,7 +9,13 @@ import sys
 
 from backend.cli import print_json
 from backend.errors import EEGError
-from backend.library.api import LOCAL_USER, SORT_KEYS, Library
+from backend.library import LOCAL_USER
+
+
+def Library():  # noqa: N802  (SQLAlchemy is imported only when a library command runs)
+    from backend.library.api import Library
+
+    return Library()
 
 
 def add_commands(sub) -> None:
@@ -33,7 +39,8 @@ def add_commands(sub) -> None:
     listing.add_argument("--search", help="part of the name")
     listing.add_argument("--tag", help="only recordings with this tag")
     listing.add_argument("--format", help="only recordings of this format (EDF, EEGLAB, ...)")
-    listing.add_argument("--sort", default="opened", choices=list(SORT_KEYS))
+    listing.add_argument("--sort", default="opened",
+                         help="name, format, channels, rate, duration, recorded, size, added or opened (default)")
     listing.add_argument("--limit", default="50", help="rows to show (default 50)")
     listing.add_argument("--json", action="store_true", help="print one JSON object")
 

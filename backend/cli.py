@@ -31,6 +31,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "source": ("backend.sources.cli",
                "localise a window or an event average on the template brain, or simulate dipoles"),
     "classify": ("backend.classify.cli", "cross-validate, train and apply classifiers on annotated EEG"),
+    "library": ("backend.library.cli", "the recordings you have opened, with annotations and results"),
 }
 COMMAND_MODULES = tuple(dict.fromkeys(module for module, _ in COMMANDS.values()))
 

@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "backend.denoise.cli",
     "backend.sources.cli",
     "backend.classify.cli",
+    "backend.study.cli",
 )
 
 

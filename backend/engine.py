@@ -18,6 +18,7 @@ import logging
 import os
 import re
 import threading
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -178,3 +179,39 @@ class CancelHandle:
         if self.cancelled:
             self.cancel()
 
+
+
+def run_tasks(client, calls: Sequence[tuple[Any, Callable, tuple]], cancel: CancelHandle | None = None,
+              name: str = "task") -> Iterator[tuple[Any, str, Any]]:
+    """Submit ``(tag, function, args)`` calls and yield ``(tag, status, value)`` as each ends.
+
+    ``status`` is ``"finished"`` (``value`` is the function's result), ``"cancelled"``
+    (``value`` None) or ``"error"`` (``value`` is a one-line message: the task raised, or its
+    worker died). The functions should return small results; on exit (also when the caller
+    stops iterating) the calls still pending are cancelled.
+    """
+    from distributed import as_completed
+
+    if cancel is not None and cancel.cancelled:
+        for tag, _, _ in calls:
+            yield tag, "cancelled", None
+        return
+    futures = {client.submit(fn, *args, key=f"{name}-{i}-{os.urandom(4).hex()}", pure=False): tag
+               for i, (tag, fn, args) in enumerate(calls)}
+    if cancel is not None:
+        cancel.attach(client, futures)
+    try:
+        for future in as_completed(futures, loop=client.loop):
+            tag = futures[future]
+            if future.status == "finished":
+                yield tag, "finished", future.result()
+            elif future.status == "cancelled" or (cancel is not None and cancel.cancelled):
+                yield tag, "cancelled", None
+            else:
+                try:
+                    exc = future.exception()
+                except Exception as err:  # cancelled or lost while asking
+                    exc = err
+                yield tag, "error", f"{type(exc).__name__}: {first_line(exc)}"
+    finally:
+        client.cancel(list(futures))

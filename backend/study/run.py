@@ -174,48 +174,18 @@ def run_study(
         yield row
     if not todo:
         return
-    if cancel is not None and cancel.cancelled:
-        yield from _cancelled(todo, finished, total, progress)
-        return
     client = client or engine.get_client()
-    from distributed import as_completed
-
-    futures = {client.submit(clean_task, entry, pipeline, str(deriv), key, key=f"clean-{key[:24]}", pure=False): entry
-               for entry, key in todo}
-    if cancel is not None:
-        cancel.attach(client, futures)
-    try:
-        for future in as_completed(futures, loop=client.loop):
-            entry = futures[future]
-            if future.status == "finished":
-                row = future.result()
-            elif future.status == "cancelled" or (cancel is not None and cancel.cancelled):
-                row = {**_base_row(entry), "status": "cancelled", "error": None}
-            else:  # the task itself died (a worker killed by memory, a lost connection)
-                row = {**_base_row(entry), "status": "failed", "error": _task_error(future)}
-            finished += 1
-            if progress:
-                progress(finished, total, row)
-            yield row
-    finally:
-        client.cancel(list(futures))
-
-
-def _cancelled(todo, finished, total, progress) -> Iterator[dict]:
-    for entry, _ in todo:
+    calls = [(entry, clean_task, (entry, pipeline, str(deriv), key)) for entry, key in todo]
+    for entry, status, value in engine.run_tasks(client, calls, cancel, name="clean"):
+        if status == "finished":
+            row = value
+        else:
+            row = {**_base_row(entry), "status": "cancelled" if status == "cancelled" else "failed",
+                   "error": value}
         finished += 1
-        row = {**_base_row(entry), "status": "cancelled", "error": None}
         if progress:
             progress(finished, total, row)
         yield row
-
-
-def _task_error(future) -> str:
-    try:
-        exc = future.exception()
-    except Exception as err:  # cancelled or lost while asking
-        exc = err
-    return f"{type(exc).__name__}: {first_line(exc)}"
 
 
 def read_results(deriv: str | Path) -> list[dict]:

@@ -32,6 +32,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
                "localise a window or an event average on the template brain, or simulate dipoles"),
     "classify": ("backend.classify.cli", "cross-validate, train and apply classifiers on annotated EEG"),
     "library": ("backend.library.cli", "the recordings you have opened, with annotations and results"),
+    "study": ("backend.study.cli", "run a recipe, a quality table and classification over a whole dataset on Dask"),
 }
 COMMAND_MODULES = tuple(dict.fromkeys(module for module, _ in COMMANDS.values()))
 

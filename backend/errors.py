@@ -11,3 +11,9 @@ class EEGError(Exception):
     def __init__(self, message: str):
         # Keep the message to one line: it is shown as is in the UI and the CLI.
         super().__init__(" ".join(str(message).split()))
+
+
+def first_line(exc: BaseException, limit: int = 200) -> str:
+    """The first line of an exception's message (its type's name when it has none), for a one-line report."""
+    lines = str(exc).strip().splitlines()
+    return lines[0][:limit] if lines else type(exc).__name__

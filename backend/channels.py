@@ -140,8 +140,11 @@ def channel_positions(names, info: mne.Info | None = None, prefer: str = "file")
     for i, name in enumerate(names):
         stored = stored_position(info, name) if info is not None and name in info["ch_names"] else None
         template = template_position(name)
-        found = (template if template is not None else stored) if prefer == "template" else (
-            stored if stored is not None else template)
+        found = (
+            (template if template is not None else stored)
+            if prefer == "template"
+            else (stored if stored is not None else template)
+        )
         if found is not None:
             out[i] = found
     return out

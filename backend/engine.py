@@ -180,9 +180,9 @@ class CancelHandle:
             self.cancel()
 
 
-
-def run_tasks(client, calls: Sequence[tuple[Any, Callable, tuple]], cancel: CancelHandle | None = None,
-              name: str = "task") -> Iterator[tuple[Any, str, Any]]:
+def run_tasks(
+    client, calls: Sequence[tuple[Any, Callable, tuple]], cancel: CancelHandle | None = None, name: str = "task"
+) -> Iterator[tuple[Any, str, Any]]:
     """Submit ``(tag, function, args)`` calls and yield ``(tag, status, value)`` as each ends.
 
     ``status`` is ``"finished"`` (``value`` is the function's result), ``"cancelled"``
@@ -196,8 +196,10 @@ def run_tasks(client, calls: Sequence[tuple[Any, Callable, tuple]], cancel: Canc
         for tag, _, _ in calls:
             yield tag, "cancelled", None
         return
-    futures = {client.submit(fn, *args, key=f"{name}-{i}-{os.urandom(4).hex()}", pure=False): tag
-               for i, (tag, fn, args) in enumerate(calls)}
+    futures = {
+        client.submit(fn, *args, key=f"{name}-{i}-{os.urandom(4).hex()}", pure=False): tag
+        for i, (tag, fn, args) in enumerate(calls)
+    }
     if cancel is not None:
         cancel.attach(client, futures)
     try:

@@ -157,9 +157,7 @@ def _check_sizes(paths: list[Path], max_bytes: int) -> None:
             raise EEGError(f"{p.name} is empty")
         total += size
     if total > max_bytes:
-        raise EEGError(
-            f"upload of {total / 2**20:.0f} MB is over the limit of {max_bytes / 2**20:.0f} MB"
-        )
+        raise EEGError(f"upload of {total / 2**20:.0f} MB is over the limit of {max_bytes / 2**20:.0f} MB")
 
 
 def _companion(primary: Path, named: str, paths: list[Path], what: str, look_beside: bool = False) -> Path:
@@ -169,9 +167,7 @@ def _companion(primary: Path, named: str, paths: list[Path], what: str, look_bes
     elsewhere is refused, so a header can never make us read another file.
     """
     if not named or "/" in named or "\\" in named or named.startswith(".") or ":" in named:
-        raise EEGError(
-            f"{primary.name} names its {what} as {named!r}, a path outside the upload; refused"
-        )
+        raise EEGError(f"{primary.name} names its {what} as {named!r}, a path outside the upload; refused")
     for p in paths:
         if p.name == named or p.name.lower() == named.lower():
             return p
@@ -205,8 +201,12 @@ def _check_eeglab(set_path: Path, paths: list[Path], look_beside: bool = False) 
     import scipy.io
 
     try:
-        mat = scipy.io.loadmat(set_path, squeeze_me=True, struct_as_record=False,
-                               variable_names=["EEG", "data", "datfile", "nbchan", "pnts", "trials"])
+        mat = scipy.io.loadmat(
+            set_path,
+            squeeze_me=True,
+            struct_as_record=False,
+            variable_names=["EEG", "data", "datfile", "nbchan", "pnts", "trials"],
+        )
     except NotImplementedError:
         raise EEGError(f"{set_path.name} is a MATLAB v7.3 file; save it from EEGLAB as version 7 or older") from None
     except MemoryError:  # the child's limit: reported as such by backend.isolation
@@ -342,7 +342,9 @@ def _read(primary: Path, fmt: str) -> tuple[mne.io.BaseRaw, list[str]]:
     if fmt == "FIF":
         return mne.io.read_raw_fif(primary, preload=False), [f"raw = mne.io.read_raw_fif({q}, preload=True)"]
     if fmt == "BrainVision":
-        return mne.io.read_raw_brainvision(primary, preload=False), [f"raw = mne.io.read_raw_brainvision({q}, preload=True)"]
+        return mne.io.read_raw_brainvision(primary, preload=False), [
+            f"raw = mne.io.read_raw_brainvision({q}, preload=True)"
+        ]
     if fmt == "Nihon Kohden":
         return mne.io.read_raw_nihon(primary, preload=False), [f"raw = mne.io.read_raw_nihon({q}, preload=True)"]
     if fmt == "Neuroscan CNT":
@@ -365,7 +367,11 @@ def _read_eeglab(set_path: Path) -> tuple[mne.io.BaseRaw, object, list[str]]:
     """Read with MNE (continuous, or epochs joined end to end); return the Raw, a stored ICA and the code."""
     q = repr(set_path.name)
     try:
-        return mne.io.read_raw_eeglab(set_path, preload=True), None, [f"raw = mne.io.read_raw_eeglab({q}, preload=True)"]
+        return (
+            mne.io.read_raw_eeglab(set_path, preload=True),
+            None,
+            [f"raw = mne.io.read_raw_eeglab({q}, preload=True)"],
+        )
     except (ValueError, TypeError) as exc:
         if "trials" not in str(exc) and "epoch" not in str(exc).lower():
             raise
@@ -374,11 +380,15 @@ def _read_eeglab(set_path: Path) -> tuple[mne.io.BaseRaw, object, list[str]]:
         ica = mne.preprocessing.read_ica_eeglab(set_path)
     except Exception:  # a dataset without ICA weights
         ica = None
-    return _epochs_as_raw(epochs), ica, [
-        f"epochs = mne.read_epochs_eeglab({q})",
-        "# epochs joined end to end with 'boundary' marks, as EEGLAB shows them",
-        "raw = mne.io.RawArray(np.concatenate(list(epochs.get_data()), axis=-1), epochs.info)",
-    ]
+    return (
+        _epochs_as_raw(epochs),
+        ica,
+        [
+            f"epochs = mne.read_epochs_eeglab({q})",
+            "# epochs joined end to end with 'boundary' marks, as EEGLAB shows them",
+            "raw = mne.io.RawArray(np.concatenate(list(epochs.get_data()), axis=-1), epochs.info)",
+        ],
+    )
 
 
 def convert_eeglab(out_dir: str, look_beside: str, set_path: str, *paths: str) -> dict:
@@ -413,16 +423,23 @@ def convert_eeglab(out_dir: str, look_beside: str, set_path: str, *paths: str) -
     if ica is not None:
         ica.save(out / "stored-ica.fif", overwrite=True)
     found = sorted({_reason(w.message) for w in caught if issubclass(w.category, RuntimeWarning)})
-    return {"reader": reader, "warnings": found, "ica": ica is not None,
-            "data_file": str(data_file) if data_file else None}
+    return {
+        "reader": reader,
+        "warnings": found,
+        "ica": ica is not None,
+        "data_file": str(data_file) if data_file else None,
+    }
 
 
 def _read_eeglab_isolated(set_path: Path, paths: list[Path], look_beside: bool):
     """The Raw, stored ICA, reader code, warnings and data file of an EEGLAB dataset, parsed in a child process."""
     with tempfile.TemporaryDirectory(prefix="eeg-explorer-eeglab-") as tmp:
-        result = isolation.run("eeglab", [tmp, "1" if look_beside else "0", str(set_path), *map(str, paths)],
-                               what=f"{set_path.name} is not a readable EEGLAB .set file",
-                               input_bytes=sum(p.stat().st_size for p in paths))
+        result = isolation.run(
+            "eeglab",
+            [tmp, "1" if look_beside else "0", str(set_path), *map(str, paths)],
+            what=f"{set_path.name} is not a readable EEGLAB .set file",
+            input_bytes=sum(p.stat().st_size for p in paths),
+        )
         written = mne.io.read_raw_fif(Path(tmp) / "raw.fif", preload=True)
         # In memory alone: MNE checks that a Raw's file exists whenever it is copied or cropped.
         raw = mne.io.RawArray(written._data, written.info, first_samp=written.first_samp, verbose="error")
@@ -438,7 +455,9 @@ def _without_export_padding(raw: mne.io.BaseRaw) -> mne.io.BaseRaw:
     MNE marks it with a ``BAD_ACQ_SKIP`` annotation that runs to the end of the file.
     """
     sfreq, end = raw.info["sfreq"], raw.times[-1] if raw.n_times else 0.0
-    for onset, duration, description in zip(raw.annotations.onset, raw.annotations.duration, raw.annotations.description):
+    for onset, duration, description in zip(
+        raw.annotations.onset, raw.annotations.duration, raw.annotations.description
+    ):
         start = onset - raw.first_time
         if description == "BAD_ACQ_SKIP" and start > 0 and abs(start + duration - end - 1 / sfreq) < 1.5 / sfreq:
             return raw.crop(tmax=start - 1 / sfreq)
@@ -515,12 +534,16 @@ def load_recording(paths, max_bytes: int | None = None, *, look_beside: bool = F
 
     found_warnings = []
     if fmt == "Nihon Kohden":  # MNE reads these beside the .EEG, by its stem
-        beside = {ext: [c for c in (primary.with_suffix(ext), primary.with_suffix(ext.lower())) if c.is_file()]
-                  for ext in (".21E", ".PNT", ".LOG")}
+        beside = {
+            ext: [c for c in (primary.with_suffix(ext), primary.with_suffix(ext.lower())) if c.is_file()]
+            for ext in (".21E", ".PNT", ".LOG")
+        }
         companions = [found[0] for found in beside.values() if found]
         missing = [ext for ext, found in beside.items() if not found]
         if missing:
-            found_warnings.append(f"Nihon Kohden companion file(s) {', '.join(primary.stem + e for e in missing)} missing: channel names, date or events may be absent")
+            found_warnings.append(
+                f"Nihon Kohden companion file(s) {', '.join(primary.stem + e for e in missing)} missing: channel names, date or events may be absent"
+            )
 
     with warnings.catch_warnings(record=True) as caught, mne.utils.use_log_level("error"):
         warnings.simplefilter("always")
@@ -564,7 +587,9 @@ def load_recording(paths, max_bytes: int | None = None, *, look_beside: bool = F
         changes = channels.tidy_channels(raw)
     unmatched = channels.montage_match(raw)["unmatched"]
     if unmatched:
-        found_warnings.append(f"{len(unmatched)} EEG channel(s) without a standard position: {', '.join(unmatched[:10])}")
+        found_warnings.append(
+            f"{len(unmatched)} EEG channel(s) without a standard position: {', '.join(unmatched[:10])}"
+        )
 
     files = tuple([source.name] + sorted(p.name for p in paths if p != source))
     load = Step(
@@ -584,8 +609,10 @@ def _positions_code(raw: mne.io.BaseRaw) -> list[str]:
     ch_pos = {n: [round(float(v), 7) for v in xyz] for n, xyz in pos["ch_pos"].items() if np.isfinite(xyz).all()}
     fid = {k: [round(float(v), 7) for v in pos[k]] for k in ("nasion", "lpa", "rpa") if pos[k] is not None}
     args = ", ".join(f"{k}={v}" for k, v in fid.items())
-    return [f"montage = mne.channels.make_dig_montage(ch_pos={ch_pos}, {args}, coord_frame={pos['coord_frame']!r})",
-            "raw.set_montage(montage, on_missing='ignore')"]
+    return [
+        f"montage = mne.channels.make_dig_montage(ch_pos={ch_pos}, {args}, coord_frame={pos['coord_frame']!r})",
+        "raw.set_montage(montage, on_missing='ignore')",
+    ]
 
 
 # --- export ----------------------------------------------------------------------
@@ -608,7 +635,9 @@ def export_recording(recording: Recording, out: Path | str) -> list[Path]:
             if ext == "fif":
                 raw.save(out, overwrite=True)
                 return [out]
-            mne.export.export_raw(out, raw, fmt={"edf": "edf", "vhdr": "brainvision", "set": "eeglab"}[ext], overwrite=True)
+            mne.export.export_raw(
+                out, raw, fmt={"edf": "edf", "vhdr": "brainvision", "set": "eeglab"}[ext], overwrite=True
+            )
         except (ValueError, TypeError, RuntimeError) as exc:
             raise EEGError(f"export to {EXPORT_FORMATS[ext]} failed: {_reason(exc)}") from None
     if ext == "vhdr":

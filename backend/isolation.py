@@ -43,7 +43,10 @@ _log = logging.getLogger(__name__)
 
 def limits_for(input_bytes: int) -> tuple[float, int]:
     """The time (s) and address-space (bytes) limits for parsing ``input_bytes`` of files."""
-    return BASE_TIMEOUT_S + TIMEOUT_S_PER_MB * input_bytes / 2**20, BASE_MEMORY_BYTES + MEMORY_PER_INPUT_BYTE * input_bytes
+    return (
+        BASE_TIMEOUT_S + TIMEOUT_S_PER_MB * input_bytes / 2** 20,
+        BASE_MEMORY_BYTES + MEMORY_PER_INPUT_BYTE * input_bytes,
+    )
 
 
 def run(task: str, args: list[str], *, what: str, input_bytes: int) -> dict:
@@ -69,12 +72,25 @@ def run(task: str, args: list[str], *, what: str, input_bytes: int) -> dict:
     if task not in CHILD_TASKS:
         raise ValueError(f"unknown child task {task!r}")
     timeout_s, memory_bytes = limits_for(input_bytes)
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-           "EEG_EXPLORER_CHILD_MEMORY": str(memory_bytes), "EEG_EXPLORER_CHILD_CPU_S": str(int(timeout_s) + 1)}
+    env = {
+        **os.environ,
+        "OMP_NUM_THREADS": "1",
+        "OPENBLAS_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+        "EEG_EXPLORER_CHILD_MEMORY": str(memory_bytes),
+        "EEG_EXPLORER_CHILD_CPU_S": str(int(timeout_s) + 1),
+    }
     root = Path(__file__).resolve().parent.parent
     try:
-        child = subprocess.run([sys.executable, "-m", "backend.isolation", task, *args], capture_output=True,
-                               text=True, timeout=timeout_s, stdin=subprocess.DEVNULL, cwd=root, env=env)
+        child = subprocess.run(
+            [sys.executable, "-m", "backend.isolation", task, *args],
+            capture_output=True,
+            text=True,
+            timeout=timeout_s,
+            stdin=subprocess.DEVNULL,
+            cwd=root,
+            env=env,
+        )
     except subprocess.TimeoutExpired:
         raise EEGError(f"{what} (reading it did not finish in {timeout_s:.0f} s)") from None
     result = _result(child.stdout)
@@ -89,7 +105,7 @@ def run(task: str, args: list[str], *, what: str, input_bytes: int) -> dict:
 def _result(stdout: str) -> dict | None:
     for line in reversed(stdout.splitlines()):
         if line.startswith(_RESULT_PREFIX):
-            return json.loads(line[len(_RESULT_PREFIX):])
+            return json.loads(line[len(_RESULT_PREFIX) :])
     return None
 
 

@@ -37,7 +37,11 @@ def parse_recipe(text: str) -> dict[str, Any]:
     if not isinstance(recipe, dict) or recipe.get("eeg_explorer_recipe") != RECIPE_VERSION:
         raise EEGError("this JSON is not an EEG Explorer recipe")
     for step in recipe.get("steps", []):
-        if not isinstance(step, dict) or not isinstance(step.get("name"), str) or not isinstance(step.get("params", {}), dict):
+        if (
+            not isinstance(step, dict)
+            or not isinstance(step.get("name"), str)
+            or not isinstance(step.get("params", {}), dict)
+        ):
             raise EEGError("the recipe's steps must each have a name and a params object")
         steps.get(step["name"])  # unknown names are refused here, before anything runs
     return recipe

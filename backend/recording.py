@@ -87,7 +87,7 @@ class Recording:
     def duration_s(self) -> float:
         return self.raw.n_times / self.raw.info["sfreq"]
 
-    def apply(self, name: str, **params: Any) -> "Recording":
+    def apply(self, name: str, **params: Any) -> Recording:
         """Return a new Recording with step ``name`` applied to a copy of the data.
 
         What the step needs beyond its parameters (the stored ICA) comes from this
@@ -96,7 +96,7 @@ class Recording:
         raw, report = steps.get(name).run(self.raw.copy(), params, self)
         return self.with_raw(raw, Step(name, dict(params), dict(report)))
 
-    def with_raw(self, raw: mne.io.BaseRaw, step: Step) -> "Recording":
+    def with_raw(self, raw: mne.io.BaseRaw, step: Step) -> Recording:
         """A new Recording holding ``raw``, with ``step`` appended to the history."""
         return replace(self, raw=raw, history=self.history + (step,))
 

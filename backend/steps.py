@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import importlib
 import inspect
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from backend.components import ARTIFACT_CLASSES
 from backend.errors import EEGError
@@ -67,8 +68,10 @@ class StepKind:
         """
         unknown = sorted(set(params) - set(self.params))
         if unknown:
-            raise EEGError(f"{self.name} has no parameter {', '.join(map(repr, unknown))}; "
-                           f"its parameters are {', '.join(self.params) or 'none'}")
+            raise EEGError(
+                f"{self.name} has no parameter {', '.join(map(repr, unknown))}; "
+                f"its parameters are {', '.join(self.params) or 'none'}"
+            )
         extra = {need: getattr(context, need, None) for need in self.needs}
         result = self.apply(raw, **params, **extra)
         return result if isinstance(result, tuple) else (result, {})
@@ -79,50 +82,132 @@ def _kind(name: str, module: str, summary: str, needs: tuple[str, ...] = (), **p
 
 
 # Every step, in the order pages list them by default (a new stage adds its rows).
-_REGISTRY: dict[str, StepKind] = {k.name: k for k in (
-    _kind("rename_channels", "backend.channels", "Rename channels (for example to standard 10-05 labels).",
-          mapping=REQUIRED),
-    _kind("set_channel_types", "backend.channels", "Change channel types (EEG, EOG, EMG, ECG, misc, stim).",
-          mapping=REQUIRED),
-    _kind("set_bads", "backend.channels",
-          "Mark channels as bad: they are kept but left out of averages, ICA and models.", bads=REQUIRED),
-    _kind("ica_remove", "backend.components.ica", "Remove chosen ICA components (artifacts) from the signals.",
-          needs=("ica",), method="picard", n_components=None, seed=97, exclude=(), stored=None, source_file=None),
-    _kind("ica_iclabel", "backend.components.ica",
-          "Fit ICA, label components with ICLabel and remove those of the chosen artifact classes.",
-          method="picard", n_components=None, seed=97, classes=ARTIFACT_CLASSES, threshold=0.8),
-    _kind("add_annotation", "backend.browse.annotations",
-          "Add an annotation (onset and duration in seconds from the start, and a label).",
-          onset=REQUIRED, duration=REQUIRED, description=REQUIRED),
-    _kind("edit_annotation", "backend.browse.annotations", "Change an annotation's onset, duration or label.",
-          index=REQUIRED, onset=REQUIRED, duration=REQUIRED, description=REQUIRED),
-    _kind("delete_annotation", "backend.browse.annotations", "Delete an annotation.", index=REQUIRED),
-    _kind("import_annotations", "backend.browse.annotations",
-          "Add annotations read from a CSV file (onset, duration, description).", rows=REQUIRED),
-    _kind("bandpass", "backend.clean.steps",
-          "Band-pass filter (zero-phase FIR): keeps l_freq–h_freq Hz; 1–40 Hz removes drifts, line noise and most muscle.",
-          l_freq=1.0, h_freq=40.0),
-    _kind("notch", "backend.clean.steps",
-          "Notch filter at the mains frequency (50 or 60 Hz) and its harmonics below Nyquist: removes line noise only.",
-          freq=50.0),
-    _kind("resample", "backend.clean.steps",
-          "Resample to a new rate (with anti-alias filtering): smaller files and faster steps; "
-          "keep it above twice your highest frequency.", sfreq=128.0),
-    _kind("reref", "backend.clean.steps",
-          "Re-reference EEG: 'average' (common average), 'mastoids' or 'ears' (linked), or chosen channel(s).",
-          ref="average"),
-    _kind("bad_channels", "backend.clean.badchannels",
-          "Find bad channels as in PREP (flat, robust deviation, low correlation, RANSAC) and repair them by "
-          "spherical-spline interpolation.", methods=BAD_CHANNEL_DETECTORS, interpolate=True, seed=97),
-    _kind("interpolate_bads", "backend.clean.badchannels",
-          "Replace the channels marked bad by spherical-spline interpolation from their neighbours."),
-    _kind("asr", "backend.clean.asr",
-          "Artifact Subspace Reconstruction: repairs short high-variance bursts (blinks, movement, muscle) against "
-          "clean calibration data; lower cutoff = more aggressive (5–30, 20 is a safe default).",
-          cutoff=20.0, calib_start_s=None, calib_stop_s=None, win_len=0.5, method="euclid"),
-    _kind("art", "backend.denoise.inference",
-          "Remove artifacts with the ART-style transformer denoiser (any montage, any rate).", overlap_s=2.0),
-)}
+_REGISTRY: dict[str, StepKind] = {
+    k.name: k
+    for k in (
+        _kind(
+            "rename_channels",
+            "backend.channels",
+            "Rename channels (for example to standard 10-05 labels).",
+            mapping=REQUIRED,
+        ),
+        _kind(
+            "set_channel_types",
+            "backend.channels",
+            "Change channel types (EEG, EOG, EMG, ECG, misc, stim).",
+            mapping=REQUIRED,
+        ),
+        _kind(
+            "set_bads",
+            "backend.channels",
+            "Mark channels as bad: they are kept but left out of averages, ICA and models.",
+            bads=REQUIRED,
+        ),
+        _kind(
+            "ica_remove",
+            "backend.components.ica",
+            "Remove chosen ICA components (artifacts) from the signals.",
+            needs=("ica",),
+            method="picard",
+            n_components=None,
+            seed=97,
+            exclude=(),
+            stored=None,
+            source_file=None,
+        ),
+        _kind(
+            "ica_iclabel",
+            "backend.components.ica",
+            "Fit ICA, label components with ICLabel and remove those of the chosen artifact classes.",
+            method="picard",
+            n_components=None,
+            seed=97,
+            classes=ARTIFACT_CLASSES,
+            threshold=0.8,
+        ),
+        _kind(
+            "add_annotation",
+            "backend.browse.annotations",
+            "Add an annotation (onset and duration in seconds from the start, and a label).",
+            onset=REQUIRED,
+            duration=REQUIRED,
+            description=REQUIRED,
+        ),
+        _kind(
+            "edit_annotation",
+            "backend.browse.annotations",
+            "Change an annotation's onset, duration or label.",
+            index=REQUIRED,
+            onset=REQUIRED,
+            duration=REQUIRED,
+            description=REQUIRED,
+        ),
+        _kind("delete_annotation", "backend.browse.annotations", "Delete an annotation.", index=REQUIRED),
+        _kind(
+            "import_annotations",
+            "backend.browse.annotations",
+            "Add annotations read from a CSV file (onset, duration, description).",
+            rows=REQUIRED,
+        ),
+        _kind(
+            "bandpass",
+            "backend.clean.steps",
+            "Band-pass filter (zero-phase FIR): keeps l_freq–h_freq Hz; 1–40 Hz removes drifts, line noise and most muscle.",
+            l_freq=1.0,
+            h_freq=40.0,
+        ),
+        _kind(
+            "notch",
+            "backend.clean.steps",
+            "Notch filter at the mains frequency (50 or 60 Hz) and its harmonics below Nyquist: removes line noise only.",
+            freq=50.0,
+        ),
+        _kind(
+            "resample",
+            "backend.clean.steps",
+            "Resample to a new rate (with anti-alias filtering): smaller files and faster steps; "
+            "keep it above twice your highest frequency.",
+            sfreq=128.0,
+        ),
+        _kind(
+            "reref",
+            "backend.clean.steps",
+            "Re-reference EEG: 'average' (common average), 'mastoids' or 'ears' (linked), or chosen channel(s).",
+            ref="average",
+        ),
+        _kind(
+            "bad_channels",
+            "backend.clean.badchannels",
+            "Find bad channels as in PREP (flat, robust deviation, low correlation, RANSAC) and repair them by "
+            "spherical-spline interpolation.",
+            methods=BAD_CHANNEL_DETECTORS,
+            interpolate=True,
+            seed=97,
+        ),
+        _kind(
+            "interpolate_bads",
+            "backend.clean.badchannels",
+            "Replace the channels marked bad by spherical-spline interpolation from their neighbours.",
+        ),
+        _kind(
+            "asr",
+            "backend.clean.asr",
+            "Artifact Subspace Reconstruction: repairs short high-variance bursts (blinks, movement, muscle) against "
+            "clean calibration data; lower cutoff = more aggressive (5–30, 20 is a safe default).",
+            cutoff=20.0,
+            calib_start_s=None,
+            calib_stop_s=None,
+            win_len=0.5,
+            method="euclid",
+        ),
+        _kind(
+            "art",
+            "backend.denoise.inference",
+            "Remove artifacts with the ART-style transformer denoiser (any montage, any rate).",
+            overlap_s=2.0,
+        ),
+    )
+}
 
 
 def available() -> list[StepKind]:

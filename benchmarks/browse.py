@@ -65,8 +65,15 @@ def generate(out: Path) -> None:
     for name, row in zip(raw.ch_names, base):
         tiled = np.tile(row, reps)[:n_total]
         lo, hi = float(tiled.min()), float(tiled.max())
-        signals.append(EdfSignal(tiled, sampling_frequency=SFREQ, label=name.strip(".")[:16],
-                                 physical_dimension="uV", physical_range=(lo - 1, hi + 1)))
+        signals.append(
+            EdfSignal(
+                tiled,
+                sampling_frequency=SFREQ,
+                label=name.strip(".")[:16],
+                physical_dimension="uV",
+                physical_range=(lo - 1, hi + 1),
+            )
+        )
     period = n_base / SFREQ
     annotations = [
         EdfAnnotation(k * period + onset, float(dur), str(desc))
@@ -96,8 +103,12 @@ def measure_ours(edf: Path, repeats: int) -> dict:
                 page = display.read_page(raw, montage, start, PAGE_S, filt, N_POINTS)
                 row_mm = figures.row_height_mm(len(page.labels))
                 sensitivity = display.autoscale(page.values, row_mm)
-                data = figures.page_view_data(page, sensitivity, all_labels=labels,
-                                              annotations=annotations.in_window(raw, page.start, page.start + PAGE_S))
+                data = figures.page_view_data(
+                    page,
+                    sensitivity,
+                    all_labels=labels,
+                    annotations=annotations.in_window(raw, page.start, page.start + PAGE_S),
+                )
                 times.append((time.perf_counter() - t0) * 1e3)
                 first_ms = times[0] if first_ms is None else first_ms
             t0 = time.perf_counter()
@@ -105,8 +116,15 @@ def measure_ours(edf: Path, repeats: int) -> dict:
             results[(name, where)] = {"times": times, "json_ms": (time.perf_counter() - t0) * 1e3}
     all_times = [t for r in results.values() for t in r["times"]]
     return {
-        "table": {f"{n}/{w}": {"median_ms": statistics.median(r["times"]), "min_ms": min(r["times"]),
-                               "json_ms": r["json_ms"], "payload_bytes": payloads[(n, w)]} for (n, w), r in results.items()},
+        "table": {
+            f"{n}/{w}": {
+                "median_ms": statistics.median(r["times"]),
+                "min_ms": min(r["times"]),
+                "json_ms": r["json_ms"],
+                "payload_bytes": payloads[(n, w)],
+            }
+            for (n, w), r in results.items()
+        },
         "page_ms_median": statistics.median(all_times),
         "first_page_ms": first_ms,
         "json_ms_median": statistics.median(r["json_ms"] for r in results.values()),
@@ -140,8 +158,11 @@ def measure_mne(edf: Path, repeats: int) -> dict:
             times[where].append((time.perf_counter() - t0) * 1e3)
             plt.close(fig)
     flat = [t for ts in times.values() for t in ts]
-    return {"table": {w: statistics.median(ts) for w, ts in times.items()},
-            "mne_page_ms_median": statistics.median(flat), "mne_peak_rss_bytes": _peak_rss()}
+    return {
+        "table": {w: statistics.median(ts) for w, ts in times.items()},
+        "mne_page_ms_median": statistics.median(flat),
+        "mne_peak_rss_bytes": _peak_rss(),
+    }
 
 
 def _child(*args) -> dict:
@@ -182,11 +203,15 @@ def main() -> None:
         ours = _child("--role", "ours", "--path", edf, "--repeats", args.repeats)
         theirs = _child("--role", "mne", "--path", edf, "--repeats", args.mne_repeats)
 
-    print(f"file: {file_bytes / 1e6:.1f} MB, {ours['n_channels']} ch, {ours['sfreq']:g} Hz, "
-          f"{ours['n_samples'] / ours['sfreq']:.0f} s; filters {ours['filters']}; {ours['n_points']} points a row")
+    print(
+        f"file: {file_bytes / 1e6:.1f} MB, {ours['n_channels']} ch, {ours['sfreq']:g} Hz, "
+        f"{ours['n_samples'] / ours['sfreq']:.0f} s; filters {ours['filters']}; {ours['n_points']} points a row"
+    )
     print(f"{'montage/position':28s} {'median ms':>10s} {'min ms':>8s} {'json ms':>10s} {'payload':>10s}")
     for key, row in ours["table"].items():
-        print(f"{key:28s} {row['median_ms']:10.1f} {row['min_ms']:8.1f} {row['json_ms']:10.1f} {row['payload_bytes']:10d}")
+        print(
+            f"{key:28s} {row['median_ms']:10.1f} {row['min_ms']:8.1f} {row['json_ms']:10.1f} {row['payload_bytes']:10d}"
+        )
     for where, ms in theirs["table"].items():
         print(f"{'mne raw.plot/' + where:28s} {ms:10.1f}")
     result = {

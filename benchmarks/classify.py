@@ -24,18 +24,17 @@ here is the set of views in the vote, so it is a choice among a handful of fixed
 
 from __future__ import annotations
 
-import os
-
-for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_var, "1")  # small matrices: threads only contend
-
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
 
-import numpy as np
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")  # small matrices: threads only contend; set before numpy loads BLAS
+
+import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -65,7 +64,9 @@ def main() -> None:
     parser.add_argument("--subjects", default="1-10")
     parser.add_argument("--pipelines", default=",".join(FAST + SLOW))
     parser.add_argument("--slow-subjects", type=int, default=2)
-    parser.add_argument("--out", default=None, help="also write the per-subject results here (JSON), after each subject")
+    parser.add_argument(
+        "--out", default=None, help="also write the per-subject results here (JSON), after each subject"
+    )
     args = parser.parse_args()
     mne.set_log_level("error")
     subjects = _subjects(args.subjects)
@@ -82,38 +83,70 @@ def main() -> None:
                 continue
             r = cross_validate(trials, name, "kfold", 5, seed=42)
             d = r.to_dict()
-            per[name][s] = {"roc_auc": d["roc_auc_mean"], "accuracy": d["accuracy_mean"], "fit_s": d["fit_s_mean"], "predict_s": d["predict_s_mean"]}
-            print(f"S{s:03d} {name:12s} ROC-AUC {100 * d['roc_auc_mean']:5.1f}  acc {100 * d['accuracy_mean']:5.1f}  "
-                  f"fit {d['fit_s_mean']:6.2f} s  predict {d['predict_s_mean']:.3f} s", flush=True)
+            per[name][s] = {
+                "roc_auc": d["roc_auc_mean"],
+                "accuracy": d["accuracy_mean"],
+                "fit_s": d["fit_s_mean"],
+                "predict_s": d["predict_s_mean"],
+            }
+            print(
+                f"S{s:03d} {name:12s} ROC-AUC {100 * d['roc_auc_mean']:5.1f}  acc {100 * d['accuracy_mean']:5.1f}  "
+                f"fit {d['fit_s_mean']:6.2f} s  predict {d['predict_s_mean']:.3f} s",
+                flush=True,
+            )
             if name == "best" and timeline_s is None:
                 model = train_model(trials, "best")
                 t0, c0 = time.perf_counter(), time.process_time()
                 tl = predict_timeline(runs[0], model, step_s=0.5)
                 # CPU time too: on a shared machine the wall time mostly measures the queue.
-                timeline_s = {"wall_s": time.perf_counter() - t0, "cpu_s": time.process_time() - c0,
-                              "recording_s": runs[0].duration_s, "windows": len(tl.times)}
-                print(f"timeline of {runs[0].name} ({runs[0].duration_s:.0f} s, {len(tl.times)} windows): "
-                      f"{timeline_s['wall_s']:.2f} s wall, {timeline_s['cpu_s']:.2f} s CPU", flush=True)
+                timeline_s = {
+                    "wall_s": time.perf_counter() - t0,
+                    "cpu_s": time.process_time() - c0,
+                    "recording_s": runs[0].duration_s,
+                    "windows": len(tl.times),
+                }
+                print(
+                    f"timeline of {runs[0].name} ({runs[0].duration_s:.0f} s, {len(tl.times)} windows): "
+                    f"{timeline_s['wall_s']:.2f} s wall, {timeline_s['cpu_s']:.2f} s CPU",
+                    flush=True,
+                )
         if args.out:
             Path(args.out).write_text(json.dumps({"per_subject": per, "timeline": timeline_s}))
 
     summary = {}
-    print(f"\n{'pipeline':12s} {'subjects':>8s} {'ROC-AUC':>8s} {'sd':>5s} {'acc':>6s} {'fit s':>7s} {'pred s':>7s} {'MOABB':>6s}")
+    print(
+        f"\n{'pipeline':12s} {'subjects':>8s} {'ROC-AUC':>8s} {'sd':>5s} {'acc':>6s} {'fit s':>7s} {'pred s':>7s} {'MOABB':>6s}"
+    )
     for name in names:
         rows = list(per[name].values())
         if not rows:
             continue
         auc = np.array([r["roc_auc"] for r in rows]) * 100
         summary[name] = {
-            "n_subjects": len(rows), "roc_auc_mean": round(float(auc.mean()), 1), "roc_auc_sd": round(float(auc.std()), 1),
+            "n_subjects": len(rows),
+            "roc_auc_mean": round(float(auc.mean()), 1),
+            "roc_auc_sd": round(float(auc.std()), 1),
             "accuracy_mean": round(float(np.mean([r["accuracy"] for r in rows]) * 100), 1),
-            "fit_s": round(float(np.mean([r["fit_s"] for r in rows])), 2), "predict_s": round(float(np.mean([r["predict_s"] for r in rows])), 3),
+            "fit_s": round(float(np.mean([r["fit_s"] for r in rows])), 2),
+            "predict_s": round(float(np.mean([r["predict_s"] for r in rows])), 3),
         }
         m = summary[name]
-        print(f"{name:12s} {m['n_subjects']:8d} {m['roc_auc_mean']:8.1f} {m['roc_auc_sd']:5.1f} {m['accuracy_mean']:6.1f} "
-              f"{m['fit_s']:7.2f} {m['predict_s']:7.3f} {MOABB.get(name, float('nan')):6.1f}")
-    print(json.dumps({"task": TASK.to_dict(), "folds": 5, "subjects": subjects, "pipelines": summary, "timeline": timeline_s,
-                      "best_roc_auc_mean": summary.get("best", {}).get("roc_auc_mean")}))
+        print(
+            f"{name:12s} {m['n_subjects']:8d} {m['roc_auc_mean']:8.1f} {m['roc_auc_sd']:5.1f} {m['accuracy_mean']:6.1f} "
+            f"{m['fit_s']:7.2f} {m['predict_s']:7.3f} {MOABB.get(name, float('nan')):6.1f}"
+        )
+    print(
+        json.dumps(
+            {
+                "task": TASK.to_dict(),
+                "folds": 5,
+                "subjects": subjects,
+                "pipelines": summary,
+                "timeline": timeline_s,
+                "best_roc_auc_mean": summary.get("best", {}).get("roc_auc_mean"),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

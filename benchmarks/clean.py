@@ -37,14 +37,48 @@ sys.path.insert(0, str(ROOT))
 STRETCH_S = 60.0
 SNRS_DB = (-7.0, -4.0, -1.0, 2.0)
 ARTIFACTS = ("eye", "muscle", "mixed")
-CAP_32 = ["Fp1", "Fp2", "AF3", "AF4", "F7", "F3", "Fz", "F4", "F8", "FC5", "FC1", "FC2", "FC6", "T7", "C3", "Cz",
-          "C4", "T8", "CP5", "CP1", "CP2", "CP6", "P7", "P3", "Pz", "P4", "P8", "PO3", "PO4", "O1", "Oz", "O2"]
+CAP_32 = [
+    "Fp1",
+    "Fp2",
+    "AF3",
+    "AF4",
+    "F7",
+    "F3",
+    "Fz",
+    "F4",
+    "F8",
+    "FC5",
+    "FC1",
+    "FC2",
+    "FC6",
+    "T7",
+    "C3",
+    "Cz",
+    "C4",
+    "T8",
+    "CP5",
+    "CP1",
+    "CP2",
+    "CP6",
+    "P7",
+    "P3",
+    "Pz",
+    "P4",
+    "P8",
+    "PO3",
+    "PO4",
+    "O1",
+    "Oz",
+    "O2",
+]
 METHODS = {
     "none": [],
     "band-pass 1-40 Hz": [{"name": "bandpass", "params": {"l_freq": 1.0, "h_freq": 40.0}}],
     "ASR (cutoff 20)": [{"name": "asr", "params": {"cutoff": 20.0}}],
-    "band-pass + ASR": [{"name": "bandpass", "params": {"l_freq": 1.0, "h_freq": 40.0}},
-                        {"name": "asr", "params": {"cutoff": 20.0}}],
+    "band-pass + ASR": [
+        {"name": "bandpass", "params": {"l_freq": 1.0, "h_freq": 40.0}},
+        {"name": "asr", "params": {"cutoff": 20.0}},
+    ],
     "ICA + ICLabel": [{"name": "ica_iclabel", "params": {}}],
 }
 TRANSFORMER = ("transformer (ART)", [{"name": "art", "params": {}}])
@@ -104,30 +138,52 @@ def main(argv=None) -> int:
         for k, artifact in enumerate(ARTIFACTS):
             for j, snr in enumerate(snrs):
                 case = known_truth_case(raw, artifact, snr, seed=args.seed + 100 * k + j, duration_s=STRETCH_S)
-                minutes_32 = (case.injection.clean.shape[1] / case.injection.sfreq / 60) * (len(case.info["ch_names"]) / 32)
+                minutes_32 = (case.injection.clean.shape[1] / case.injection.sfreq / 60) * (
+                    len(case.info["ch_names"]) / 32
+                )
                 for method, pipeline in methods.items():
                     cleaned, _, seconds = run_on_case(case, pipeline)
-                    rows.append({"recording": label, "artifact": artifact, "snr_db": snr, "method": method,
-                                 **score_case(case, cleaned), "s_per_min_32ch": seconds / minutes_32})
+                    rows.append(
+                        {
+                            "recording": label,
+                            "artifact": artifact,
+                            "snr_db": snr,
+                            "method": method,
+                            **score_case(case, cleaned),
+                            "s_per_min_32ch": seconds / minutes_32,
+                        }
+                    )
                 print(f"  {label:<20} {artifact:<7} SNR {snr:+5.1f} dB done", file=sys.stderr, flush=True)
 
     def mean(values):
         return statistics.fmean(values) if values else float("nan")
 
     summary = []
-    print(f"\nKnown-truth benchmark: {len(raws)} recording(s) x {len(ARTIFACTS)} artifacts x SNR {', '.join(f'{s:g}' for s in snrs)} dB, "
-          f"{STRETCH_S:g} s stretches, 32 channels")
-    header = f"{'method':<20} {'artifact':<8} {'RRMSE_t':>8} {'RRMSE_s':>8} {'CC':>6} {'removed%':>9} {'s/min 32ch':>11}"
+    print(
+        f"\nKnown-truth benchmark: {len(raws)} recording(s) x {len(ARTIFACTS)} artifacts x SNR {', '.join(f'{s:g}' for s in snrs)} dB, "
+        f"{STRETCH_S:g} s stretches, 32 channels"
+    )
+    header = (
+        f"{'method':<20} {'artifact':<8} {'RRMSE_t':>8} {'RRMSE_s':>8} {'CC':>6} {'removed%':>9} {'s/min 32ch':>11}"
+    )
     print(header)
     print("-" * len(header))
     for method in methods:
         for artifact in ARTIFACTS:
             sel = [r for r in rows if r["method"] == method and r["artifact"] == artifact]
-            entry = {"method": method, "artifact": artifact,
-                     **{m: round(mean([r[m] for r in sel]), 4) for m in ("rrmse_t", "rrmse_s", "cc", "removed_pct", "s_per_min_32ch")}}
+            entry = {
+                "method": method,
+                "artifact": artifact,
+                **{
+                    m: round(mean([r[m] for r in sel]), 4)
+                    for m in ("rrmse_t", "rrmse_s", "cc", "removed_pct", "s_per_min_32ch")
+                },
+            }
             summary.append(entry)
-            print(f"{method:<20} {artifact:<8} {entry['rrmse_t']:>8.3f} {entry['rrmse_s']:>8.3f} {entry['cc']:>6.3f} "
-                  f"{entry['removed_pct']:>9.1f} {entry['s_per_min_32ch']:>11.2f}")
+            print(
+                f"{method:<20} {artifact:<8} {entry['rrmse_t']:>8.3f} {entry['rrmse_s']:>8.3f} {entry['cc']:>6.3f} "
+                f"{entry['removed_pct']:>9.1f} {entry['s_per_min_32ch']:>11.2f}"
+            )
     print("\nRRMSE_t by SNR (all artifacts):")
     print(f"{'method':<20} " + " ".join(f"{s:>+7.1f}" for s in snrs))
     by_snr = {}
@@ -135,9 +191,22 @@ def main(argv=None) -> int:
         values = [mean([r["rrmse_t"] for r in rows if r["method"] == method and r["snr_db"] == s]) for s in snrs]
         by_snr[method] = dict(zip([str(s) for s in snrs], [round(v, 4) for v in values]))
         print(f"{method:<20} " + " ".join(f"{v:>7.3f}" for v in values))
-    print(json.dumps({"benchmark": "clean", "recordings": [r[0] for r in raws], "artifacts": list(ARTIFACTS),
-                      "snrs_db": snrs, "stretch_s": STRETCH_S, "n_channels": 32, "summary": summary,
-                      "rrmse_t_by_snr": by_snr, "cpu_count": os.cpu_count(), "numpy": np.__version__}))
+    print(
+        json.dumps(
+            {
+                "benchmark": "clean",
+                "recordings": [r[0] for r in raws],
+                "artifacts": list(ARTIFACTS),
+                "snrs_db": snrs,
+                "stretch_s": STRETCH_S,
+                "n_channels": 32,
+                "summary": summary,
+                "rrmse_t_by_snr": by_snr,
+                "cpu_count": os.cpu_count(),
+                "numpy": np.__version__,
+            }
+        )
+    )
     return 0
 
 

@@ -56,12 +56,25 @@ def main(argv=None) -> int:
     times = [time_once() for _ in range(args.runs)]
     heavy = heavy_imports()
     median = statistics.median(times)
-    print(f"python -m backend info {SAMPLE.name}: median {median:.2f} s over {len(times)} runs "
-          f"(min {min(times):.2f}, max {max(times):.2f})")
+    print(
+        f"python -m backend info {SAMPLE.name}: median {median:.2f} s over {len(times)} runs "
+        f"(min {min(times):.2f}, max {max(times):.2f})"
+    )
     for name, imported in heavy.items():
         print(f"  imports {name:12s} {'yes' if imported else 'no'}")
-    print(json.dumps({"command": "info", "file": SAMPLE.name, "runs": len(times), "median_s": round(median, 3),
-                      "min_s": round(min(times), 3), "max_s": round(max(times), 3), "imports": heavy}))
+    print(
+        json.dumps(
+            {
+                "command": "info",
+                "file": SAMPLE.name,
+                "runs": len(times),
+                "median_s": round(median, 3),
+                "min_s": round(min(times), 3),
+                "max_s": round(max(times), 3),
+                "imports": heavy,
+            }
+        )
+    )
     return 0
 
 

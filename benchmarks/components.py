@@ -51,11 +51,18 @@ def measure(recording: str, method: str) -> dict:
     card_grid(dec, card_order(dec)).to_json()  # what the page sends once ICA is cached
     grid_s = time.perf_counter() - start
     return {
-        "recording": recording, "method": method, "n_channels": len(dec.ica.ch_names),
-        "n_samples": int(rec.raw.n_times), "sfreq": float(rec.raw.info["sfreq"]),
-        "n_components": dec.n_components, "n_iter": int(getattr(dec.ica, "n_iter_", 0) or 0),
-        "fit_s": round(fit_s, 2), "iclabel_s": round(iclabel_s, 2), "total_s": round(fit_s + iclabel_s, 2),
-        "grid_s": round(grid_s, 2), "labels": {c: labels.count(c) for c in ICLABEL_CLASSES},
+        "recording": recording,
+        "method": method,
+        "n_channels": len(dec.ica.ch_names),
+        "n_samples": int(rec.raw.n_times),
+        "sfreq": float(rec.raw.info["sfreq"]),
+        "n_components": dec.n_components,
+        "n_iter": int(getattr(dec.ica, "n_iter_", 0) or 0),
+        "fit_s": round(fit_s, 2),
+        "iclabel_s": round(iclabel_s, 2),
+        "total_s": round(fit_s + iclabel_s, 2),
+        "grid_s": round(grid_s, 2),
+        "labels": {c: labels.count(c) for c in ICLABEL_CLASSES},
         "load_average_1min": round(os.getloadavg()[0], 2),  # other jobs on the host slow every figure
     }
 
@@ -70,8 +77,13 @@ def main() -> None:
         for method in METHODS:
             runs = []
             for _ in range(REPEATS[recording]):
-                run = subprocess.run([sys.executable, __file__, "--one", recording, method], cwd=ROOT,
-                                     capture_output=True, text=True, timeout=600)
+                run = subprocess.run(
+                    [sys.executable, __file__, "--one", recording, method],
+                    cwd=ROOT,
+                    capture_output=True,
+                    text=True,
+                    timeout=600,
+                )
                 if run.returncode != 0:
                     raise SystemExit(f"{recording} {method} failed:\n{run.stderr[-2000:]}")
                 runs.append(json.loads(run.stdout.strip().splitlines()[-1]))
@@ -81,10 +93,13 @@ def main() -> None:
             r["runs_total_s"] = [x["total_s"] for x in runs]
             results.append(r)
             labels = " ".join(f"{c}={n}" for c, n in r["labels"].items() if n)
-            print(f"{recording:18} {method:8} {r['n_channels']:3d} ch {r['n_components']:3d} comps  "
-                  f"fit {r['fit_s']:6.2f} s ({r['n_iter']} it)  ICLabel {r['iclabel_s']:5.2f} s  "
-                  f"total {r['total_s']:6.2f} s (runs {r['runs_total_s']})  grid {r['grid_s']:4.2f} s  "
-                  f"load {r['load_average_1min']:5.2f}  {labels}", flush=True)
+            print(
+                f"{recording:18} {method:8} {r['n_channels']:3d} ch {r['n_components']:3d} comps  "
+                f"fit {r['fit_s']:6.2f} s ({r['n_iter']} it)  ICLabel {r['iclabel_s']:5.2f} s  "
+                f"total {r['total_s']:6.2f} s (runs {r['runs_total_s']})  grid {r['grid_s']:4.2f} s  "
+                f"load {r['load_average_1min']:5.2f}  {labels}",
+                flush=True,
+            )
     default = next(r for r in results if r["recording"] == "eeglab_tutorial" and r["method"] == DEFAULT_METHOD)
     summary = {
         "default_method": DEFAULT_METHOD,
@@ -98,9 +113,11 @@ def main() -> None:
         "load_average_1min": round(os.getloadavg()[0], 2),
         "results": results,
     }
-    print(f"default ({DEFAULT_METHOD}) on the tutorial: ICA + ICLabel {default['total_s']:.2f} s (median) "
-          f"(floor {FLOOR_ICA_ICLABEL_S:g} s), card grid {default['grid_s']:.2f} s (floor {FLOOR_GRID_S:g} s); "
-          f"load average {summary['load_average_1min']} on {os.cpu_count()} cores")
+    print(
+        f"default ({DEFAULT_METHOD}) on the tutorial: ICA + ICLabel {default['total_s']:.2f} s (median) "
+        f"(floor {FLOOR_ICA_ICLABEL_S:g} s), card grid {default['grid_s']:.2f} s (floor {FLOOR_GRID_S:g} s); "
+        f"load average {summary['load_average_1min']} on {os.cpu_count()} cores"
+    )
     print(json.dumps(summary))
 
 

@@ -43,7 +43,27 @@ from backend.io import load_recording  # noqa: E402
 DATA = ROOT.parent / "shared" / "data"
 HELD_OUT = ("S009", "S010")
 ICA_COMPONENTS = 30
-TEN_TWENTY = ["Fp1", "Fp2", "F7", "F3", "Fz", "F4", "F8", "T7", "C3", "Cz", "C4", "T8", "P7", "P3", "Pz", "P4", "P8", "O1", "O2"]
+TEN_TWENTY = [
+    "Fp1",
+    "Fp2",
+    "F7",
+    "F3",
+    "Fz",
+    "F4",
+    "F8",
+    "T7",
+    "C3",
+    "Cz",
+    "C4",
+    "T8",
+    "P7",
+    "P3",
+    "Pz",
+    "P4",
+    "P8",
+    "O1",
+    "O2",
+]
 
 
 def as_raw(data, dec: ArtifactSplit):
@@ -70,6 +90,7 @@ def method_asr(cutoff):
         asr = ASR(sfreq=raw.info["sfreq"], cutoff=cutoff)
         asr.fit(x)
         return asr.transform(x) * 1e-6
+
     return run
 
 
@@ -119,12 +140,18 @@ def semi_synthetic(decs, model, snrs, classes=("eye", "muscle"), cache: Path | N
                 results = {}
                 if key not in store:
                     raw = as_raw(noisy, dec)
-                    for name, fn in [("none", method_none), ("bandpass", method_bandpass),
-                                     ("asr_c20", method_asr(20)), ("asr_c5", method_asr(5))]:
+                    for name, fn in [
+                        ("none", method_none),
+                        ("bandpass", method_bandpass),
+                        ("asr_c20", method_asr(20)),
+                        ("asr_c5", method_asr(5)),
+                    ]:
                         t = time.perf_counter()
                         results[name] = (fn(raw), time.perf_counter() - t)
                     results.update(ica_methods(raw))
-                    store[key] = [score(name, out, secs, ref, noisy, dec.sfreq) for name, (out, secs) in results.items()]
+                    store[key] = [
+                        score(name, out, secs, ref, noisy, dec.sfreq) for name, (out, secs) in results.items()
+                    ]
                     if cache:
                         cache.write_text(json.dumps(store))
                 found = list(store[key])
@@ -132,9 +159,14 @@ def semi_synthetic(decs, model, snrs, classes=("eye", "muscle"), cache: Path | N
                     t = time.perf_counter()
                     out = denoise_array(model, noisy, dec.sfreq, dec.positions)
                     found.append(score("transformer", out, time.perf_counter() - t, ref, noisy, dec.sfreq))
-                rows += [{"recording": dec.name, "artifact": cls, "source": src.name, "snr_db": snr, **r} for r in found]
-                print(f"  {dec.name} {cls:6s} {snr:+.0f} dB  " + "  ".join(
-                    f"{r['method']} {r['rrmse_t']:.3f}" for r in found), flush=True)
+                rows += [
+                    {"recording": dec.name, "artifact": cls, "source": src.name, "snr_db": snr, **r} for r in found
+                ]
+                print(
+                    f"  {dec.name} {cls:6s} {snr:+.0f} dB  "
+                    + "  ".join(f"{r['method']} {r['rrmse_t']:.3f}" for r in found),
+                    flush=True,
+                )
     return rows
 
 
@@ -155,7 +187,12 @@ def clean_benchmark_module():
 def held_out_raws(cap):
     """The Clean benchmark's kind of recordings, from recordings the model never saw."""
     eeglab = load_recording([DATA / "eeglab_sample/eeglab_data.set", DATA / "eeglab_sample/eeglab_data.fdt"]).raw
-    out = [("EEGLAB tutorial", eeglab.copy().load_data().set_channel_types({"EOG1": "eeg", "EOG2": "eeg"}, on_unit_change="ignore"))]
+    out = [
+        (
+            "EEGLAB tutorial",
+            eeglab.copy().load_data().set_channel_types({"EOG1": "eeg", "EOG2": "eeg"}, on_unit_change="ignore"),
+        )
+    ]
     for subject in HELD_OUT:
         raw = load_recording([DATA / f"eegbci_physionet/{subject}/{subject}R04.edf"]).raw
         out.append((f"PhysioNet {subject}R04", raw.copy().pick(cap).load_data()))
@@ -180,14 +217,21 @@ def clean_protocol(snrs, cache: Path, with_model: bool, artifacts=("eye", "muscl
                     key = f"{label}|{artifact}|{snr}|{method}|{seed + 100 * k + j}"
                     if key not in store or method.startswith("transformer"):
                         if case is None:
-                            case = known_truth_case(raw, artifact, snr, seed=seed + 100 * k + j, duration_s=bench.STRETCH_S)
+                            case = known_truth_case(
+                                raw, artifact, snr, seed=seed + 100 * k + j, duration_s=bench.STRETCH_S
+                            )
                         cleaned, _, seconds = run_on_case(case, pipeline)
                         store[key] = {**score_case(case, cleaned), "seconds": seconds}
                         if not method.startswith("transformer"):
                             cache.write_text(json.dumps(store))
-                    rows.append({"recording": label, "artifact": artifact, "snr_db": snr, "method": method, **store[key]})
-                print(f"  {label:<18} {artifact:<7} {snr:+.0f} dB  " + "  ".join(
-                    f"{r['method']} {r['rrmse_t']:.3f}" for r in rows[-len(methods):]), flush=True)
+                    rows.append(
+                        {"recording": label, "artifact": artifact, "snr_db": snr, "method": method, **store[key]}
+                    )
+                print(
+                    f"  {label:<18} {artifact:<7} {snr:+.0f} dB  "
+                    + "  ".join(f"{r['method']} {r['rrmse_t']:.3f}" for r in rows[-len(methods) :]),
+                    flush=True,
+                )
     return rows
 
 
@@ -200,8 +244,10 @@ def damage_on_clean(cap):
     out = {}
     for label, raw in held_out_raws(cap):
         case = known_truth_case(raw, "eye", 2.0, seed=3, duration_s=60.0)
-        x, sfreq = case.injection.clean, case.injection.sfreq
-        y, _, _ = run_on_case(replace(case, injection=replace(case.injection, noisy=x)), [{"name": "art", "params": {}}])
+        x = case.injection.clean
+        y, _, _ = run_on_case(
+            replace(case, injection=replace(case.injection, noisy=x)), [{"name": "art", "params": {}}]
+        )
         out[label] = round(metrics.rrmse_t(x, y), 4)
     return out
 
@@ -215,7 +261,10 @@ def iclabel_agreement(decs, model):
     for dec in decs:
         base = clean_base(dec)
         y = denoise_array(model, dec.data, dec.sfreq, dec.positions)
-        out[dec.name] = {"input": round(metrics.rrmse_t(base, dec.data), 4), "transformer": round(metrics.rrmse_t(base, y), 4)}
+        out[dec.name] = {
+            "input": round(metrics.rrmse_t(base, dec.data), 4),
+            "transformer": round(metrics.rrmse_t(base, y), 4),
+        }
     return out
 
 
@@ -229,9 +278,13 @@ def floor_check(table):
             continue
         best_name = min(classical, key=lambda m: methods[m]["rrmse_t"])
         gain = 1 - methods[model_name]["rrmse_t"] / methods[best_name]["rrmse_t"]
-        floor[cls] = {"best_classical": best_name, "best_classical_rrmse_t": methods[best_name]["rrmse_t"],
-                      "transformer_rrmse_t": methods[model_name]["rrmse_t"], "reduction": round(gain, 4),
-                      "floor_met": bool(gain >= 0.2)}
+        floor[cls] = {
+            "best_classical": best_name,
+            "best_classical_rrmse_t": methods[best_name]["rrmse_t"],
+            "transformer_rrmse_t": methods[model_name]["rrmse_t"],
+            "reduction": round(gain, 4),
+            "floor_met": bool(gain >= 0.2),
+        }
         print(f"  {cls}: transformer RRMSE_t {gain:.1%} below the best classical method ({best_name})")
     return floor
 
@@ -291,8 +344,15 @@ def brain_counts(files, model, thr=0.8):
             ica, prepared = fit_ica(raw, "picard", min(ICA_COMPONENTS, n_eeg - 1), 97)
             probs = label_components(prepared, ica)
             counts.append((len(select_by_rule(probs, ["brain"], thr)), int((probs.argmax(1) == 0).sum())))
-        rows.append({"recording": rec.name, "brain_p0.8_before": counts[0][0], "brain_p0.8_after": counts[1][0],
-                     "brain_argmax_before": counts[0][1], "brain_argmax_after": counts[1][1]})
+        rows.append(
+            {
+                "recording": rec.name,
+                "brain_p0.8_before": counts[0][0],
+                "brain_p0.8_after": counts[1][0],
+                "brain_argmax_before": counts[0][1],
+                "brain_argmax_after": counts[1][1],
+            }
+        )
         print("  ", rows[-1], flush=True)
     return rows
 
@@ -306,8 +366,14 @@ def speed(model, threads, cap):
     t = time.perf_counter()
     denoise_raw(long, model)
     secs = time.perf_counter() - t
-    return {"channels": len(long.ch_names), "eeg_seconds": round(long.times[-1], 1), "wall_seconds": round(secs, 2),
-            "x_realtime": round(long.times[-1] / secs, 1), "threads": threads, "sfreq": long.info["sfreq"]}
+    return {
+        "channels": len(long.ch_names),
+        "eeg_seconds": round(long.times[-1], 1),
+        "wall_seconds": round(secs, 2),
+        "x_realtime": round(long.times[-1] / secs, 1),
+        "threads": threads,
+        "sfreq": long.info["sfreq"],
+    }
 
 
 def summarise(rows):
@@ -315,8 +381,9 @@ def summarise(rows):
     for cls in sorted({r["artifact"] for r in rows}):
         for m in dict.fromkeys(r["method"] for r in rows):
             sel = [r for r in rows if r["artifact"] == cls and r["method"] == m]
-            table.setdefault(cls, {})[m] = {k: round(float(np.mean([r[k] for r in sel])), 4)
-                                            for k in ("rrmse_t", "rrmse_s", "cc", "seconds")}
+            table.setdefault(cls, {})[m] = {
+                k: round(float(np.mean([r[k] for r in sel])), 4) for k in ("rrmse_t", "rrmse_s", "cc", "seconds")
+            }
     return table
 
 
@@ -336,7 +403,10 @@ def main(argv=None):
     artifacts = tuple(a.strip() for a in args.artifacts.split(",") if a.strip())
     runs = ["R04"]  # real-artifact bases; every fit of ICA costs ~1 min on the shared 2-core machine
     files = sorted(DATA / "eegbci_physionet" / s / f"{s}{r}.edf" for s in HELD_OUT for r in ("R04", "R08", "R12"))
-    decs = [ArtifactSplit.load(p) for p in split_files(files, Path(args.cache), progress=lambda m: print("  ICA", m), sfreq=None)]
+    decs = [
+        ArtifactSplit.load(p)
+        for p in split_files(files, Path(args.cache), progress=lambda m: print("  ICA", m), sfreq=None)
+    ]
     bench_decs = [d for d in decs if d.name[4:] in runs]
     cache = Path(args.cache)
     real_cache, clean_cache = cache / "classical.json", cache / "clean_protocol.json"
@@ -349,30 +419,40 @@ def main(argv=None):
     model = load_model(WEIGHTS, CONFIG)
     load_s = time.perf_counter() - t
     meta = json.loads(CONFIG.read_text())
-    print(f"model: {meta['parameters']} parameters, loaded in {load_s:.2f} s; held out {HELD_OUT} and the EEGLAB recording")
+    print(
+        f"model: {meta['parameters']} parameters, loaded in {load_s:.2f} s; held out {HELD_OUT} and the EEGLAB recording"
+    )
     trained_on = set(meta["training"]["train_recordings"]) | set(meta["training"]["val_recordings"])
     assert not trained_on & {f.stem for f in files}, "held-out recordings were used in training"
 
-    print("A. Clean benchmark protocol (synthetic injector, 32 ch, 60 s, SNR %s dB), held-out recordings:" % snrs)
+    print(f"A. Clean benchmark protocol (synthetic injector, 32 ch, 60 s, SNR {snrs} dB), held-out recordings:")
     rows_a = clean_protocol(snrs, clean_cache, with_model=True, artifacts=artifacts)
     table = summarise(rows_a)
     print_table(table)
     floor = floor_check(table)
     per_recording = {}
     for r in rows_a:
-        per_recording.setdefault(r["recording"], {}).setdefault(r["artifact"], {}).setdefault(r["method"], []).append(r["rrmse_t"])
-    per_recording = {rec: {a: {m: round(float(np.mean(v)), 3) for m, v in ms.items()} for a, ms in arts.items()}
-                     for rec, arts in per_recording.items()}
+        per_recording.setdefault(r["recording"], {}).setdefault(r["artifact"], {}).setdefault(r["method"], []).append(
+            r["rrmse_t"]
+        )
+    per_recording = {
+        rec: {a: {m: round(float(np.mean(v)), 3) for m, v in ms.items()} for a, ms in arts.items()}
+        for rec, arts in per_recording.items()
+    }
     print("RRMSE_t per recording:", json.dumps(per_recording))
     damage = damage_on_clean(clean_benchmark_module().CAP_32)
     print("transformer run on the 'clean' stretch itself (RRMSE_t, the error it adds at any SNR):", damage)
 
     agreement = iclabel_agreement(bench_decs, model)
-    print("distance from the ICLabel-clean version of the real held-out runs (RRMSE_t; input vs transformer output):",
-          agreement)
+    print(
+        "distance from the ICLabel-clean version of the real held-out runs (RRMSE_t; input vs transformer output):",
+        agreement,
+    )
 
-    print("\nB. Real artifacts: eye/muscle ICA components of another held-out recording, 64 ch, whole runs, "
-          "SNR %s dB:" % args.real_snrs)
+    print(
+        "\nB. Real artifacts: eye/muscle ICA components of another held-out recording, 64 ch, whole runs, "
+        f"SNR {args.real_snrs} dB:"
+    )
     real_table = summarise(semi_synthetic(bench_decs, model, args.real_snrs, cache=real_cache))
     print_table(real_table)
     real_floor = floor_check(real_table)
@@ -384,8 +464,11 @@ def main(argv=None):
     brain = []
     if not args.quick:
         print("\nICLabel Brain components before/after the transformer (real held-out recordings, Picard 30):")
-        brain = brain_counts([f for f in files if f.stem[4:] == "R04"]
-                             + [[DATA / "eeglab_sample/eeglab_data.set", DATA / "eeglab_sample/eeglab_data.fdt"]], model)
+        brain = brain_counts(
+            [f for f in files if f.stem[4:] == "R04"]
+            + [[DATA / "eeglab_sample/eeglab_data.set", DATA / "eeglab_sample/eeglab_data.fdt"]],
+            model,
+        )
 
     print("\nspeed (32 channels of S009R04 repeated 8 times, 160 Hz, resampled to 128 Hz and back):")
     cap = clean_benchmark_module().CAP_32
@@ -393,10 +476,25 @@ def main(argv=None):
     for s in speeds:
         print("  ", s)
 
-    print(json.dumps({"model_load_s": round(load_s, 3), "parameters": meta["parameters"], "snrs_db": snrs,
-                      "clean_protocol": table, "floor": floor, "clean_protocol_per_recording": per_recording,
-                      "transformer_on_clean_stretch": damage, "iclabel_clean_distance": agreement, "real_artifacts": real_table, "real_floor": real_floor,
-                      "montage": montage, "iclabel_brain": brain, "speed": speeds}))
+    print(
+        json.dumps(
+            {
+                "model_load_s": round(load_s, 3),
+                "parameters": meta["parameters"],
+                "snrs_db": snrs,
+                "clean_protocol": table,
+                "floor": floor,
+                "clean_protocol_per_recording": per_recording,
+                "transformer_on_clean_stretch": damage,
+                "iclabel_clean_distance": agreement,
+                "real_artifacts": real_table,
+                "real_floor": real_floor,
+                "montage": montage,
+                "iclabel_brain": brain,
+                "speed": speeds,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -177,7 +177,9 @@ async def main_async(url: str, sessions: int, seconds: float, timeout_s: float, 
             pg.set_default_timeout(timeout_ms)
         results: dict[int, dict] = {}
         deadline = time.monotonic() + seconds
-        await asyncio.gather(*[_turn_pages(i, pg, deadline, timeout_ms, think_s, results) for i, pg in enumerate(pages)])
+        await asyncio.gather(
+            *[_turn_pages(i, pg, deadline, timeout_ms, think_s, results) for i, pg in enumerate(pages)]
+        )
         await browser.close()
     return {"setup_s": setup_s, "sessions": results}
 
@@ -186,9 +188,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=60.0)
-    parser.add_argument("--think", type=float, default=0.0,
-                        help="mean seconds a session looks at a page before turning it (uniform 0.5-1.5 times this; "
-                             "0: turn again as soon as the page is drawn, a stress test)")
+    parser.add_argument(
+        "--think",
+        type=float,
+        default=0.0,
+        help="mean seconds a session looks at a page before turning it (uniform 0.5-1.5 times this; "
+        "0: turn again as soon as the page is drawn, a stress test)",
+    )
     parser.add_argument("--url", help="an app already running (its memory is then not measured)")
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds before one page turn counts as an error")
     args = parser.parse_args()
@@ -243,8 +249,10 @@ def main() -> None:
         "cpus": psutil.cpu_count(),
         "load_average_1min": round(psutil.getloadavg()[0], 1),
     }
-    print(f"page turns: {figures['page_turns']}, p50 {figures['p50_ms']} ms, p95 {figures['p95_ms']} ms, "
-          f"errors {figures['errors']}, server peak {figures['server_peak_pss_mb']} MB")
+    print(
+        f"page turns: {figures['page_turns']}, p50 {figures['p50_ms']} ms, p95 {figures['p95_ms']} ms, "
+        f"errors {figures['errors']}, server peak {figures['server_peak_pss_mb']} MB"
+    )
     print(json.dumps(figures))
 
 

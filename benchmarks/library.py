@@ -33,7 +33,7 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -78,23 +78,47 @@ def fill(lib, owner_id: int, rng: np.random.Generator) -> int:
     """Insert the synthetic recordings, tags and annotations; return the id of the one with 5,000 annotations."""
     from backend.library.db import AnnotationRow, RecordingRow, Tag
 
-    now = datetime.now(timezone.utc)
-    recordings = [{
-        "owner_id": owner_id, "parent_id": None, "name": f"subject{i:05d}_run{i % 14:02d}.edf",
-        "format": FORMATS[i % len(FORMATS)], "stored_format": "EDF", "n_channels": int(rng.integers(8, 257)),
-        "sfreq": float(rng.choice([128.0, 160.0, 256.0, 512.0])), "duration_s": float(rng.uniform(60, 7200)),
-        "recorded_at": None if i % 10 == 0 else now - timedelta(days=float(rng.uniform(0, 3650))),
-        "size_bytes": int(rng.integers(10**6, 10**9)), "source_sha256": f"{i:064x}", "identity_kept": False,
-        "removed_fields": [], "history": [{"name": "load", "params": {}, "report": {}}], "cache_sha256": None,
-        "added_at": now - timedelta(seconds=N_RECORDINGS - i), "opened_at": now - timedelta(seconds=float(rng.uniform(0, 1e7))),
-        "version": 1,
-    } for i in range(N_RECORDINGS - 1)]
+    now = datetime.now(UTC)
+    recordings = [
+        {
+            "owner_id": owner_id,
+            "parent_id": None,
+            "name": f"subject{i:05d}_run{i % 14:02d}.edf",
+            "format": FORMATS[i % len(FORMATS)],
+            "stored_format": "EDF",
+            "n_channels": int(rng.integers(8, 257)),
+            "sfreq": float(rng.choice([128.0, 160.0, 256.0, 512.0])),
+            "duration_s": float(rng.uniform(60, 7200)),
+            "recorded_at": None if i % 10 == 0 else now - timedelta(days=float(rng.uniform(0, 3650))),
+            "size_bytes": int(rng.integers(10**6, 10**9)),
+            "source_sha256": f"{i:064x}",
+            "identity_kept": False,
+            "removed_fields": [],
+            "history": [{"name": "load", "params": {}, "report": {}}],
+            "cache_sha256": None,
+            "added_at": now - timedelta(seconds=N_RECORDINGS - i),
+            "opened_at": now - timedelta(seconds=float(rng.uniform(0, 1e7))),
+            "version": 1,
+        }
+        for i in range(N_RECORDINGS - 1)
+    ]
     with lib.engine.begin() as connection:
         connection.execute(RecordingRow.__table__.insert(), recordings)
-        ids = connection.execute(RecordingRow.__table__.select().with_only_columns(RecordingRow.id)
-                                 .where(RecordingRow.owner_id == owner_id).order_by(RecordingRow.id)).scalars().all()
-        tags = [{"recording_id": rid, "tag": t} for rid in ids
-                for t in rng.choice(TAGS, size=int(rng.integers(1, 4)), replace=False)]
+        ids = (
+            connection.execute(
+                RecordingRow.__table__.select()
+                .with_only_columns(RecordingRow.id)
+                .where(RecordingRow.owner_id == owner_id)
+                .order_by(RecordingRow.id)
+            )
+            .scalars()
+            .all()
+        )
+        tags = [
+            {"recording_id": rid, "tag": t}
+            for rid in ids
+            for t in rng.choice(TAGS, size=int(rng.integers(1, 4)), replace=False)
+        ]
         connection.execute(Tag.__table__.insert(), tags)
     target = ids[len(ids) // 2]
     others = [rid for rid in ids if rid != target]
@@ -104,8 +128,17 @@ def fill(lib, owner_id: int, rng: np.random.Generator) -> int:
     onsets = rng.uniform(0, 3600, len(owners))
     chunk = 50_000
     for start in range(0, len(owners), chunk):
-        rows = [{"recording_id": int(r), "onset": float(o), "duration": 1.0, "label": "spike", "version": 1,
-                 "updated_at": now} for r, o in zip(owners[start:start + chunk], onsets[start:start + chunk])]
+        rows = [
+            {
+                "recording_id": int(r),
+                "onset": float(o),
+                "duration": 1.0,
+                "label": "spike",
+                "version": 1,
+                "updated_at": now,
+            }
+            for r, o in zip(owners[start : start + chunk], onsets[start : start + chunk])
+        ]
         with lib.engine.begin() as connection:
             connection.execute(AnnotationRow.__table__.insert(), rows)
     return int(target)
@@ -157,16 +190,27 @@ def run(url: str | None) -> dict:
             ready_to_browse()
             open_times.append(time.perf_counter() - t)
         backend = lib.engine.dialect.name
-        cold = subprocess.run([sys.executable, "-c", _COLD_OPEN, home, lib.url, str(real.id)], cwd=ROOT,
-                              capture_output=True, text=True, check=True)
+        cold = subprocess.run(
+            [sys.executable, "-c", _COLD_OPEN, home, lib.url, str(real.id)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         open_cold_s = float(cold.stdout.strip().splitlines()[-1])
     return {
-        "database": backend, "recordings": n_rec, "annotations": n_ann, "fill_s": round(fill_s, 1),
-        "list_ms": _ms(statistics.median(list_times)), "list_p95_ms": _ms(float(np.percentile(list_times, 95))),
+        "database": backend,
+        "recordings": n_rec,
+        "annotations": n_ann,
+        "fill_s": round(fill_s, 1),
+        "list_ms": _ms(statistics.median(list_times)),
+        "list_p95_ms": _ms(float(np.percentile(list_times, 95))),
         "search_ms": _ms(statistics.median(search_times)),
         "annotations_ms": _ms(statistics.median(annotation_times)),
-        "write_median_ms": _ms(statistics.median(writes)), "write_p95_ms": _ms(float(np.percentile(writes, 95))),
-        "open_ms": _ms(max(open_times)), "open_median_ms": _ms(statistics.median(open_times)),
+        "write_median_ms": _ms(statistics.median(writes)),
+        "write_p95_ms": _ms(float(np.percentile(writes, 95))),
+        "open_ms": _ms(max(open_times)),
+        "open_median_ms": _ms(statistics.median(open_times)),
         "open_cold_ms": _ms(open_cold_s),
     }
 
@@ -208,12 +252,19 @@ def main() -> None:
         if drop:
             drop()
     targets = {"list_ms": 50, "annotations_ms": 50, "write_p95_ms": 10, "open_ms": 1000}
-    print(f"database   {result['database']}: {result['recordings']} recordings, {result['annotations']} annotations "
-          f"(filled in {result['fill_s']} s)")
-    for key, label in (("list_ms", "list page (50, tag+format, by date)"), ("search_ms", "list page (name search)"),
-                       ("annotations_ms", "load 5,000 annotations"), ("write_median_ms", "annotation write, median"),
-                       ("write_p95_ms", "annotation write, p95"), ("open_ms", "open 64 ch × 125 s, slowest of 5"),
-                       ("open_cold_ms", "open, first in a fresh process")):
+    print(
+        f"database   {result['database']}: {result['recordings']} recordings, {result['annotations']} annotations "
+        f"(filled in {result['fill_s']} s)"
+    )
+    for key, label in (
+        ("list_ms", "list page (50, tag+format, by date)"),
+        ("search_ms", "list page (name search)"),
+        ("annotations_ms", "load 5,000 annotations"),
+        ("write_median_ms", "annotation write, median"),
+        ("write_p95_ms", "annotation write, p95"),
+        ("open_ms", "open 64 ch × 125 s, slowest of 5"),
+        ("open_cold_ms", "open, first in a fresh process"),
+    ):
         target = f"  (target ≤ {targets[key]} ms)" if key in targets else ""
         print(f"{label:<40} {result[key]:>9.2f} ms{target}")
     print(json.dumps(result))

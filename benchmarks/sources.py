@@ -59,10 +59,15 @@ def accuracy(n: int) -> dict:
             t0 = time.perf_counter()
             res = simulate.localisation_errors(n, SNRS, channels, simulate_model=sim, inverse_model=inv, ico=4)
             key = f"{channels}ch {sim}->{inv}"
-            out[key] = {"results": {f"{snr:g}dB": r for snr, r in res["results"].items()},
-                        "timings": res["timings"], "total_s": round(time.perf_counter() - t0, 1)}
+            out[key] = {
+                "results": {f"{snr:g}dB": r for snr, r in res["results"].items()},
+                "timings": res["timings"],
+                "total_s": round(time.perf_counter() - t0, 1),
+            }
             for snr, table in res["results"].items():
-                cells = "  ".join(f"{m} {r['median_mm']:5.1f}/{r['p90_mm']:5.1f}/{r['dispersion_mm']:5.1f}" for m, r in table.items())
+                cells = "  ".join(
+                    f"{m} {r['median_mm']:5.1f}/{r['p90_mm']:5.1f}/{r['dispersion_mm']:5.1f}" for m, r in table.items()
+                )
                 print(f"{key:18s} {snr:4g} dB  {cells}", flush=True)
     return out
 

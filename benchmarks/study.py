@@ -93,18 +93,31 @@ def measure(n_workers: int, entries, pipeline, task, classifier: str, out: Path)
         peak = max(client.run(_peak_mb).values())
     finally:
         engine.close_client()
-    return {"workers": n_workers, "wall_s": wall, "startup_s": startup, "rows": rows, "classify": result,
-            "n_tasks": len(stream), "idle_s": _idle_between_tasks(stream), "noop_ms": noop_ms, "peak_mb": peak}
+    return {
+        "workers": n_workers,
+        "wall_s": wall,
+        "startup_s": startup,
+        "rows": rows,
+        "classify": result,
+        "n_tasks": len(stream),
+        "idle_s": _idle_between_tasks(stream),
+        "noop_ms": noop_ms,
+        "peak_mb": peak,
+    }
 
 
 def _print(m: dict) -> None:
     rows, result = m["rows"], m["classify"]
     counts = {s: sum(r["status"] == s for r in rows) for s in ("done", "failed")}
-    print(f"\n{m['workers']} worker(s): {m['wall_s']:.1f} s wall ({m['startup_s']:.1f} s startup apart), "
-          f"{m['n_tasks']} tasks, idle between tasks {m['idle_s'] * 1000 / max(1, m['n_tasks']):.1f} ms/task, "
-          f"no-op round trip {m['noop_ms']:.1f} ms, peak worker {m['peak_mb']:.0f} MB")
-    print(f"  recordings: {counts['done']} done, {counts['failed']} failed; "
-          f"mean task {sum(r.get('task_s', 0) for r in rows) / max(1, len(rows)):.2f} s")
+    print(
+        f"\n{m['workers']} worker(s): {m['wall_s']:.1f} s wall ({m['startup_s']:.1f} s startup apart), "
+        f"{m['n_tasks']} tasks, idle between tasks {m['idle_s'] * 1000 / max(1, m['n_tasks']):.1f} ms/task, "
+        f"no-op round trip {m['noop_ms']:.1f} ms, peak worker {m['peak_mb']:.0f} MB"
+    )
+    print(
+        f"  recordings: {counts['done']} done, {counts['failed']} failed; "
+        f"mean task {sum(r.get('task_s', 0) for r in rows) / max(1, len(rows)):.2f} s"
+    )
     for r in rows:
         if r.get("outlier") or r["status"] == "failed":
             print(f"  {r['file']}: {r.get('outlier_reason') or r.get('error')}")
@@ -132,8 +145,11 @@ def main() -> None:
 
     mne.set_log_level("error")
     pipeline = parse_pipeline(args.steps)
-    entries = [e for e in find_recordings(DATA, "S{subject}R{run}.edf", [str(s) for s in range(1, args.subjects + 1)])
-               if e.run in RUNS]
+    entries = [
+        e
+        for e in find_recordings(DATA, "S{subject}R{run}.edf", [str(s) for s in range(1, args.subjects + 1)])
+        if e.run in RUNS
+    ]
     task = TaskSpec(("T1", "T2"), 0.5, 2.5, (8.0, 30.0))
     print(f"{len(entries)} recordings of {args.subjects} subject(s) · {args.steps} · classify {args.pipeline}")
     with tempfile.TemporaryDirectory(prefix="eeg-study-bench-") as tmp:
@@ -144,14 +160,23 @@ def main() -> None:
     speedup = serial["wall_s"] / parallel["wall_s"]
     overhead = parallel["idle_s"] * 1000 / max(1, parallel["n_tasks"])
     print(f"\nspeedup {speedup:.2f}× (target ≥ 1.7) · overhead {overhead:.1f} ms/task (target ≤ 50)")
-    print(json.dumps({
-        "subjects": args.subjects, "recordings": len(entries), "pipeline": args.pipeline, "steps": args.steps,
-        "serial_s": round(serial["wall_s"], 2), "two_workers_s": round(parallel["wall_s"], 2),
-        "speedup": round(speedup, 3), "overhead_ms_per_task": round(overhead, 2),
-        "noop_ms_per_task": round(parallel["noop_ms"], 2),
-        "peak_worker_mb": round(max(serial["peak_mb"], parallel["peak_mb"]), 1),
-        "roc_auc_mean": parallel["classify"]["roc_auc_mean"],
-    }))
+    print(
+        json.dumps(
+            {
+                "subjects": args.subjects,
+                "recordings": len(entries),
+                "pipeline": args.pipeline,
+                "steps": args.steps,
+                "serial_s": round(serial["wall_s"], 2),
+                "two_workers_s": round(parallel["wall_s"], 2),
+                "speedup": round(speedup, 3),
+                "overhead_ms_per_task": round(overhead, 2),
+                "noop_ms_per_task": round(parallel["noop_ms"], 2),
+                "peak_worker_mb": round(max(serial["peak_mb"], parallel["peak_mb"]), 1),
+                "roc_auc_mean": parallel["classify"]["roc_auc_mean"],
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -16,8 +16,10 @@ from ui.trace_view import overview_view, trace_view
 
 session.ensure_shell()
 st.title("Browse")
-st.caption("Page through the recording as on a review station: montage, sensitivity, timebase and display filters "
-           "change the view only; bad channels and annotations you set become steps in the history.")
+st.caption(
+    "Page through the recording as on a review station: montage, sensitivity, timebase and display filters "
+    "change the view only; bad channels and annotations you set become steps in the history."
+)
 
 START = "browse_start"
 
@@ -80,8 +82,10 @@ def spectra_panel(rec, page) -> None:
         st.plotly_chart(figures.psd_figure(freqs, psd, names, title=f"PSD, {scope}"), key="browse_psd")
         picks = mne.pick_channels(raw.ch_names, names, ordered=True)
         powers = spectra.band_powers(freqs, psd)
-        st.plotly_chart(figures.band_topomaps_figure(powers, raw.info, picks, title=f"Band power (µV²), {scope}"),
-                        key="browse_topomaps")
+        st.plotly_chart(
+            figures.band_topomaps_figure(powers, raw.info, picks, title=f"Band power (µV²), {scope}"),
+            key="browse_topomaps",
+        )
     except EEGError as err:
         st.info(str(err))
 
@@ -95,8 +99,9 @@ def viewer() -> None:
     c = st.columns([2.2, 1, 1.1, 1, 1, 1])
     montage_name = c[0].selectbox("Montage", list(MONTAGES), format_func=MONTAGES.get, key="browse_montage")
     timebase = c[1].selectbox("Timebase (s/page)", display.TIMEBASES_S, index=1, key="browse_timebase")
-    sens_choice = c[2].selectbox("Sensitivity (µV/mm)", ["auto", *display.SENSITIVITIES_UV_MM], index=5,
-                                 key="browse_sensitivity")
+    sens_choice = c[2].selectbox(
+        "Sensitivity (µV/mm)", ["auto", *display.SENSITIVITIES_UV_MM], index=5, key="browse_sensitivity"
+    )
     low = c[3].selectbox("Low-frequency filter", display.LOW_CUTS_HZ, index=3, format_func=_off, key="browse_lff")
     high = c[4].selectbox("High-frequency filter", display.HIGH_CUTS_HZ, index=5, format_func=_off, key="browse_hff")
     notch = c[5].selectbox("Notch", display.NOTCHES_HZ, format_func=_off, key="browse_notch")
@@ -104,10 +109,14 @@ def viewer() -> None:
     pairs = ()
     if montage_name == "custom":
         left, right = st.columns([3, 2])
-        text = left.text_area("Pairs (one 'A-B' a line or comma-separated; a name alone is shown as recorded)",
-                              "Fp1-F3, F3-C3, C3-P3, P3-O1, Fp2-F4, F4-C4, C4-P4, P4-O2", key="browse_pairs")
-        upload = right.file_uploader("…or a CSV of two columns (channel, reference)", type=["csv", "txt"],
-                                     key="browse_pairs_csv")
+        text = left.text_area(
+            "Pairs (one 'A-B' a line or comma-separated; a name alone is shown as recorded)",
+            "Fp1-F3, F3-C3, C3-P3, P3-O1, Fp2-F4, F4-C4, C4-P4, P4-O2",
+            key="browse_pairs",
+        )
+        upload = right.file_uploader(
+            "…or a CSV of two columns (channel, reference)", type=["csv", "txt"], key="browse_pairs_csv"
+        )
         if upload is not None:
             text = upload.getvalue()[:1_000_000].decode("utf-8", "replace")
         try:
@@ -129,35 +138,82 @@ def viewer() -> None:
         pick_kinds = a.multiselect("Channel types", kinds, default=kinds, key="browse_kinds")
         present = [r for r in REGIONS if r in regions]
         pick_regions = b.multiselect("Scalp regions (EEG)", present, default=present, key="browse_regions")
-        order = d.radio("Order", ["montage", "scalp"], horizontal=True, key="browse_order",
-                        format_func={"montage": "as the montage lists", "scalp": "front to back, left to right"}.get)
+        order = d.radio(
+            "Order",
+            ["montage", "scalp"],
+            horizontal=True,
+            key="browse_order",
+            format_func={"montage": "as the montage lists", "scalp": "front to back, left to right"}.get,
+        )
         show_bads = a.toggle("Show bad channels", value=True, key="browse_show_bads")
-        px_per_mm = b.number_input("Screen pixels per mm", 1.0, 20.0, round(figures.PX_PER_MM, 2), 0.05,
-                                   key="browse_px_mm", help="Measure 10 cm on your screen to make µV/mm exact.")
-        width_px = d.number_input("Trace area width (px)", 400, 4000, 1200, 100, key="browse_width",
-                                  help="Traces are downsampled to a point a pixel: the min and max of every two pixels.")
+        px_per_mm = b.number_input(
+            "Screen pixels per mm",
+            1.0,
+            20.0,
+            round(figures.PX_PER_MM, 2),
+            0.05,
+            key="browse_px_mm",
+            help="Measure 10 cm on your screen to make µV/mm exact.",
+        )
+        width_px = d.number_input(
+            "Trace area width (px)",
+            400,
+            4000,
+            1200,
+            100,
+            key="browse_width",
+            help="Traces are downsampled to a point a pixel: the min and max of every two pixels.",
+        )
         row_px = a.slider("Row height (px)", 8, 60, 20, key="browse_row_px")
-        plotly = d.toggle("Plotly traces (zoom, pan, PNG export)", value=False, key="browse_plotly",
-                          help="The default canvas view turns pages in milliseconds; a Plotly chart takes about "
-                               "half a second a page in the browser but zooms, pans and exports.")
-        kind = a.radio("Overview strip", ["amplitude", "band"], key="browse_ov_kind", horizontal=True,
-                       format_func={"amplitude": "amplitude", "band": "band power"}.get)
-        band = b.selectbox("Overview band", list(display.BANDS_HZ), index=2, key="browse_ov_band",
-                           disabled=kind != "band")
-        webgl = b.toggle("WebGL traces (Plotly)", value=False, key="browse_webgl", disabled=not plotly,
-                         help="Faster on a computer with a graphics card; without one, SVG draws sooner.")
-    rows = [r for r in range(len(montage.labels))
-            if montage.kinds[r] in pick_kinds
-            and (montage.kinds[r] != "eeg" or regions[r] in pick_regions)
-            and (show_bads or not montage.bad_rows[r])]
+        plotly = d.toggle(
+            "Plotly traces (zoom, pan, PNG export)",
+            value=False,
+            key="browse_plotly",
+            help="The default canvas view turns pages in milliseconds; a Plotly chart takes about "
+            "half a second a page in the browser but zooms, pans and exports.",
+        )
+        kind = a.radio(
+            "Overview strip",
+            ["amplitude", "band"],
+            key="browse_ov_kind",
+            horizontal=True,
+            format_func={"amplitude": "amplitude", "band": "band power"}.get,
+        )
+        band = b.selectbox(
+            "Overview band", list(display.BANDS_HZ), index=2, key="browse_ov_band", disabled=kind != "band"
+        )
+        webgl = b.toggle(
+            "WebGL traces (Plotly)",
+            value=False,
+            key="browse_webgl",
+            disabled=not plotly,
+            help="Faster on a computer with a graphics card; without one, SVG draws sooner.",
+        )
+    rows = [
+        r
+        for r in range(len(montage.labels))
+        if montage.kinds[r] in pick_kinds
+        and (montage.kinds[r] != "eeg" or regions[r] in pick_regions)
+        and (show_bads or not montage.bad_rows[r])
+    ]
     rows = montage.order(rows, order)
     if not rows:
         st.info("No channel matches the chosen types, regions and bad-channel setting.")
         return
-    view = {"montage_name": montage_name, "montage": montage, "rows": rows, "timebase": timebase,
-            "sens_choice": sens_choice, "filter": display.DisplayFilter(low, high, notch), "px_per_mm": px_per_mm,
-            "width_px": int(width_px), "row_px": row_px, "plotly": plotly, "webgl": webgl,
-            "overview": (kind, band)}
+    view = {
+        "montage_name": montage_name,
+        "montage": montage,
+        "rows": rows,
+        "timebase": timebase,
+        "sens_choice": sens_choice,
+        "filter": display.DisplayFilter(low, high, notch),
+        "px_per_mm": px_per_mm,
+        "width_px": int(width_px),
+        "row_px": row_px,
+        "plotly": plotly,
+        "webgl": webgl,
+        "overview": (kind, band),
+    }
     page_view(view)
 
     with st.expander("Mark bad channels"):
@@ -184,14 +240,34 @@ def page_view(view: dict) -> None:
     nav[0].button("◀ Prev", on_click=_step, args=(-1,), shortcut="Left", width="stretch", key="browse_prev")
     nav[1].button("Next ▶", on_click=_step, args=(1,), shortcut="Right", width="stretch", key="browse_next")
     st.session_state["browse_goto"] = min(float(st.session_state.get("browse_goto", 0.0)), float(duration))
-    nav[2].number_input("Go to (s)", 0.0, float(duration), step=1.0, key="browse_goto", on_change=_jump,
-                        label_visibility="collapsed", help="Page start, in seconds")
+    nav[2].number_input(
+        "Go to (s)",
+        0.0,
+        float(duration),
+        step=1.0,
+        key="browse_goto",
+        on_change=_jump,
+        label_visibility="collapsed",
+        help="Page start, in seconds",
+    )
     if labels:
         nav[3].selectbox("Annotation label", labels, key="browse_label", label_visibility="collapsed")
-        nav[4].button("◀ label", on_click=_to_label, args=(-1,), width="stretch", key="browse_label_prev",
-                      help="Previous annotation of this label")
-        nav[5].button("label ▶", on_click=_to_label, args=(1,), width="stretch", key="browse_label_next",
-                      help="Next annotation of this label")
+        nav[4].button(
+            "◀ label",
+            on_click=_to_label,
+            args=(-1,),
+            width="stretch",
+            key="browse_label_prev",
+            help="Previous annotation of this label",
+        )
+        nav[5].button(
+            "label ▶",
+            on_click=_to_label,
+            args=(1,),
+            width="stretch",
+            key="browse_label_next",
+            help="Next annotation of this label",
+        )
     if st.session_state.get("browse_note"):
         st.caption(st.session_state.pop("browse_note"))
 
@@ -200,9 +276,11 @@ def page_view(view: dict) -> None:
     times, values = _overview(rec, kind, band)
     scale, unit = (1e6, "µV") if kind == "amplitude" else (1e12, "µV²/Hz")
     start = min(max(0.0, st.session_state.get(START, 0.0)), max(0.0, duration - timebase))
-    overview_view(figures.overview_view_data(times, values * scale, unit, start, timebase, duration,
-                                             notes.table(raw), labels),
-                  key="browse_overview", on_goto=lambda t: _go(t - st.session_state.get("browse_timebase", 10) / 2))
+    overview_view(
+        figures.overview_view_data(times, values * scale, unit, start, timebase, duration, notes.table(raw), labels),
+        key="browse_overview",
+        on_goto=lambda t: _go(t - st.session_state.get("browse_timebase", 10) / 2),
+    )
     st.session_state[START] = start
 
     began = time.perf_counter()  # reading a page takes tens of milliseconds: no spinner to draw and remove
@@ -211,8 +289,13 @@ def page_view(view: dict) -> None:
     row_mm = figures.row_height_mm(len(rows), height=height, px_per_mm=view["px_per_mm"])
     sens_choice = view["sens_choice"]
     sensitivity = display.autoscale(page.values, row_mm) if sens_choice == "auto" else float(sens_choice)
-    drawn = dict(px_per_mm=view["px_per_mm"], height=height, all_labels=labels, events=_events(rec),
-                 annotations=notes.in_window(raw, page.start, page.start + page.duration))
+    drawn = dict(
+        px_per_mm=view["px_per_mm"],
+        height=height,
+        all_labels=labels,
+        events=_events(rec),
+        annotations=notes.in_window(raw, page.start, page.start + page.duration),
+    )
     if view["plotly"]:
         fig = figures.page_figure(page, sensitivity, webgl=view["webgl"], **drawn)
     else:
@@ -222,19 +305,29 @@ def page_view(view: dict) -> None:
         st.plotly_chart(fig, key="browse_traces", theme=None, config={"scrollZoom": False, "displaylogo": False})
     else:
         trace_view(data, key="browse_traces")
-    bits = [f"{MONTAGES[view['montage_name']]}", f"{sensitivity:g} µV/mm" + (" (auto)" if sens_choice == "auto" else ""),
-            f"{timebase} s/page", page.filter_text,
-            f"{page.start:.1f}–{page.start + page.duration:.1f} s of {duration:.1f} s"]
-    st.caption(" · ".join(bits) + f" · built in {built_ms:.0f} ms. Hover a trace for channel, time and value; "
-               "blue left, red right, grey bad.")
+    bits = [
+        f"{MONTAGES[view['montage_name']]}",
+        f"{sensitivity:g} µV/mm" + (" (auto)" if sens_choice == "auto" else ""),
+        f"{timebase} s/page",
+        page.filter_text,
+        f"{page.start:.1f}–{page.start + page.duration:.1f} s of {duration:.1f} s",
+    ]
+    st.caption(
+        " · ".join(bits) + f" · built in {built_ms:.0f} ms. Hover a trace for channel, time and value; "
+        "blue left, red right, grey bad."
+    )
     if montage.missing:
-        st.warning(f"This montage needs {', '.join(montage.missing)}, absent here (or without a position): "
-                   f"rows {', '.join(montage.dropped)} are left out.", icon=":material/warning:")
+        st.warning(
+            f"This montage needs {', '.join(montage.missing)}, absent here (or without a position): "
+            f"rows {', '.join(montage.dropped)} are left out.",
+            icon=":material/warning:",
+        )
 
     # The expander reports whether it is open, so the spectra are computed only while shown,
     # not on every page turn.
-    spectra_box = st.expander("Spectra of this page or the whole recording", key="browse_spectra_open",
-                              on_change="rerun")
+    spectra_box = st.expander(
+        "Spectra of this page or the whole recording", key="browse_spectra_open", on_change="rerun"
+    )
     if spectra_box.open:
         with spectra_box:
             spectra_panel(rec, page)
@@ -250,8 +343,14 @@ def annotation_panel() -> None:
     selected = None
     if rows:
         frame = pd.DataFrame(rows).set_index("index")
-        event = st.dataframe(frame, on_select="rerun", selection_mode="single-row", key=f"browse_ann:{rec.key}",
-                             height=min(300, 38 + 35 * len(rows)), width="stretch")
+        event = st.dataframe(
+            frame,
+            on_select="rerun",
+            selection_mode="single-row",
+            key=f"browse_ann:{rec.key}",
+            height=min(300, 38 + 35 * len(rows)),
+            width="stretch",
+        )
         if event.selection.rows:
             selected = rows[event.selection.rows[0]]
     else:
@@ -264,13 +363,18 @@ def annotation_panel() -> None:
             st.markdown(f"**Annotation {selected['index']}**")
             st.button("Go to it", key="ann_go", on_click=_go, args=(selected["onset"] - 1.0,))
             with st.form(f"ann_edit:{rec.key}:{selected['index']}"):
-                onset = st.number_input("Onset (s)", 0.0, rec.duration_s, min(max(0.0, selected["onset"]), rec.duration_s), 0.1)
-                dur = st.number_input("Duration (s)", 0.0, rec.duration_s, min(selected["duration"], rec.duration_s), 0.1)
+                onset = st.number_input(
+                    "Onset (s)", 0.0, rec.duration_s, min(max(0.0, selected["onset"]), rec.duration_s), 0.1
+                )
+                dur = st.number_input(
+                    "Duration (s)", 0.0, rec.duration_s, min(selected["duration"], rec.duration_s), 0.1
+                )
                 label = st.text_input("Label", selected["description"])
                 save, delete = st.columns(2)
                 if save.form_submit_button("Save changes"):
-                    if session.apply_step("edit_annotation", index=selected["index"], onset=onset, duration=dur,
-                                          description=label):
+                    if session.apply_step(
+                        "edit_annotation", index=selected["index"], onset=onset, duration=dur, description=label
+                    ):
                         st.rerun()
                 if delete.form_submit_button("Delete"):
                     if session.apply_step("delete_annotation", index=selected["index"]):
@@ -287,8 +391,14 @@ def annotation_panel() -> None:
     with right:
         st.markdown("**Import / export (CSV: onset, duration, description)**")
         stem = rec.name.rsplit(".", 1)[0]
-        st.download_button("Export annotations CSV", notes.to_csv(raw), file_name=f"{stem}_annotations.csv",
-                           mime="text/csv", key="ann_export", disabled=not rows)
+        st.download_button(
+            "Export annotations CSV",
+            notes.to_csv(raw),
+            file_name=f"{stem}_annotations.csv",
+            mime="text/csv",
+            key="ann_export",
+            disabled=not rows,
+        )
         upload = st.file_uploader("Import a CSV", type=["csv", "txt"], key="ann_import")
         if upload is not None and st.button("Add the imported annotations", key="ann_import_go"):
             with session.user_errors():

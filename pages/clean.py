@@ -49,15 +49,21 @@ def _param_widget(step: str, name: str, default, key: str):
         return st.checkbox(label, value=default, key=key)
     if isinstance(default, (int, float)):
         return st.number_input(label, value=default, key=key)
-    text = st.text_input(label, value="" if default is None else str(default), key=key,
-                         help="leave empty for automatic" if default is None else None)
+    text = st.text_input(
+        label,
+        value="" if default is None else str(default),
+        key=key,
+        help="leave empty for automatic" if default is None else None,
+    )
     return parse_value(text) if text.strip() else None
 
 
 tab_build, tab_compare, tab_teach = st.tabs(["Pipeline", "Before / after", "Teaching: inject artifacts"])
 
 with tab_build:
-    st.caption("Add steps in the order they should run; each runs on the output of the one before and becomes a history step.")
+    st.caption(
+        "Add steps in the order they should run; each runs on the output of the one before and becomes a history step."
+    )
     left, right = st.columns([2, 3])
     with left:
         choice = st.selectbox("Step", list(kinds), format_func=lambda n: n.replace("_", " "), key="clean_step_choice")
@@ -86,22 +92,35 @@ with tab_build:
             if c2.button(":material/delete:", key=f"clean_remove_{i}", help="remove this step"):
                 pipeline.pop(i)
                 st.rerun()
-        typed = st.text_input("Pipeline as text (the CLI's --steps)", value=format_pipeline(pipeline),
-                              key=f"clean_text:{format_pipeline(pipeline)}",
-                              help='e.g. "bandpass:1,40;notch:50;reref:average;asr:cutoff=20"')
+        typed = st.text_input(
+            "Pipeline as text (the CLI's --steps)",
+            value=format_pipeline(pipeline),
+            key=f"clean_text:{format_pipeline(pipeline)}",
+            help='e.g. "bandpass:1,40;notch:50;reref:average;asr:cutoff=20"',
+        )
         if typed != format_pipeline(pipeline):
             with session.user_errors():
                 st.session_state["clean_pipeline"] = parse_pipeline(typed)
                 st.rerun()
         if pipeline:
-            st.caption(f"Same from the command line: `python -m backend clean {rec.name} --steps \"{format_pipeline(pipeline)}\" --out clean.fif`")
+            st.caption(
+                f'Same from the command line: `python -m backend clean {rec.name} --steps "{format_pipeline(pipeline)}" --out clean.fif`'
+            )
         b1, b2, b3 = st.columns(3)
-        run = b1.button("Run pipeline", type="primary", disabled=not pipeline, key="clean_run", icon=":material/play_arrow:")
+        run = b1.button(
+            "Run pipeline", type="primary", disabled=not pipeline, key="clean_run", icon=":material/play_arrow:"
+        )
         if b2.button("Clear", disabled=not pipeline, key="clean_clear"):
             st.session_state["clean_pipeline"] = []
             st.rerun()
-        b3.download_button("Save pipeline", pipeline_json(pipeline), file_name="cleaning_pipeline.json",
-                           mime="application/json", disabled=not pipeline, key="clean_save")
+        b3.download_button(
+            "Save pipeline",
+            pipeline_json(pipeline),
+            file_name="cleaning_pipeline.json",
+            mime="application/json",
+            disabled=not pipeline,
+            key="clean_save",
+        )
 
     if run:
         with session.user_errors():
@@ -118,7 +137,9 @@ with tab_build:
             st.rerun()
 
     st.subheader("Re-apply a pipeline")
-    st.caption("Run the last pipeline, or a saved one, on the current recording (for example another subject you just loaded).")
+    st.caption(
+        "Run the last pipeline, or a saved one, on the current recording (for example another subject you just loaded)."
+    )
     last = st.session_state.get("clean_last_pipeline")
     if last and st.button(f"Re-apply last pipeline to {rec.name}: {format_pipeline(last)}", key="clean_reapply"):
         st.session_state["clean_pipeline"] = list(last)
@@ -137,10 +158,12 @@ with tab_build:
 @cached(max_entries=4)
 def _compare(before, after, start_s: float):
     removed = variance_removed(before.raw, after.raw)
-    return (figures.before_after_traces(before.raw, after.raw, start_s, 10.0),
-            figures.before_after_psd(before.raw, after.raw),
-            removal.variance_removed_figure(removed),
-            removal.variance_removed_topomap(removed, after.raw.info))
+    return (
+        figures.before_after_traces(before.raw, after.raw, start_s, 10.0),
+        figures.before_after_psd(before.raw, after.raw),
+        removal.variance_removed_figure(removed),
+        removal.variance_removed_topomap(removed, after.raw.info),
+    )
 
 
 with tab_compare:
@@ -159,17 +182,22 @@ with tab_compare:
             st.plotly_chart(traces, key="clean_traces")
             st.caption("10 s of up to 20 EEG channels: grey is the original, blue the cleaned signal.")
             st.plotly_chart(psd, key="clean_psd")
-            st.caption("Mean power spectrum over EEG channels before and after: filters cut bands, ASR and ICA lower broadband power.")
+            st.caption(
+                "Mean power spectrum over EEG channels before and after: filters cut bands, ASR and ICA lower broadband power."
+            )
             c1, c2 = st.columns([3, 2])
             c1.plotly_chart(bars, key="clean_var")
-            c1.caption("Share of each channel's variance above 1 Hz the pipeline removed (red: it added variance, e.g. a dead "
-                       "channel repaired; n/a: the channel was flat).")
+            c1.caption(
+                "Share of each channel's variance above 1 Hz the pipeline removed (red: it added variance, e.g. a dead "
+                "channel repaired; n/a: the channel was flat)."
+            )
             if topo is not None:
                 c2.plotly_chart(topo, key="clean_var_topo")
                 c2.caption("Where on the scalp the variance was removed.")
         st.markdown("**What each step changed**")
-        st.dataframe(pd.DataFrame(figures.changes_table(after.history[len(before.history):])), hide_index=True,
-                     width="stretch")
+        st.dataframe(
+            pd.DataFrame(figures.changes_table(after.history[len(before.history) :])), hide_index=True, width="stretch"
+        )
         st.caption("From each step's report: channels interpolated, seconds reconstructed by ASR, components removed.")
 
 
@@ -188,17 +216,29 @@ def _teach(rec, kinds_: tuple, snr: float, seed: int, duration: float, line_freq
 
 
 with tab_teach:
-    st.caption("Add artifacts of known shape to a quiet stretch of this recording, clean it, and score the result against the true clean signal.")
+    st.caption(
+        "Add artifacts of known shape to a quiet stretch of this recording, clean it, and score the result against the true clean signal."
+    )
     c1, c2, c3, c4 = st.columns([3, 2, 1, 1])
-    chosen = c1.multiselect("Artifacts", list(ARTIFACT_KINDS), default=["blink", "saccade"], key="teach_kinds",
-                            format_func=lambda k: k)
-    snr = c2.slider("SNR (dB)", -10.0, 10.0, -3.0, step=0.5, key="teach_snr",
-                    help="10·log10(RMS(clean)/RMS(artifact)), as in EEGdenoiseNet: lower is noisier")
+    chosen = c1.multiselect(
+        "Artifacts", list(ARTIFACT_KINDS), default=["blink", "saccade"], key="teach_kinds", format_func=lambda k: k
+    )
+    snr = c2.slider(
+        "SNR (dB)",
+        -10.0,
+        10.0,
+        -3.0,
+        step=0.5,
+        key="teach_snr",
+        help="10·log10(RMS(clean)/RMS(artifact)), as in EEGdenoiseNet: lower is noisier",
+    )
     seed = c3.number_input("Seed", 0, 10_000, 0, key="teach_seed")
     duration = c4.number_input("Seconds", 20.0, 120.0, 30.0, step=10.0, key="teach_duration")
     if chosen:
         st.caption("; ".join(DESCRIPTIONS[k] for k in chosen) + ".")
-    line_freq = st.radio("Mains frequency (Hz)", [50.0, 60.0], horizontal=True, key="teach_line") if "line" in chosen else 50.0
+    line_freq = (
+        st.radio("Mains frequency (Hz)", [50.0, 60.0], horizontal=True, key="teach_line") if "line" in chosen else 50.0
+    )
     methods = dict(TEACH_METHODS)
     if "art" in kinds:
         methods["transformer denoiser"] = [{"name": "art", "params": {}}]
@@ -206,21 +246,36 @@ with tab_teach:
         methods["my pipeline"] = pipeline
     method = st.radio("Method", list(methods), horizontal=True, key="teach_method")
     if st.button("Inject and clean", type="primary", key="teach_run", disabled=not chosen):
-        st.session_state["teach_request"] = (tuple(chosen), float(snr), int(seed), float(duration), float(line_freq),
-                                            json.dumps(methods[method]))
+        st.session_state["teach_request"] = (
+            tuple(chosen),
+            float(snr),
+            int(seed),
+            float(duration),
+            float(line_freq),
+            json.dumps(methods[method]),
+        )
     request = st.session_state.get("teach_request")
     if request:
         with session.user_errors(), st.spinner("Injecting artifacts and cleaning…"):
             case, cleaned, reports, seconds, before, after = _teach(rec, *request)
             m = st.columns(4)
             m[0].metric("Artifact removed", f"{after['removed_pct']:.0f}%")
-            m[1].metric("RRMSE (time)", f"{after['rrmse_t']:.2f}", f"{after['rrmse_t'] - before['rrmse_t']:+.2f}", delta_color="inverse")
+            m[1].metric(
+                "RRMSE (time)",
+                f"{after['rrmse_t']:.2f}",
+                f"{after['rrmse_t'] - before['rrmse_t']:+.2f}",
+                delta_color="inverse",
+            )
             m[2].metric("Correlation with clean", f"{after['cc']:.2f}", f"{after['cc'] - before['cc']:+.2f}")
             m[3].metric("Compute", f"{seconds:.1f} s")
-            st.caption(f"{', '.join(case.injection.kinds)} at {case.injection.snr_db:g} dB on {case.injection.clean.shape[1] / case.injection.sfreq:g} s "
-                       f"from {case.injection.start_s:g} s (the quietest stretch, band-passed 1–80 Hz); "
-                       f"deltas compare with doing nothing. {' · '.join(figures.describe_report(r['name'], r['report']) for r in reports) or ''}")
+            st.caption(
+                f"{', '.join(case.injection.kinds)} at {case.injection.snr_db:g} dB on {case.injection.clean.shape[1] / case.injection.sfreq:g} s "
+                f"from {case.injection.start_s:g} s (the quietest stretch, band-passed 1–80 Hz); "
+                f"deltas compare with doing nothing. {' · '.join(figures.describe_report(r['name'], r['report']) for r in reports) or ''}"
+            )
             st.plotly_chart(figures.teaching_traces(case.injection, cleaned), key="teach_traces")
-            st.caption("The channels the artifacts hit hardest: grey with artifacts, green the true clean signal, blue the method's output.")
+            st.caption(
+                "The channels the artifacts hit hardest: grey with artifacts, green the true clean signal, blue the method's output."
+            )
             st.plotly_chart(figures.teaching_psd(case.injection, cleaned), key="teach_psd")
             st.caption("Spectra: a good method brings the blue line onto the green one.")

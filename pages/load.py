@@ -44,7 +44,10 @@ cols = st.columns(5)
 cols[0].metric("Channels", info["n_channels"])
 cols[1].metric("Rate", f"{info['sfreq']:g} Hz")
 cols[2].metric("Duration", f"{info['duration_s']:.1f} s")
-cols[3].metric("Standard positions", f"{len(info['montage']['matched'])}/{len(info['montage']['matched']) + len(info['montage']['unmatched'])}")
+cols[3].metric(
+    "Standard positions",
+    f"{len(info['montage']['matched'])}/{len(info['montage']['matched']) + len(info['montage']['unmatched'])}",
+)
 cols[4].metric("Start", "anonymised" if info["start"] == "anonymised" else info["start"][:16].replace("T", " "))
 for warning in info["warnings"]:
     st.warning(warning)
@@ -103,7 +106,9 @@ def _export(rec, ext: str):
     return export_bytes(rec, ext)
 
 
-fmt = st.selectbox("Format", list(EXPORT_FORMATS), format_func=lambda e: f"{EXPORT_FORMATS[e]} (.{e})", key="export_fmt")
+fmt = st.selectbox(
+    "Format", list(EXPORT_FORMATS), format_func=lambda e: f"{EXPORT_FORMATS[e]} (.{e})", key="export_fmt"
+)
 if st.button("Prepare download", key="prepare_export"):
     with session.user_errors():
         st.session_state["export"] = (rec.key, fmt, *_export(rec, fmt))
@@ -112,11 +117,25 @@ if ready and ready[0] == rec.key and ready[1] == fmt:
     st.download_button(f"Download {ready[2]}", ready[3], file_name=ready[2], mime=ready[4], key="download_export")
 c1, c2 = st.columns(2)
 stem = rec.name.rsplit(".", 1)[0]
-c1.download_button("Recipe (JSON)", recipe.recipe_json(rec), file_name=f"{stem}_recipe.json", mime="application/json", key="download_recipe")
-c2.download_button("MNE-Python script", recipe.to_script(rec), file_name=f"{stem}_pipeline.py", mime="text/x-python", key="download_script")
+c1.download_button(
+    "Recipe (JSON)",
+    recipe.recipe_json(rec),
+    file_name=f"{stem}_recipe.json",
+    mime="application/json",
+    key="download_recipe",
+)
+c2.download_button(
+    "MNE-Python script",
+    recipe.to_script(rec),
+    file_name=f"{stem}_pipeline.py",
+    mime="text/x-python",
+    key="download_script",
+)
 
 with st.expander("Apply a saved recipe to this recording"):
-    st.caption("Replays the steps of a recipe exported from EEG Explorer (for example the same cleaning on another subject).")
+    st.caption(
+        "Replays the steps of a recipe exported from EEG Explorer (for example the same cleaning on another subject)."
+    )
     recipe_file = st.file_uploader("Recipe JSON", type=["json"], key="recipe_upload")
     if recipe_file is not None and st.button("Apply recipe", key="apply_recipe"):
         with session.user_errors():

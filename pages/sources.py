@@ -13,7 +13,9 @@ from ui.plotly_click import on_plotly_click
 
 session.ensure_shell()
 st.title("Sources")
-st.caption("Where on a template brain the scalp activity could come from: distributed estimates (MNE, dSPM, sLORETA, eLORETA) and single dipoles.")
+st.caption(
+    "Where on a template brain the scalp activity could come from: distributed estimates (MNE, dSPM, sLORETA, eLORETA) and single dipoles."
+)
 st.info(
     "Template head: the fsaverage brain and head (no MRI of this person) with electrodes at standard 10-05 sites. "
     "Expect errors of about 1-2 cm, more where the real head or cap placement differs; read places as lobes, not gyri.",
@@ -42,8 +44,9 @@ def _dipole_at(rec, params: tuple, time: float, model: str):
     epochs = None
     if p.get("event") is not None:
         epochs = inverse.event_epochs(rec.raw, result.electrodes, p["event"], *p["epoch"])
-    cov = inverse.noise_covariance(result.covariance, result.electrodes, raw=rec.raw, epochs=epochs,
-                                   stretch=p.get("stretch"))
+    cov = inverse.noise_covariance(
+        result.covariance, result.electrodes, raw=rec.raw, epochs=epochs, stretch=p.get("stretch")
+    )
     return dipole.fit_at(result.evoked, cov, time, model)
 
 
@@ -61,30 +64,55 @@ def _describe(settings: tuple, rec) -> str:
     if method == "stored" or (method is None and rec.ica is not None):
         return "the ICA stored in the file"
     return f"{method or DEFAULT_METHOD}, seed {DEFAULT_SEED if seed is None else seed}" + (
-        "" if n_components is None else f", {n_components:g} components")
+        "" if n_components is None else f", {n_components:g} components"
+    )
 
 
 with st.form("source_form"):
     c1, c2, c3 = st.columns(3)
-    what = c1.radio("Localise", ["Time window", "Event average"], horizontal=True, key="src_what",
-                    disabled=False, help="An event average needs annotations in the recording.")
-    method = c1.selectbox("Method", inverse.METHODS, index=inverse.METHODS.index("eLORETA"), key="src_method",
-                          help="eLORETA and sLORETA put a single source's peak where it is (about 5 mm off on this "
-                               "template in simulations); MNE pulls peaks towards the surface, dSPM towards depth.")
-    model = c1.selectbox("Head model", HEAD_MODELS, key="src_model",
-                         help="bem: 3-layer boundary elements of the template (first use builds it, 1-2 min, then cached). "
-                              "sphere: concentric shells fitted to the head (faster, less accurate).")
+    what = c1.radio(
+        "Localise",
+        ["Time window", "Event average"],
+        horizontal=True,
+        key="src_what",
+        disabled=False,
+        help="An event average needs annotations in the recording.",
+    )
+    method = c1.selectbox(
+        "Method",
+        inverse.METHODS,
+        index=inverse.METHODS.index("eLORETA"),
+        key="src_method",
+        help="eLORETA and sLORETA put a single source's peak where it is (about 5 mm off on this "
+        "template in simulations); MNE pulls peaks towards the surface, dSPM towards depth.",
+    )
+    model = c1.selectbox(
+        "Head model",
+        HEAD_MODELS,
+        key="src_model",
+        help="bem: 3-layer boundary elements of the template (first use builds it, 1-2 min, then cached). "
+        "sphere: concentric shells fitted to the head (faster, less accurate).",
+    )
     tmin = c2.number_input("Window start (s)", 0.0, duration, 0.0, step=1.0, key="src_tmin")
     tmax = c2.number_input("Window end (s)", 0.0, duration, min(duration, 10.0), step=1.0, key="src_tmax")
-    event = c2.selectbox("Event", sorted(events) or ["(no events)"], key="src_event",
-                         format_func=lambda e: f"{e} (×{events[e]})" if e in events else e)
-    cov = c3.selectbox("Noise covariance", ["auto", *inverse.COVARIANCES], key="src_cov",
-                       help="auto: baseline for an event average, ad hoc for a window. baseline: before each event; "
-                            "stretch: a quiet part you choose; ad hoc: MNE's diagonal guess.")
+    event = c2.selectbox(
+        "Event",
+        sorted(events) or ["(no events)"],
+        key="src_event",
+        format_func=lambda e: f"{e} (×{events[e]})" if e in events else e,
+    )
+    cov = c3.selectbox(
+        "Noise covariance",
+        ["auto", *inverse.COVARIANCES],
+        key="src_cov",
+        help="auto: baseline for an event average, ad hoc for a window. baseline: before each event; "
+        "stretch: a quiet part you choose; ad hoc: MNE's diagonal guess.",
+    )
     s0 = c3.number_input("Noise stretch start (s)", 0.0, duration, 0.0, step=1.0, key="src_s0")
     s1 = c3.number_input("Noise stretch end (s)", 0.0, duration, min(duration, 10.0), step=1.0, key="src_s1")
-    snr = c3.slider("Regularisation SNR", 1.0, 10.0, 3.0, 0.5, key="src_snr",
-                    help="λ² = 1/SNR²: a lower SNR smooths more.")
+    snr = c3.slider(
+        "Regularisation SNR", 1.0, 10.0, 3.0, 0.5, key="src_snr", help="λ² = 1/SNR²: a lower SNR smooths more."
+    )
     submitted = st.form_submit_button("Localise", type="primary")
 st.caption(f"λ² = {inverse.lambda2_from_snr(snr):.3g} (1/SNR²); band-pass 1-40 Hz before localising.")
 
@@ -122,18 +150,30 @@ st.caption(f"Peak region: {peak['region']} (fsaverage ≈ MNI coordinates; netwo
 
 v1, v2, v3, v4 = st.columns(4)
 surface = v1.radio("Surface", figures.SURFACES[:2], horizontal=True, key="src_surface")
-view = v2.selectbox("View", list(figures.VIEWS), index=list(figures.VIEWS).index(figures.peak_view(result)),
-                    key=f"src_view:{params}", help="Opens on the side that shows the peak.")
+view = v2.selectbox(
+    "View",
+    list(figures.VIEWS),
+    index=list(figures.VIEWS).index(figures.peak_view(result)),
+    key=f"src_view:{params}",
+    help="Opens on the side that shows the peak.",
+)
 threshold = v3.slider("Threshold (% of max)", 0, 95, 50, 5, key="src_threshold")
 times = result.stc.times
-time = v4.select_slider("Time (s)", options=[round(float(t), 4) for t in times],
-                        value=round(float(times[np.argmin(np.abs(times - peak["time"]))]), 4), key=f"src_time:{params}",
-                        help="The moment the maps open at, and the one 'Fit dipole' fits; the peak's by default.")
-st.plotly_chart(figures.cortex_figure(result, surface=surface, view=view, threshold=threshold / 100, time=time),
-                key="src_cortex")
-st.caption("Source strength on the cortex (grey is below the threshold) beside the scalp map being localised. Play or "
-           "drag the slider under them to watch both evolve; the diamond marks the peak. Click the cortex for that "
-           "place's time course below.")
+time = v4.select_slider(
+    "Time (s)",
+    options=[round(float(t), 4) for t in times],
+    value=round(float(times[np.argmin(np.abs(times - peak["time"]))]), 4),
+    key=f"src_time:{params}",
+    help="The moment the maps open at, and the one 'Fit dipole' fits; the peak's by default.",
+)
+st.plotly_chart(
+    figures.cortex_figure(result, surface=surface, view=view, threshold=threshold / 100, time=time), key="src_cortex"
+)
+st.caption(
+    "Source strength on the cortex (grey is below the threshold) beside the scalp map being localised. Play or "
+    "drag the slider under them to watch both evolve; the diamond marks the peak. Click the cortex for that "
+    "place's time course below."
+)
 
 
 @st.fragment
@@ -159,14 +199,23 @@ def time_course(result, view: str, state: str) -> None:
 time_course(result, view, f"src_clicked:{params}")
 
 st.subheader("Dipole fit")
-st.caption("One equivalent current dipole explaining a scalp map, drawn inside the translucent template head; GOF is the share of the map it explains.")
+st.caption(
+    "One equivalent current dipole explaining a scalp map, drawn inside the translucent template head; GOF is the share of the map it explains."
+)
 d1, d2, d3 = st.columns(3)
 target = d1.radio("Fit", ["Scalp map at the chosen time", "ICA component"], key="dip_target")
-component = d2.number_input("Component", 0, 255, 0, key="dip_component",
-                            help="Numbered as on the Components page (IC0, IC1, …): its decomposition when one is "
-                                 "shown there, else the one it opens on (the file's stored ICA, or a picard fit).")
-dip_model = d3.selectbox("Head model for the fit", ["sphere", "bem"], key="dip_model",
-                         help="sphere: about 1 s; bem: about 30 s.")
+component = d2.number_input(
+    "Component",
+    0,
+    255,
+    0,
+    key="dip_component",
+    help="Numbered as on the Components page (IC0, IC1, …): its decomposition when one is "
+    "shown there, else the one it opens on (the file's stored ICA, or a picard fit).",
+)
+dip_model = d3.selectbox(
+    "Head model for the fit", ["sphere", "bem"], key="dip_model", help="sphere: about 1 s; bem: about 30 s."
+)
 if st.button("Fit dipole", key="dip_go"):
     with session.user_errors(), st.spinner("Fitting a dipole…"):
         if target == "ICA component":
@@ -181,4 +230,6 @@ fitted = st.session_state.get("dip_fit")
 if fitted and fitted[0] == rec.key:
     _, label, fit = fitted
     st.plotly_chart(figures.dipole_figure(fit), key="dip_figure")
-    st.caption(f"{label}: {fit.region}, at {', '.join(f'{v:.0f}' for v in fit.pos_mm)} mm, goodness of fit {fit.gof:.1f}%.")
+    st.caption(
+        f"{label}: {fit.region}, at {', '.join(f'{v:.0f}' for v in fit.pos_mm)} mm, goodness of fit {fit.gof:.1f}%."
+    )

@@ -10,6 +10,9 @@ import pytest
 
 from backend.config import SAMPLES
 
+# Fixtures of the Library's tests (a database per test, SQLite and PostgreSQL).
+pytest_plugins = ["tests.library_support"]
+
 ROOT = Path(__file__).resolve().parent.parent
 mne.set_log_level("error")
 # A page's bug must fail the test, not become the one-line message users get (ui/errors.py).

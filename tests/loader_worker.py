@@ -45,8 +45,12 @@ class LoaderWorker:
 
     def _start(self):
         self.proc = subprocess.Popen(
-            [sys.executable, "-c", self.code], cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL, text=True,
+            [sys.executable, "-c", self.code],
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
         )
         assert self._readline(120) == "ready"
 

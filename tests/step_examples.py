@@ -33,8 +33,10 @@ CASES = {
     "ica_remove:stored": (EEGLAB_ICA, [("ica_remove", _stored_removal)]),
     "ica_iclabel": (EEGLAB, [("ica_iclabel", {"method": "fastica", "n_components": 10, "threshold": 0.5})]),
     "add_annotation": (PHYSIONET, [("add_annotation", {"onset": 12.5, "duration": 1.25, "description": "blink"})]),
-    "edit_annotation": (PHYSIONET, [("edit_annotation", {"index": 2, "onset": 9.0, "duration": 0.5,
-                                                         "description": "moved"})]),
+    "edit_annotation": (
+        PHYSIONET,
+        [("edit_annotation", {"index": 2, "onset": 9.0, "duration": 0.5, "description": "moved"})],
+    ),
     "delete_annotation": (PHYSIONET, [("delete_annotation", {"index": 1})]),
     "import_annotations": (PHYSIONET, [("import_annotations", {"rows": [[1.0, 0.5, "a"], [30.25, 0.0, "b"]]})]),
     "bandpass": (PHYSIONET, [("bandpass", {"l_freq": 1.0, "h_freq": 30.0})]),

@@ -7,7 +7,14 @@ from streamlit.testing.v1 import AppTest
 
 from tests.conftest import ROOT
 
-PAGES = ["pages/load.py", "pages/browse.py", "pages/clean.py", "pages/components.py", "pages/sources.py", "pages/classify.py"]
+PAGES = [
+    "pages/load.py",
+    "pages/browse.py",
+    "pages/clean.py",
+    "pages/components.py",
+    "pages/sources.py",
+    "pages/classify.py",
+]
 
 
 def _app() -> AppTest:
@@ -64,7 +71,11 @@ def test_uploading_a_broken_file_keeps_the_previous_recording(tmp_path):
 
 def test_uploading_brainvision_pointing_outside_is_refused(shared_data):
     folder = shared_data / "brainvision"
-    header = (folder / "test_CA_208.vhdr").read_text(encoding="latin-1").replace("DataFile=test_CA_208.eeg", "DataFile=../../etc/passwd")
+    header = (
+        (folder / "test_CA_208.vhdr")
+        .read_text(encoding="latin-1")
+        .replace("DataFile=test_CA_208.eeg", "DataFile=../../etc/passwd")
+    )
     files = [("test_CA_208.vhdr", header.encode("latin-1"))] + [
         (f"test_CA_208{ext}", (folder / f"test_CA_208{ext}").read_bytes()) for ext in (".vmrk", ".eeg")
     ]

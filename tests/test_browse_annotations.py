@@ -20,7 +20,9 @@ def test_add_edit_delete_export_import_round_trip(physionet_recording):
     row = next(r for r in annotations.table(added.raw) if r["description"] == "spike-wave")
     assert row["onset"] == pytest.approx(12.5) and row["duration"] == pytest.approx(2.0)
 
-    edited = added.apply("edit_annotation", index=row["index"], onset=20.0, duration=0.5, description="sharp wave, left")
+    edited = added.apply(
+        "edit_annotation", index=row["index"], onset=20.0, duration=0.5, description="sharp wave, left"
+    )
     new = [r for r in annotations.table(edited.raw) if r["description"] == "sharp wave, left"]
     assert len(new) == 1 and "spike-wave" not in annotations.labels(edited.raw)
     assert (new[0]["onset"], new[0]["duration"]) == (pytest.approx(20.0), pytest.approx(0.5))
@@ -38,7 +40,12 @@ def test_add_edit_delete_export_import_round_trip(physionet_recording):
     imported = deleted.apply("import_annotations", rows=parsed)
     assert len(imported.raw.annotations) == 2 * n0 + 1
     assert "sharp wave, left" in annotations.labels(imported.raw)
-    assert [s.name for s in imported.history[1:]] == ["add_annotation", "edit_annotation", "delete_annotation", "import_annotations"]
+    assert [s.name for s in imported.history[1:]] == [
+        "add_annotation",
+        "edit_annotation",
+        "delete_annotation",
+        "import_annotations",
+    ]
 
 
 def test_annotation_steps_replay_and_export_as_a_runnable_script(physionet_file, tmp_path):
@@ -79,8 +86,12 @@ def test_times_count_from_the_first_sample_when_the_file_starts_later(shared_dat
 
 def test_bad_annotations_are_refused_with_one_line(physionet_recording):
     rec = physionet_recording
-    for params in ({"onset": -1, "duration": 1, "description": "x"}, {"onset": 1, "duration": 1e6, "description": "x"},
-                   {"onset": 1, "duration": 1, "description": "  "}, {"onset": "soon", "duration": 1, "description": "x"}):
+    for params in (
+        {"onset": -1, "duration": 1, "description": "x"},
+        {"onset": 1, "duration": 1e6, "description": "x"},
+        {"onset": 1, "duration": 1, "description": "  "},
+        {"onset": "soon", "duration": 1, "description": "x"},
+    ):
         with pytest.raises(EEGError):
             rec.apply("add_annotation", **params)
     with pytest.raises(EEGError, match="no annotation number"):
@@ -110,4 +121,4 @@ def test_marking_bad_channels_is_a_history_step(physionet_recording):
     from backend.browse.montages import build_montage
 
     montage = build_montage(unmarked.raw.info, "referential")
-    assert [l for l, bad in zip(montage.labels, montage.bad_rows) if bad] == ["Iz"]
+    assert [label for label, bad in zip(montage.labels, montage.bad_rows) if bad] == ["Iz"]

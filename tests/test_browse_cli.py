@@ -7,8 +7,23 @@ from backend.cli import main
 
 def test_page_command_prints_the_page_and_writes_html(physionet_file, tmp_path, capsys):
     out = tmp_path / "page.html"
-    assert main(["page", str(physionet_file), "--montage", "double_banana", "--start", "30", "--notch", "60",
-                 "--html", str(out)]) == 0
+    assert (
+        main(
+            [
+                "page",
+                str(physionet_file),
+                "--montage",
+                "double_banana",
+                "--start",
+                "30",
+                "--notch",
+                "60",
+                "--html",
+                str(out),
+            ]
+        )
+        == 0
+    )
     result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert result["rows"][0] == "Fp1-F7" and len(result["rows"]) == 18
     assert result["start_s"] == 30.0 and "notch 60 Hz" in result["filters"]

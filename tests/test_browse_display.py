@@ -91,8 +91,13 @@ def test_autoscale_picks_a_preset_that_fits_a_row(physionet_recording):
 def test_page_figure_is_valid_plotly_with_hover_in_microvolts(physionet_recording):
     raw = physionet_recording.raw
     page = display.read_page(raw, build_montage(raw.info, "double_banana"), 20, 10, n_points=1000)
-    fig = figures.page_figure(page, 7.0, annotations=[{"onset": 21, "duration": 2, "description": "T1"}],
-                              events=[{"time": 25.0, "value": 3, "channel": "STI"}], all_labels=["T1"])
+    fig = figures.page_figure(
+        page,
+        7.0,
+        annotations=[{"onset": 21, "duration": 2, "description": "T1"}],
+        events=[{"time": 25.0, "value": 3, "channel": "STI"}],
+        all_labels=["T1"],
+    )
     go.Figure(fig.to_dict())  # the unvalidated fast path must satisfy Plotly's schema
     assert len(fig.data) == 18 and all(t.type == "scatter" for t in fig.data)
     webgl = figures.page_figure(page, 7.0, webgl=True)
@@ -139,8 +144,13 @@ def test_minmax_bins_never_straddle_rows(physionet_recording):
 def test_canvas_view_data_decodes_to_the_page_in_microvolts(physionet_recording):
     raw = physionet_recording.raw
     page = display.read_page(raw, build_montage(raw.info, "double_banana"), 20, 10, n_points=1000)
-    data = figures.page_view_data(page, 7.0, annotations=[{"onset": 21, "duration": 2, "description": "T1"}],
-                                  events=[{"time": 25.0, "value": 3, "channel": "STI"}], all_labels=["T1"])
+    data = figures.page_view_data(
+        page,
+        7.0,
+        annotations=[{"onset": 21, "duration": 2, "description": "T1"}],
+        events=[{"time": 25.0, "value": 3, "channel": "STI"}],
+        all_labels=["T1"],
+    )
     json.dumps(data)  # travels to the browser as JSON
     ys = np.frombuffer(base64.b64decode(data["ys"]), dtype="<i2").reshape(len(data["rows"]), data["n_points"])
     # What the view's hover reads out: (y - row offset) in µV, within one y unit.
@@ -169,4 +179,3 @@ def test_overview_view_data_marks_the_page_and_the_annotations(eeglab_recording)
     finite = amp[np.isfinite(amp)] * 1e6
     assert finite.min() <= data["top"] <= finite.max()
     assert data["ticks"][0] == [0.0, "0"] and data["ticks"][-1][0] <= raw.times[-1]
-

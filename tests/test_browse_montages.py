@@ -33,7 +33,7 @@ def test_montage_with_missing_electrodes_names_them_and_drops_only_their_rows(ph
     # An 18-channel OpenBCI cap has the parasagittal chains but no temporal ones.
     raw = load_recording([shared_data / "bdf" / "multiple_annotation_chans.bdf"]).raw
     banana = build_montage(raw.info, "double_banana")
-    eeg_rows = [l for l, k in zip(banana.labels, banana.kinds) if k == "eeg"]
+    eeg_rows = [label for label, k in zip(banana.labels, banana.kinds) if k == "eeg"]
     assert eeg_rows == ["F3-C3", "C3-P3", "P3-O1", "F4-C4", "C4-P4", "P4-O2"]
     assert set(banana.missing) == {"Fp1", "F7", "T7", "P7", "Fp2", "F8", "T8", "P8", "Cz"}
     assert "Fz-Cz" in banana.dropped and "F3-C3" not in banana.dropped
@@ -68,7 +68,7 @@ def test_common_average_rows_sum_to_zero_and_leave_bads_out(physionet_recording)
 def test_linked_ears_uses_a1_a2_when_present_and_refuses_otherwise(shared_data, physionet_recording):
     raw = load_recording([shared_data / "clinical_nihonkohden" / "MB0400FU.EDF"]).raw
     montage = build_montage(raw.info, "linked_ears")
-    assert "Cz-A1+A2" in montage.labels and not any(l.startswith(("A1-", "A2-")) for l in montage.labels)
+    assert "Cz-A1+A2" in montage.labels and not any(label.startswith(("A1-", "A2-")) for label in montage.labels)
     row = _rows(raw, montage)[montage.labels.index("Cz-A1+A2")]
     cz, a1, a2 = raw.get_data(picks=["Cz", "A1", "A2"], stop=800)
     np.testing.assert_allclose(row, cz - (a1 + a2) / 2, atol=1e-12)
@@ -106,7 +106,15 @@ def test_every_montage_is_cached_and_named(physionet_recording):
     assert build_montage(info, "double_banana") is build_montage(info, "double_banana")
     with pytest.raises(EEGError, match="unknown montage"):
         build_montage(info, "banana")
-    assert set(MONTAGES) >= {"referential", "average", "linked_ears", "double_banana", "transverse", "laplacian", "custom"}
+    assert set(MONTAGES) >= {
+        "referential",
+        "average",
+        "linked_ears",
+        "double_banana",
+        "transverse",
+        "laplacian",
+        "custom",
+    }
 
 
 def test_regions_and_sides():

@@ -109,7 +109,9 @@ def test_add_an_annotation_from_the_page(app):
     assert not app.exception
     rec = app.session_state["recordings"][-1]
     assert len(rec.raw.annotations) == before + 1 and rec.history[-1].name == "add_annotation"
-    assert any(r["description"] == "seizure onset" and r["onset"] == pytest.approx(33.0) for r in annotations.table(rec.raw))
+    assert any(
+        r["description"] == "seizure onset" and r["onset"] == pytest.approx(33.0) for r in annotations.table(rec.raw)
+    )
 
 
 @pytest.mark.parametrize("relative", ["edf_biosemi/test.edf", "brainvision/test_CA_208.vhdr"])

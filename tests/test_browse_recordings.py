@@ -33,7 +33,11 @@ def _load(shared_data: Path, relative: str):
     primary = shared_data / relative
     if not primary.exists():
         pytest.skip(f"{relative} is not in this copy of shared data")
-    files = [p for p in primary.parent.glob(primary.stem + ".*")] if primary.suffix.lower() in (".vhdr", ".set", ".eeg") else [primary]
+    files = (
+        [p for p in primary.parent.glob(primary.stem + ".*")]
+        if primary.suffix.lower() in (".vhdr", ".set", ".eeg")
+        else [primary]
+    )
     return load_recording(files)
 
 
@@ -69,16 +73,22 @@ def test_every_montage_pages_and_figures(shared_data, relative):
             page = display.read_page(raw, montage, start, 10, display.DisplayFilter(0.5, 70.0, 50.0), n_points=1200)
             assert 0 <= page.start and page.start + page.duration <= duration + 1e-6
             assert page.values.shape[0] == len(montage.labels) and np.isfinite(page.values).all()
-            fig = figures.page_figure(page, display.autoscale(page.values, 5.0),
-                                      annotations=annotations.in_window(raw, page.start, page.start + page.duration),
-                                      events=events, all_labels=labels)
+            fig = figures.page_figure(
+                page,
+                display.autoscale(page.values, 5.0),
+                annotations=annotations.in_window(raw, page.start, page.start + page.duration),
+                events=events,
+                all_labels=labels,
+            )
             assert [t.name.replace(" (bad)", "") for t in fig.data] == page.labels
             assert fig.layout.xaxis.range[0] == pytest.approx(page.start)
         built += 1
     assert built >= 1  # at least "as recorded" always works
 
 
-@pytest.mark.parametrize("relative", ["edf_biosemi/test.edf", "brainvision/test_CA_208.vhdr", "eeglab_sample/eeglab_data.set"])
+@pytest.mark.parametrize(
+    "relative", ["edf_biosemi/test.edf", "brainvision/test_CA_208.vhdr", "eeglab_sample/eeglab_data.set"]
+)
 def test_next_page_walks_the_whole_recording(shared_data, relative):
     rec = _load(shared_data, relative)
     raw = rec.raw
@@ -118,5 +128,7 @@ def test_physionet_runs_in_double_banana(shared_data, relative):
     montage = build_montage(raw.info, "double_banana")
     assert len(montage.labels) == 18 and not montage.missing
     page = display.read_page(raw, montage, 60, 10, display.DisplayFilter(0.5, 70.0, 60.0))
-    fig = figures.page_figure(page, 7.0, annotations=annotations.in_window(raw, 60, 70), all_labels=annotations.labels(raw))
+    fig = figures.page_figure(
+        page, 7.0, annotations=annotations.in_window(raw, 60, 70), all_labels=annotations.labels(raw)
+    )
     assert len(fig.data) == 18 and len(fig.layout.shapes) >= 2  # annotation spans plus the scale bar

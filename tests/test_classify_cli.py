@@ -9,7 +9,10 @@ SAMPLE_ARGS = ["--events", "T1,T2", "--tmin", "0.5", "--tmax", "2.5", "--band", 
 
 
 def test_cv_json(physionet_file, capsys):
-    assert main(["classify", "cv", str(physionet_file), *SAMPLE_ARGS, "--pipeline", "csp-lda", "--folds", "3", "--json"]) == 0
+    assert (
+        main(["classify", "cv", str(physionet_file), *SAMPLE_ARGS, "--pipeline", "csp-lda", "--folds", "3", "--json"])
+        == 0
+    )
     out = capsys.readouterr().out.strip().splitlines()
     summary = json.loads(out[-1])
     assert len(summary["folds"]) == 3
@@ -20,7 +23,9 @@ def test_cv_json(physionet_file, capsys):
 
 def test_train_then_predict(physionet_file, tmp_path, capsys):
     model = tmp_path / "m.zip"
-    assert main(["classify", "train", str(physionet_file), *SAMPLE_ARGS, "--pipeline", "ts-lr", "--out", str(model)]) == 0
+    assert (
+        main(["classify", "train", str(physionet_file), *SAMPLE_ARGS, "--pipeline", "ts-lr", "--out", str(model)]) == 0
+    )
     out_csv = tmp_path / "timeline.csv"
     assert main(["classify", "predict", str(physionet_file), "--model", str(model), "--out", str(out_csv)]) == 0
     with open(out_csv) as f:
@@ -34,7 +39,23 @@ def test_bad_input_exits_2(physionet_file, eeglab_files, tmp_path, capsys):
     assert "too few trials" in capsys.readouterr().err
     assert main(["classify", "cv", str(physionet_file), "--band", "8", "--pipeline", "ts-lr"]) == 2
     model = tmp_path / "m.zip"
-    assert main(["classify", "train", str(physionet_file), *SAMPLE_ARGS, "--pipeline", "ts-lr", "--out", str(model)]) == 0
+    assert (
+        main(["classify", "train", str(physionet_file), *SAMPLE_ARGS, "--pipeline", "ts-lr", "--out", str(model)]) == 0
+    )
     capsys.readouterr()
-    assert main(["classify", "predict", str(eeglab_files[0]), str(eeglab_files[1]), "--model", str(model), "--out", str(tmp_path / "t.csv")]) == 2
+    assert (
+        main(
+            [
+                "classify",
+                "predict",
+                str(eeglab_files[0]),
+                str(eeglab_files[1]),
+                "--model",
+                str(model),
+                "--out",
+                str(tmp_path / "t.csv"),
+            ]
+        )
+        == 2
+    )
     assert capsys.readouterr().err.startswith("error: model expects 64 channels")

@@ -47,7 +47,9 @@ def test_mismatched_recordings_are_refused(trials, small_recording, eeglab_recor
     check_compatible(model, small_recording)  # its own recording passes
     with pytest.raises(EEGError, match="lacks"):
         check_compatible(model, eeglab_recording)
-    resampled = small_recording.with_raw(small_recording.raw.copy().load_data().resample(80.0), Step("resample", {"sfreq": 80.0}))
+    resampled = small_recording.with_raw(
+        small_recording.raw.copy().load_data().resample(80.0), Step("resample", {"sfreq": 80.0})
+    )
     with pytest.raises(EEGError, match="Hz"):
         check_compatible(model, resampled)
     with pytest.raises(EEGError, match="trained on 8–30 Hz"):

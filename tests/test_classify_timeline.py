@@ -71,7 +71,12 @@ def test_figures_build(physionet_recording, model_and_trials):
     flags = embedding.potato_flags(physionet_recording)
     fig = figures.timeline_figure(tl, flags)
     assert len(fig.layout.shapes) >= len(tl.events)  # one shaded band per true annotation
-    for f in (figures.fold_scores_figure(result), figures.comparison_figure([result]), figures.confusion_figure(result), figures.roc_figure([result])):
+    for f in (
+        figures.fold_scores_figure(result),
+        figures.comparison_figure([result]),
+        figures.confusion_figure(result),
+        figures.roc_figure([result]),
+    ):
         assert len(f.data) >= 1
     cov = figures.covariance_map_figure(embedding.covariance_map(trials), trials.y, TASK.events, "tangent-pca")
     assert [t.name for t in cov.data] == ["T1", "T2"]

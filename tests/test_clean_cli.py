@@ -14,8 +14,19 @@ from tests.conftest import ROOT
 def test_clean_writes_fif_with_same_shape(physionet_file, tmp_path, capsys):
     out = tmp_path / "clean.fif"
     script = tmp_path / "clean.py"
-    rc = main(["clean", str(physionet_file), "--steps", "bandpass:1,40;reref:average;notch:60;bad_channels:methods=flat",
-               "--out", str(out), "--script", str(script), "--json"])
+    rc = main(
+        [
+            "clean",
+            str(physionet_file),
+            "--steps",
+            "bandpass:1,40;reref:average;notch:60;bad_channels:methods=flat",
+            "--out",
+            str(out),
+            "--script",
+            str(script),
+            "--json",
+        ]
+    )
     assert rc == 0
     result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert [s["name"] for s in result["steps"]] == ["bandpass", "reref", "notch", "bad_channels"]
@@ -29,8 +40,17 @@ def test_clean_writes_fif_with_same_shape(physionet_file, tmp_path, capsys):
 
 def test_clean_reapplies_a_saved_recipe(eeglab_files, physionet_file, tmp_path, capsys):
     recipe_file = tmp_path / "pipeline.json"
-    recipe_file.write_text(json.dumps({"eeg_explorer_recipe": 1, "steps": [
-        {"name": "bandpass", "params": {"l_freq": 1.0, "h_freq": 30.0}}, {"name": "resample", "params": {"sfreq": 100.0}}]}))
+    recipe_file.write_text(
+        json.dumps(
+            {
+                "eeg_explorer_recipe": 1,
+                "steps": [
+                    {"name": "bandpass", "params": {"l_freq": 1.0, "h_freq": 30.0}},
+                    {"name": "resample", "params": {"sfreq": 100.0}},
+                ],
+            }
+        )
+    )
     out = tmp_path / "other.fif"
     assert main(["clean", *map(str, eeglab_files), "--recipe", str(recipe_file), "--out", str(out)]) == 0
     raw = mne.io.read_raw_fif(out, verbose="error")
@@ -41,9 +61,21 @@ def test_clean_reapplies_a_saved_recipe(eeglab_files, physionet_file, tmp_path, 
 def test_malformed_pipeline_exits_2_with_one_line(physionet_file, tmp_path):
     """The real process: status 2, one line on stderr, nothing written."""
     proc = subprocess.run(
-        [sys.executable, "-m", "backend", "clean", str(physionet_file), "--steps", "bandpass:1,40;nonsense",
-         "--out", str(tmp_path / "x.fif")],
-        capture_output=True, text=True, cwd=ROOT, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "backend",
+            "clean",
+            str(physionet_file),
+            "--steps",
+            "bandpass:1,40;nonsense",
+            "--out",
+            str(tmp_path / "x.fif"),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
     )
     assert proc.returncode == 2
     assert proc.stderr.startswith("error: unknown step 'nonsense'") and len(proc.stderr.strip().splitlines()) == 1

@@ -72,7 +72,9 @@ def test_saccade_is_antisymmetric(physionet_recording):
 
 def test_muscle_is_broadband_high_frequency_below_nyquist(eeglab_recording):
     injection, _ = inject_raw(eeglab_recording, "muscle", snr_db=0, seed=5, duration_s=30)
-    freqs, psd = __import__("scipy.signal", fromlist=["welch"]).welch(injection.artifact, fs=injection.sfreq, nperseg=256)
+    freqs, psd = __import__("scipy.signal", fromlist=["welch"]).welch(
+        injection.artifact, fs=injection.sfreq, nperseg=256
+    )
     total = psd.sum(axis=1).sum()
     in_band = psd[:, (freqs >= 18) & (freqs <= 64)].sum()
     assert in_band / total > 0.9
@@ -100,8 +102,8 @@ def test_clean_stretch_avoids_blinks(eeglab_recording):
     start = clean_stretch(raw, 10.0)
     sf = raw.info["sfreq"]
     fp = raw.get_data(picks=["Fpz"])[0]
-    quiet = np.ptp(fp[int(start * sf): int((start + 10) * sf)])
-    typical = np.median([np.ptp(fp[i: i + int(10 * sf)]) for i in range(0, raw.n_times - int(10 * sf), int(10 * sf))])
+    quiet = np.ptp(fp[int(start * sf) : int((start + 10) * sf)])
+    typical = np.median([np.ptp(fp[i : i + int(10 * sf)]) for i in range(0, raw.n_times - int(10 * sf), int(10 * sf))])
     assert quiet < typical
 
 

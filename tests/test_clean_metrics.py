@@ -17,7 +17,12 @@ def case(eeglab_recording):
 
 def test_perfect_and_useless_outputs(case):
     x, y, sf = case.clean, case.noisy, case.sfreq
-    assert metrics.score(x, y, x, sf) == {"rrmse_t": 0.0, "rrmse_s": 0.0, "cc": pytest.approx(1.0), "removed_pct": 100.0}
+    assert metrics.score(x, y, x, sf) == {
+        "rrmse_t": 0.0,
+        "rrmse_s": 0.0,
+        "cc": pytest.approx(1.0),
+        "removed_pct": 100.0,
+    }
     nothing = metrics.score(x, y, y, sf)
     assert nothing["removed_pct"] == pytest.approx(0.0)
     # Doing nothing leaves exactly the injected error: RRMSE_t = RMS(λn)/RMS(x) = 10**(-SNR/10).

@@ -18,7 +18,9 @@ def page():
 
 def test_page_builds_and_runs_a_typed_pipeline(page):
     at = page
-    at.text_input(key=next(k.key for k in at.text_input if k.key.startswith("clean_text:"))).set_value("bandpass:1,40;reref:average").run()
+    at.text_input(key=next(k.key for k in at.text_input if k.key.startswith("clean_text:"))).set_value(
+        "bandpass:1,40;reref:average"
+    ).run()
     assert not at.exception and not at.error
     assert [s["name"] for s in at.session_state["clean_pipeline"]] == ["bandpass", "reref"]
     at.button(key="clean_run").click().run()
@@ -34,7 +36,9 @@ def test_page_builds_and_runs_a_typed_pipeline(page):
 
 def test_malformed_typed_pipeline_shows_one_line(page):
     at = page
-    at.text_input(key=next(k.key for k in at.text_input if k.key.startswith("clean_text:"))).set_value("bandpass:1,40;nope").run()
+    at.text_input(key=next(k.key for k in at.text_input if k.key.startswith("clean_text:"))).set_value(
+        "bandpass:1,40;nope"
+    ).run()
     assert not at.exception
     assert any("unknown step 'nope'" in e.value for e in at.error)
     assert at.session_state["clean_pipeline"] == []
@@ -53,7 +57,9 @@ def test_teaching_mode_scores_band_pass(page):
 
 def test_last_pipeline_reapplied_to_another_recording_in_one_click(page, physionet_recording):
     at = page
-    at.text_input(key=next(k.key for k in at.text_input if k.key.startswith("clean_text:"))).set_value("notch:60;reref:average").run()
+    at.text_input(key=next(k.key for k in at.text_input if k.key.startswith("clean_text:"))).set_value(
+        "notch:60;reref:average"
+    ).run()
     at.button(key="clean_run").click().run()
     at.session_state["recordings"] = [physionet_recording]  # the user opens another upload
     at.run()

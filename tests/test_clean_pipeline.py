@@ -18,8 +18,10 @@ from backend.errors import EEGError
 
 
 def test_parse_positional_and_keywords():
-    pipeline = parse_pipeline("bandpass:1,40; reref:average ;asr:cutoff=20,calib_start_s=0,calib_stop_s=30;"
-                              "bad_channels:methods=flat+deviation,interpolate=false;ica_iclabel:classes=eye,threshold=0.7")
+    pipeline = parse_pipeline(
+        "bandpass:1,40; reref:average ;asr:cutoff=20,calib_start_s=0,calib_stop_s=30;"
+        "bad_channels:methods=flat+deviation,interpolate=false;ica_iclabel:classes=eye,threshold=0.7"
+    )
     assert pipeline == [
         {"name": "bandpass", "params": {"l_freq": 1, "h_freq": 40}},
         {"name": "reref", "params": {"ref": "average"}},
@@ -57,8 +59,11 @@ def test_malformed_pipelines_are_refused(text, message):
 
 def test_run_pipeline_keeps_shape_and_records_history(eeglab_recording):
     calls = []
-    out = run_pipeline(eeglab_recording, parse_pipeline("bandpass:1,40;notch:50;reref:average"),
-                       progress=lambda i, n, name: calls.append((i, n, name)))
+    out = run_pipeline(
+        eeglab_recording,
+        parse_pipeline("bandpass:1,40;notch:50;reref:average"),
+        progress=lambda i, n, name: calls.append((i, n, name)),
+    )
     assert [s.name for s in out.history[1:]] == ["bandpass", "notch", "reref"]
     assert calls == [(0, 3, "bandpass"), (1, 3, "notch"), (2, 3, "reref"), (3, 3, "done")]
     assert out.raw.ch_names == eeglab_recording.raw.ch_names and out.raw.n_times == eeglab_recording.raw.n_times
@@ -76,7 +81,10 @@ def test_saved_pipeline_reapplied_to_another_upload(eeglab_recording, physionet_
     direct.set_eeg_reference("average", verbose="error")
     assert np.allclose(again.raw.get_data(), direct.get_data(), atol=1e-12)
     # The Load page's recipe replay reads the same file.
-    assert [s.name for s in recipe.replay(recipe.parse_recipe(saved), physionet_recording).history[1:]] == ["bandpass", "reref"]
+    assert [s.name for s in recipe.replay(recipe.parse_recipe(saved), physionet_recording).history[1:]] == [
+        "bandpass",
+        "reref",
+    ]
 
 
 def test_saved_pipeline_refusals():
@@ -88,11 +96,22 @@ def test_saved_pipeline_refusals():
 
 def test_cleaning_steps_come_from_the_registry(monkeypatch):
     names = [k.name for k in cleaning_steps()]
-    assert names[:8] == ["bandpass", "notch", "resample", "reref", "bad_channels", "interpolate_bads", "asr", "ica_iclabel"]
+    assert names[:8] == [
+        "bandpass",
+        "notch",
+        "resample",
+        "reref",
+        "bad_channels",
+        "interpolate_bads",
+        "asr",
+        "ica_iclabel",
+    ]
     assert "set_bads" not in names and "ica_remove" not in names
     # A step added to the registry's table later appears with no change here.
     monkeypatch.setattr(steps, "_REGISTRY", dict(steps._REGISTRY))
-    steps._REGISTRY["art"] = steps.StepKind("art", "backend.denoise.inference", "Transformer denoiser.", {"strength": 1.0})
+    steps._REGISTRY["art"] = steps.StepKind(
+        "art", "backend.denoise.inference", "Transformer denoiser.", {"strength": 1.0}
+    )
     assert "art" in [k.name for k in cleaning_steps()]
     assert step_parameters("art") == {"strength": 1.0}
     assert parse_pipeline("bandpass:1,40;art:0.5")[1] == {"name": "art", "params": {"strength": 0.5}}

@@ -38,8 +38,15 @@ def test_bandpass_removes_out_of_band(physionet_recording):
     assert abs(_power(out, 8, 12) / _power(raw, 8, 12) - 1) < 0.1
 
 
-@pytest.mark.parametrize("params", [{"l_freq": 40.0, "h_freq": 10.0}, {"l_freq": 1.0, "h_freq": 90.0},
-                                    {"l_freq": None, "h_freq": None}, {"l_freq": "one"}])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"l_freq": 40.0, "h_freq": 10.0},
+        {"l_freq": 1.0, "h_freq": 90.0},
+        {"l_freq": None, "h_freq": None},
+        {"l_freq": "one"},
+    ],
+)
 def test_bandpass_refuses_bad_bands(physionet_recording, params):
     with pytest.raises(EEGError):
         _apply(physionet_recording.raw, "bandpass", **params)
@@ -134,9 +141,16 @@ def test_asr_with_chosen_calibration(eeglab_minute):
 
 
 MULTICHANNEL = [
-    "eeglab_sample/eeglab_data.set", "eegbci_physionet/S002/S002R04.edf", "bdf/multiple_annotation_chans.bdf",
-    "bdf/test.bdf", "bdf/test_bdf_stim_channel.bdf", "brainvision/test_CA_208.vhdr", "brainvision/bv_dig_test.vhdr",
-    "clinical_nihonkohden/MB0400FU.EDF", "edf_biosemi/test.edf", "fif_yasa/data_resting_EO_200Hz_raw.fif",
+    "eeglab_sample/eeglab_data.set",
+    "eegbci_physionet/S002/S002R04.edf",
+    "bdf/multiple_annotation_chans.bdf",
+    "bdf/test.bdf",
+    "bdf/test_bdf_stim_channel.bdf",
+    "brainvision/test_CA_208.vhdr",
+    "brainvision/bv_dig_test.vhdr",
+    "clinical_nihonkohden/MB0400FU.EDF",
+    "edf_biosemi/test.edf",
+    "fif_yasa/data_resting_EO_200Hz_raw.fif",
 ]
 COMPANIONS = {".set": [".fdt"], ".vhdr": [".vmrk", ".eeg"]}
 
@@ -150,8 +164,13 @@ def test_every_step_runs_or_says_why(shared_data, name):
     rec = load_recording([p for p in paths if Path(p).exists()])
     raw = rec.raw.copy().crop(0, min(rec.duration_s, 30.0) - 1 / rec.raw.info["sfreq"]).load_data()
     nyq = raw.info["sfreq"] / 2
-    for name_, params in [("bandpass", {"l_freq": 1.0, "h_freq": min(40.0, nyq - 1)}), ("notch", {"freq": 50.0}),
-                          ("reref", {"ref": "average"}), ("bad_channels", {}), ("asr", {"cutoff": 20.0})]:
+    for name_, params in [
+        ("bandpass", {"l_freq": 1.0, "h_freq": min(40.0, nyq - 1)}),
+        ("notch", {"freq": 50.0}),
+        ("reref", {"ref": "average"}),
+        ("bad_channels", {}),
+        ("asr", {"cutoff": 20.0}),
+    ]:
         try:
             out, _ = _apply(raw, name_, **params)
         except EEGError as err:

@@ -65,8 +65,10 @@ def test_before_after_views(eeglab_recording):
 
 
 def test_describe_reports():
-    assert figures.describe_report("asr", {"seconds_reconstructed": 8.5, "fraction_reconstructed": 0.14}) == \
-        "ASR reconstructed 8.5 s (14.0% of the time)"
+    assert (
+        figures.describe_report("asr", {"seconds_reconstructed": 8.5, "fraction_reconstructed": 0.14})
+        == "ASR reconstructed 8.5 s (14.0% of the time)"
+    )
     assert figures.describe_report("ica_iclabel", {"components_removed": [0, 3]}) == "removed 2 component(s): 0, 3"
     assert figures.describe_report("art", {"windows": 12}) == '{"windows": 12}'
 

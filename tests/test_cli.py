@@ -29,17 +29,23 @@ def test_parser_builds_only_the_chosen_command():
 
 
 def test_info_imports_no_heavy_stage(physionet_file):
-    run = subprocess.run([sys.executable, "-X", "importtime", "-m", "backend", "info", str(physionet_file)],
-                         capture_output=True, text=True, check=True)
+    run = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "backend", "info", str(physionet_file)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     imported = {line.rsplit("|", 1)[1].strip().split(".")[0] for line in run.stderr.splitlines() if "|" in line}
     assert not imported & set(HEAVY), sorted(imported & set(HEAVY))
     assert "64 eeg" in run.stdout
 
 
 def test_help_lists_every_command_without_importing_them():
-    code = ("import sys\nfrom backend.cli import main\n"
-            "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
-            "assert not [m for m in sys.modules if m.endswith('.cli') and m != 'backend.cli'], 'a stage was imported'\n")
+    code = (
+        "import sys\nfrom backend.cli import main\n"
+        "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "assert not [m for m in sys.modules if m.endswith('.cli') and m != 'backend.cli'], 'a stage was imported'\n"
+    )
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     for name in COMMANDS:
         assert name in run.stdout

@@ -48,7 +48,9 @@ def test_every_bad_input_exits_2_with_one_line(tmp_path, eeglab_files, physionet
 def test_bad_input_from_a_real_process_has_no_traceback(tmp_path):
     bad = tmp_path / "notes.edf"
     bad.write_text("not an EDF file at all\n" * 30)
-    proc = subprocess.run([sys.executable, "-m", "backend", "info", str(bad)], capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "backend", "info", str(bad)], capture_output=True, text=True, timeout=120
+    )
     assert proc.returncode == 2
     assert proc.stderr.strip().startswith("error: ") and "Traceback" not in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
@@ -67,7 +69,9 @@ def test_export_writes_a_loadable_file(tmp_path, eeglab_files, capsys):
     out = tmp_path / "tutorial.vhdr"
     code, printed, _ = _run(["export", *map(str, eeglab_files), "--to", str(out)], capsys)
     assert code == 0 and str(out) in printed
-    code, printed, _ = _run(["info", str(out), str(out.with_suffix(".vmrk")), str(out.with_suffix(".eeg")), "--json"], capsys)
+    code, printed, _ = _run(
+        ["info", str(out), str(out.with_suffix(".vmrk")), str(out.with_suffix(".eeg")), "--json"], capsys
+    )
     summary = json.loads(printed.strip().splitlines()[-1])
     assert summary["n_channels"] == 32 and summary["format"] == "BrainVision"
 
@@ -77,11 +81,14 @@ def test_export_to_unknown_format_exits_2(tmp_path, physionet_file, capsys):
     assert code == 2 and "cannot export" in err
 
 
-@pytest.mark.parametrize("primary, n_channels", [
-    ("eeglab_sample/eeglab_data.set", 32),
-    ("brainvision/test_CA_208.vhdr", 88),
-    ("clinical_nihonkohden/MB0400FU.EEG", 25),
-])
+@pytest.mark.parametrize(
+    "primary, n_channels",
+    [
+        ("eeglab_sample/eeglab_data.set", 32),
+        ("brainvision/test_CA_208.vhdr", 88),
+        ("clinical_nihonkohden/MB0400FU.EEG", 25),
+    ],
+)
 def test_info_finds_companion_files_beside_the_named_one(shared_data, capsys, primary, n_channels):
     code, out, err = _run(["info", str(shared_data / primary), "--json"], capsys)
     assert code == 0, err
@@ -103,7 +110,9 @@ def test_a_header_pointing_outside_its_folder_is_refused_on_the_command_line_too
         (tmp_path / f"test_CA_208{ext}").symlink_to(shared_data / f"brainvision/test_CA_208{ext}")
     text = (shared_data / "brainvision/test_CA_208.vhdr").read_text(encoding="latin-1")
     vhdr = tmp_path / "test_CA_208.vhdr"
-    vhdr.write_text(text.replace("DataFile=test_CA_208.eeg", "DataFile=../brainvision/test_CA_208.eeg"), encoding="latin-1")
+    vhdr.write_text(
+        text.replace("DataFile=test_CA_208.eeg", "DataFile=../brainvision/test_CA_208.eeg"), encoding="latin-1"
+    )
     code, _, err = _run(["info", str(vhdr)], capsys)
     assert code == 2 and "a path outside the upload; refused" in err
 

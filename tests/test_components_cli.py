@@ -37,7 +37,10 @@ def test_writes_one_row_per_component(eeglab_files, tmp_path, capsys):
 
 def test_a_count_limits_the_components(eeglab_files, tmp_path):
     out = tmp_path / "ten.csv"
-    assert main(["components", *map(str, eeglab_files), "--method", "fastica", "--n-components", "10", "--out", str(out)]) == 0
+    assert (
+        main(["components", *map(str, eeglab_files), "--method", "fastica", "--n-components", "10", "--out", str(out)])
+        == 0
+    )
     assert len(list(csv.reader(out.open()))) == 11
 
 
@@ -48,13 +51,16 @@ def _exit_status(argv) -> int:
         return stop.code
 
 
-@pytest.mark.parametrize("args", [
-    ["--method", "jade"],
-    ["--n-components", "1.5"],
-    ["--n-components", "many"],
-    ["--method", "fastica", "--n-components", "500"],
-    ["--seed", "x"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--method", "jade"],
+        ["--n-components", "1.5"],
+        ["--n-components", "many"],
+        ["--method", "fastica", "--n-components", "500"],
+        ["--seed", "x"],
+    ],
+)
 def test_bad_arguments_exit_2_with_one_line(eeglab_files, tmp_path, capsys, args):
     out = tmp_path / "t.csv"
     assert _exit_status(["components", *map(str, eeglab_files), *args, "--out", str(out)]) == 2
@@ -64,8 +70,13 @@ def test_bad_arguments_exit_2_with_one_line(eeglab_files, tmp_path, capsys, args
 
 
 def test_missing_out_exits_2_from_the_shell(eeglab_files):
-    run = subprocess.run([sys.executable, "-m", "backend", "components", *map(str, eeglab_files)],
-                         cwd=ROOT, capture_output=True, text=True, timeout=120)
+    run = subprocess.run(
+        [sys.executable, "-m", "backend", "components", *map(str, eeglab_files)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert run.returncode == 2
     assert run.stderr.startswith("error: ") and "--out" in run.stderr and "Traceback" not in run.stderr
 
@@ -78,6 +89,16 @@ def test_refuses_a_non_csv_output(eeglab_files, tmp_path, capsys):
 def test_stored_ica_is_used_by_default(shared_data, tmp_path):
     folder = shared_data / "eeglab_sample"
     out = tmp_path / "stored.csv"
-    assert main(["components", str(folder / "eeglab_data_epochs_ica.set"), str(folder / "eeglab_data_epochs_ica.fdt"),
-                 "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "components",
+                str(folder / "eeglab_data_epochs_ica.set"),
+                str(folder / "eeglab_data_epochs_ica.fdt"),
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     assert len(list(csv.reader(out.open()))) == 33  # the 32 stored components, plus the header

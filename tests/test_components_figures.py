@@ -16,7 +16,7 @@ from backend.viz import removal
 @pytest.fixture(scope="session")
 def tutorial_ica(eeglab_recording):
     dec = decompose(eeglab_recording.raw, "fastica")
-    dec.probabilities
+    _ = dec.probabilities  # labelled once for every test
     return dec
 
 

@@ -11,8 +11,18 @@ import pytest
 
 from backend import recipe
 from backend.components import ica as ica_mod
-from backend.components.ica import (ICLABEL_CLASSES, before_after, clear_cache, decompose, fit_ica, for_recording,
-                                    from_stored, label_components, removal_params, select_by_rule)
+from backend.components.ica import (
+    ICLABEL_CLASSES,
+    before_after,
+    clear_cache,
+    decompose,
+    fit_ica,
+    for_recording,
+    from_stored,
+    label_components,
+    removal_params,
+    select_by_rule,
+)
 from backend.errors import EEGError
 from backend.io import load_recording
 
@@ -23,19 +33,24 @@ FRONTAL = ["Fpz", "F3", "Fz", "F4"]
 def tutorial_ica(eeglab_recording):
     """FastICA on the EEGLAB tutorial recording (the quick method), cached for the session."""
     dec = decompose(eeglab_recording.raw, "fastica")
-    dec.probabilities
+    _ = dec.probabilities  # labelled once for every test
     return dec
 
 
 @pytest.fixture(scope="session")
 def eye_components(tutorial_ica):
     probs = tutorial_ica.probabilities
-    return [i for i in range(tutorial_ica.n_components) if probs[i].argmax() == ICLABEL_CLASSES.index("eye") and probs[i, 2] >= 0.8]
+    return [
+        i
+        for i in range(tutorial_ica.n_components)
+        if probs[i].argmax() == ICLABEL_CLASSES.index("eye") and probs[i, 2] >= 0.8
+    ]
 
 
 def _no_refit(monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("ICA was refitted although the fit is cached")
+
     monkeypatch.setattr(ica_mod, "_fit", refuse)
 
 
@@ -67,7 +82,8 @@ def test_fit_is_cached_on_content_and_callers_get_copies(eeglab_recording, tutor
 
 def test_changed_signals_are_refitted(eeglab_recording, tutorial_ica):
     assert ica_mod.content_key(eeglab_recording.raw) != ica_mod.content_key(
-        eeglab_recording.raw.copy().load_data().filter(None, 30.0, verbose="error"))
+        eeglab_recording.raw.copy().load_data().filter(None, 30.0, verbose="error")
+    )
 
 
 def test_bad_settings_are_refused(eeglab_recording):
@@ -82,7 +98,9 @@ def test_bad_settings_are_refused(eeglab_recording):
 def test_eye_components_are_those_that_follow_the_blinks(eeglab_recording, tutorial_ica, eye_components):
     # Fpz is this recording's only Fp electrode (EOG1/EOG2 carry no blinks); compare in the blink band
     fpz = eeglab_recording.raw.copy().load_data().pick(["Fpz"]).filter(1.0, 10.0, verbose="error").get_data()[0]
-    sources = mne.filter.filter_data(tutorial_ica.sources, eeglab_recording.raw.info["sfreq"], 1.0, 10.0, verbose="error")
+    sources = mne.filter.filter_data(
+        tutorial_ica.sources, eeglab_recording.raw.info["sfreq"], 1.0, 10.0, verbose="error"
+    )
     r = np.abs([np.corrcoef(s, fpz)[0, 1] for s in sources])
     assert eye_components, "ICLabel found no eye component in the blink recording"
     assert (r[eye_components] >= 0.7).all()
@@ -97,7 +115,7 @@ def _blink_amplitude(raw, blinks):
     data = raw.copy().pick(FRONTAL).filter(1.0, 10.0, verbose="error").get_data()
     half = int(0.4 * raw.info["sfreq"])
     blinks = blinks[(blinks >= half) & (blinks + half <= data.shape[1])]
-    return np.ptp(np.mean([data[:, s - half: s + half] for s in blinks], axis=0), axis=1)
+    return np.ptp(np.mean([data[:, s - half : s + half] for s in blinks], axis=0), axis=1)
 
 
 def test_removing_eye_components_halves_frontal_blinks(eeglab_recording, tutorial_ica, eye_components):

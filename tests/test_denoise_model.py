@@ -10,8 +10,15 @@ import pytest
 import torch
 
 from backend.channels import channel_positions, standard_montage
-from backend.denoise.inference import (CONFIG, WEIGHTS, crossfade_weights, denoise_array, load_model, run_windows,
-                                       window_starts)
+from backend.denoise.inference import (
+    CONFIG,
+    WEIGHTS,
+    crossfade_weights,
+    denoise_array,
+    load_model,
+    run_windows,
+    window_starts,
+)
 from backend.denoise.model import Denoiser
 
 
@@ -56,8 +63,8 @@ def test_crossfade_weights_sum_to_one():
     w = crossfade_weights(n_times, n_overlap)
     total = np.zeros(n_times * 5)
     for s in range(0, len(total) - n_times + 1, n_times - n_overlap):
-        total[s:s + n_times] += w
-    inner = total[n_overlap:len(total) - n_times]
+        total[s : s + n_times] += w
+    inner = total[n_overlap : len(total) - n_times]
     assert np.allclose(inner, 1.0, atol=1e-12)
     assert w.min() > 0
 
@@ -98,7 +105,9 @@ def test_shipped_model_loads_fast_and_matches_config():
     meta = json.loads(CONFIG.read_text())
     assert model.config == meta["model"]
     assert WEIGHTS.stat().st_size < 5 * 1024 * 1024
-    assert not set(meta["training"]["train_recordings"]) & {f"{s}R{r}" for s in ("S009", "S010") for r in ("04", "08", "12")}
+    assert not set(meta["training"]["train_recordings"]) & {
+        f"{s}R{r}" for s in ("S009", "S010") for r in ("04", "08", "12")
+    }
 
 
 def test_positions_from_names_and_file(physionet_recording):
@@ -114,7 +123,27 @@ def test_montages_denoise_consistently(physionet_recording):
     """The same channels denoised within the full 64 and as a 19-channel montage agree broadly."""
     model = load_model()
     raw = physionet_recording.raw.copy().load_data().crop(0, 20).filter(1, 40)
-    names = ["Fp1", "Fp2", "F7", "F3", "Fz", "F4", "F8", "T7", "C3", "Cz", "C4", "T8", "P7", "P3", "Pz", "P4", "P8", "O1", "O2"]
+    names = [
+        "Fp1",
+        "Fp2",
+        "F7",
+        "F3",
+        "Fz",
+        "F4",
+        "F8",
+        "T7",
+        "C3",
+        "Cz",
+        "C4",
+        "T8",
+        "P7",
+        "P3",
+        "Pz",
+        "P4",
+        "P8",
+        "O1",
+        "O2",
+    ]
     full = raw.get_data()
     sub = [raw.ch_names.index(n) for n in names]
     pos = channel_positions(raw.ch_names, raw.info, prefer="template")
@@ -137,11 +166,11 @@ def test_common_mode_of_a_local_artifact_is_recovered():
     topo = np.exp(-np.linspace(0, 6, n_chans))  # strong at the front, ~0 at the back
     course = np.zeros(n_times)
     for start in rng.integers(0, n_times - 40, 20):
-        course[start:start + 40] += np.hanning(40)
+        course[start : start + 40] += np.hanning(40)
     art = 1e-4 * topo[:, None] * course
     brain = 1e-5 * (rng.standard_normal((n_chans, n_times)) + 2 * rng.standard_normal(n_times))  # its own common mode
     channel_mean = (brain + art).mean(axis=0)
     est = common_mode_artifact(art - art.mean(axis=0), channel_mean)
     truth = art.mean(axis=0)
-    assert np.sqrt(np.mean((est - truth) ** 2) / np.mean(truth ** 2)) < 0.15
+    assert np.sqrt(np.mean((est - truth) ** 2) / np.mean(truth**2)) < 0.15
     assert not np.any(common_mode_artifact(art - art.mean(axis=0), np.zeros(n_times)))  # average-referenced input

@@ -83,8 +83,12 @@ def test_train_denoiser_cli_defaults_are_the_shipped_weights_settings(tmp_path):
     assert [float(v) for v in args.class_p.split(",")] == training["sampler"]["class_p"]
     assert [float(v) for v in args.inject_p.split(",")] == training["sampler"]["inject_p"]
     assert [float(v) for v in args.snr_range.split(",")] == training["snr_range_db"]
-    assert (args.lr, args.warmup, args.batch_size, args.seed) == (training["lr"], training["warmup"],
-                                                                 training["batch_size"], training["seed"])
+    assert (args.lr, args.warmup, args.batch_size, args.seed) == (
+        training["lr"],
+        training["warmup"],
+        training["batch_size"],
+        training["seed"],
+    )
     assert args.injected_fraction == training["injected_fraction"]
     assert args.spectral_loss == training.get("spectral_loss", 0.0)
     assert args.raw_input_p == training["sampler"].get("raw_input_p", 0.0)

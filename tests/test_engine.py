@@ -50,7 +50,7 @@ def test_local_cluster_runs_tasks_and_cancels(monkeypatch):
         # Cancelled after the first result: the rest come back cancelled, nothing raises.
         cancel = engine.CancelHandle()
         statuses = []
-        for tag, status, value in engine.run_tasks(client, [(i, _slow_square, (i,)) for i in range(8)], cancel):
+        for _, status, _ in engine.run_tasks(client, [(i, _slow_square, (i,)) for i in range(8)], cancel):
             statuses.append(status)
             cancel.cancel()
         assert statuses[0] == "finished" and statuses.count("cancelled") >= 5 and len(statuses) == 8

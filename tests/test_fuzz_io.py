@@ -31,6 +31,7 @@ FUZZ = settings(
     print_blob=True,
 )
 
+
 @pytest.fixture(scope="module")
 def worker():
     w = LoaderWorker()
@@ -72,8 +73,30 @@ def shared_seeds(shared_data) -> dict[str, list[Path]]:
 
 # Values that have broken parsers before: signs, zeros, huge, non-numbers, separators.
 NASTY_TEXT = st.one_of(
-    st.sampled_from(["0", "-1", "1", "-0", "99999999", "1e308", "-1e308", "nan", "inf", "", " ", "+", ".",
-                     "0.0", "1e-320", "2147483648", "../../etc/passwd", "/etc/passwd", "a.eeg", "\x00"]),
+    st.sampled_from(
+        [
+            "0",
+            "-1",
+            "1",
+            "-0",
+            "99999999",
+            "1e308",
+            "-1e308",
+            "nan",
+            "inf",
+            "",
+            " ",
+            "+",
+            ".",
+            "0.0",
+            "1e-320",
+            "2147483648",
+            "../../etc/passwd",
+            "/etc/passwd",
+            "a.eeg",
+            "\x00",
+        ]
+    ),
     st.integers(-(2**40), 2**40).map(str),
     st.floats(allow_nan=True, allow_infinity=True).map(repr),
     st.text(st.characters(codec="latin-1"), max_size=12),
@@ -158,18 +181,39 @@ def mutate_eeglab(draw, data: bytes, folder: Path) -> bytes:
     src.write_bytes(data)
     mat = scipy.io.loadmat(src, squeeze_me=False, struct_as_record=True)
     eeg = mat["EEG"]
-    fields = [f for f in eeg.dtype.names if f in (
-        "nbchan", "srate", "pnts", "trials", "xmin", "xmax", "data", "datfile", "chanlocs", "event", "times",
-        "icaweights", "icasphere", "icawinv", "icachansind")]
+    fields = [
+        f
+        for f in eeg.dtype.names
+        if f
+        in (
+            "nbchan",
+            "srate",
+            "pnts",
+            "trials",
+            "xmin",
+            "xmax",
+            "data",
+            "datfile",
+            "chanlocs",
+            "event",
+            "times",
+            "icaweights",
+            "icasphere",
+            "icawinv",
+            "icachansind",
+        )
+    ]
     field = draw(st.sampled_from(fields))
-    value = draw(st.one_of(
-        st.sampled_from([0, -1, 1, 2**31, float("nan"), float("inf"), 1e12, -0.5]),
-        st.integers(-(2**31), 2**31),
-        st.floats(allow_nan=True, allow_infinity=True),
-        NASTY_TEXT,
-        st.just(np.zeros((0, 0))),
-        st.just(np.ones((2, 3))),
-    ))
+    value = draw(
+        st.one_of(
+            st.sampled_from([0, -1, 1, 2**31, float("nan"), float("inf"), 1e12, -0.5]),
+            st.integers(-(2**31), 2**31),
+            st.floats(allow_nan=True, allow_infinity=True),
+            NASTY_TEXT,
+            st.just(np.zeros((0, 0))),
+            st.just(np.ones((2, 3))),
+        )
+    )
     eeg[field][0, 0] = np.array(value) if not isinstance(value, np.ndarray) else value
     out = folder / "mutated.set"
     scipy.io.savemat(out, mat, format="5", do_compression=draw(st.booleans()))
@@ -244,7 +288,9 @@ def test_mutated_shared_recordings_load_or_raise_eegerror(worker, shared_seeds, 
 
 def test_worker_reports_a_hang_and_a_crash(physionet_file):
     """The guard itself: a load that never returns, and one that kills the process, are caught."""
-    stuck = LoaderWorker("import sys, time\nprint('ready', flush=True)\nsys.stdin.readline()\ntime.sleep(60)", hang_s=1.0)
+    stuck = LoaderWorker(
+        "import sys, time\nprint('ready', flush=True)\nsys.stdin.readline()\ntime.sleep(60)", hang_s=1.0
+    )
     assert stuck.load([physionet_file])["status"] == "hang"
     dies = LoaderWorker("import os, sys\nprint('ready', flush=True)\nsys.stdin.readline()\nos._exit(-11 % 256)")
     assert dies.load([physionet_file])["status"] == "crash"
@@ -293,12 +339,15 @@ def _eeglab_with(tmp_path: Path, bundled_seeds, **fields) -> list[Path]:
     return [tmp_path / set_path.name, tmp_path / fdt.name]
 
 
-@pytest.mark.parametrize("fields, message", [
-    ({"trials": 2**31}, "data shorter than the header claims"),  # made MNE's reader hang (> 10 s, growing memory)
-    ({"trials": float("nan")}, "trials is nan, not a positive whole number"),
-    ({"nbchan": -1}, "nbchan is -1, not a positive whole number"),
-    ({"pnts": "many"}, "pnts is missing or not a number"),
-])
+@pytest.mark.parametrize(
+    "fields, message",
+    [
+        ({"trials": 2**31}, "data shorter than the header claims"),  # made MNE's reader hang (> 10 s, growing memory)
+        ({"trials": float("nan")}, "trials is nan, not a positive whole number"),
+        ({"nbchan": -1}, "nbchan is -1, not a positive whole number"),
+        ({"pnts": "many"}, "pnts is missing or not a number"),
+    ],
+)
 def test_eeglab_header_with_impossible_sizes_is_refused_at_once(bundled_seeds, tmp_path, fields, message):
     import time
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-import mne
 import numpy as np
 import pytest
 
@@ -26,7 +25,9 @@ SHARED_RECORDINGS = {
     "clinical_nihonkohden/MB0400FU.EDF": ([], 25, 200.0, 29.0),
     "clinical_nihonkohden/MB0400FU.EEG": (
         ["clinical_nihonkohden/MB0400FU.21E", "clinical_nihonkohden/MB0400FU.PNT", "clinical_nihonkohden/MB0400FU.LOG"],
-        25, 200.0, 29.0,
+        25,
+        200.0,
+        29.0,
     ),
     "edf_biosemi/test.edf": ([], 139, 512.0, 6.0),
     "fif_yasa/data_resting_EO_200Hz_raw.fif": ([], 2, 200.0, 360.0),
@@ -179,9 +180,18 @@ def _bad_cases(tmp: Path, eeglab_files, physionet_file) -> dict[str, tuple[list[
     return cases
 
 
-BAD_CASES = ["unknown format", "empty file", "text renamed .edf", "truncated header", "corrupted header",
-             "data shorter than header", "zero samples", "zero channels", ".set without .fdt",
-             "MATLAB structure that crashes scipy"]
+BAD_CASES = [
+    "unknown format",
+    "empty file",
+    "text renamed .edf",
+    "truncated header",
+    "corrupted header",
+    "data shorter than header",
+    "zero samples",
+    "zero channels",
+    ".set without .fdt",
+    "MATLAB structure that crashes scipy",
+]
 
 
 @pytest.fixture(scope="module")
@@ -220,7 +230,7 @@ def _brainvision_copy(shared_data: Path, tmp: Path) -> Path:
 
 @pytest.mark.parametrize("missing", [".eeg", ".vmrk"])
 def test_brainvision_missing_companion_is_named(shared_data, tmp_path, missing):
-    vhdr = _brainvision_copy(shared_data, tmp_path)
+    _brainvision_copy(shared_data, tmp_path)
     (tmp_path / f"test_CA_208{missing}").unlink()
     files = sorted(tmp_path.iterdir())
     with pytest.raises(EEGError, match=rf"test_CA_208\{missing}"):

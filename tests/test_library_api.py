@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import mne
 import numpy as np
@@ -10,7 +10,6 @@ import pytest
 
 from backend.errors import EEGError
 from backend.library.api import MAX_LABEL, Library
-from tests.library_support import library, library_url  # noqa: F401  (fixtures)
 
 
 def make_fif(path, n_channels=4, sfreq=100.0, seconds=10.0, date=None, subject=None, seed=0):
@@ -29,8 +28,14 @@ def make_fif(path, n_channels=4, sfreq=100.0, seconds=10.0, date=None, subject=N
 
 def test_add_list_and_open_a_recording(library, physionet_file):
     entry = library.add("local", [physionet_file], tags=["motor", "PhysioNet"])
-    assert (entry.name, entry.format, entry.n_channels, entry.sfreq, entry.duration_s) == ("S001R04.edf", "EDF", 64, 160.0, 125.0)
-    assert entry.recorded_at == datetime(2009, 8, 12, 16, 15, tzinfo=timezone.utc)
+    assert (entry.name, entry.format, entry.n_channels, entry.sfreq, entry.duration_s) == (
+        "S001R04.edf",
+        "EDF",
+        64,
+        160.0,
+        125.0,
+    )
+    assert entry.recorded_at == datetime(2009, 8, 12, 16, 15, tzinfo=UTC)
     assert entry.size_bytes == physionet_file.stat().st_size and entry.tags == ("PhysioNet", "motor")
     [listed] = library.list("local")
     assert listed.id == entry.id and listed.recorded_at == entry.recorded_at and listed.tags == entry.tags
@@ -49,7 +54,8 @@ def test_an_upload_made_twice_is_stored_once_and_files_go_with_their_last_user(l
     other = library.add("ana", [physionet_file])
     objects = lambda: sorted(p.name for p in (library.home / "store" / "objects").rglob("*") if p.is_file())  # noqa: E731
     shas = {f["sha256"] for e in (first, second) for f in library.files("local", e.id)} | {
-        f["sha256"] for f in library.files("ana", other.id)}
+        f["sha256"] for f in library.files("ana", other.id)
+    }
     assert len(shas) == 1 and objects() == sorted(shas)
     library.remove("local", first.id)
     library.remove("ana", other.id)
@@ -60,8 +66,11 @@ def test_an_upload_made_twice_is_stored_once_and_files_go_with_their_last_user(l
 
 
 def test_search_filter_and_sort(library, physionet_file, tmp_path):
-    a = library.add("local", [make_fif(tmp_path / "alpha_raw.fif", 4, date=datetime(2020, 1, 1, tzinfo=timezone.utc))],
-                    tags=["rest"])
+    a = library.add(
+        "local",
+        [make_fif(tmp_path / "alpha_raw.fif", 4, date=datetime(2020, 1, 1, tzinfo=UTC))],
+        tags=["rest"],
+    )
     b = library.add("local", [make_fif(tmp_path / "Beta_raw.fif", 8, seconds=5, seed=1)], tags=["rest", "eyes"])
     c = library.add("local", [physionet_file], tags=["motor"])
     assert [e.id for e in library.list("local", sort="name")] == [a.id, b.id, c.id]  # in any case
@@ -71,7 +80,7 @@ def test_search_filter_and_sort(library, physionet_file, tmp_path):
     assert [e.id for e in library.list("local", search="%")] == []  # a wildcard is a character like any other
     assert {e.id for e in library.list("local", tag="rest")} == {a.id, b.id}
     assert [e.id for e in library.list("local", format="EDF")] == [c.id]
-    assert [e.id for e in library.list("local", recorded_from=datetime(2015, 1, 1, tzinfo=timezone.utc))] == [a.id]
+    assert [e.id for e in library.list("local", recorded_from=datetime(2015, 1, 1, tzinfo=UTC))] == [a.id]
     assert library.get("local", b.id).recorded == "anonymised"
     assert library.count("local", tag="rest") == 2 and library.count("nobody") == 0
     assert [e.id for e in library.list("local", sort="added", limit=1, offset=1)] == [b.id]
@@ -87,8 +96,10 @@ def test_rename_and_tag(library, tmp_path):
     assert library.get("local", entry.id).version == 4
 
 
-@pytest.mark.parametrize("text", ["it's \"quoted\"", "x'); DROP TABLE recordings; --", "<script>alert(1)</script>",
-                                  "Ω ünïcødé 😀", "a" * 1000])
+@pytest.mark.parametrize(
+    "text",
+    ['it\'s "quoted"', "x'); DROP TABLE recordings; --", "<script>alert(1)</script>", "Ω ünïcødé 😀", "a" * 1000],
+)
 def test_odd_text_is_stored_verbatim(library, tmp_path, text):
     entry = library.add("local", [make_fif(tmp_path / "odd_raw.fif")], tags=[text[:100]])
     library.rename("local", entry.id, text[:255])
@@ -125,12 +136,18 @@ def test_no_user_reaches_another_users_rows(library, tmp_path):
     result = library.save_result("ana", mine.id, "impression", "impression", {"text": "normal"})
     theirs = library.add("ben", [make_fif(tmp_path / "b_raw.fif", seed=3)])
     attempts = [
-        lambda: library.get("ben", mine.id), lambda: library.open("ben", mine.id),
-        lambda: library.annotations("ben", mine.id), lambda: library.add_annotation("ben", mine.id, 1, 1, "x"),
-        lambda: library.update_annotation("ben", note.id, 1, label="x"), lambda: library.delete_annotation("ben", note.id, 1),
-        lambda: library.rename("ben", mine.id, "x"), lambda: library.tag("ben", mine.id, add=["x"]),
-        lambda: library.remove("ben", mine.id), lambda: library.results("ben", mine.id),
-        lambda: library.result_blob("ben", result.id), lambda: library.delete_result("ben", result.id),
+        lambda: library.get("ben", mine.id),
+        lambda: library.open("ben", mine.id),
+        lambda: library.annotations("ben", mine.id),
+        lambda: library.add_annotation("ben", mine.id, 1, 1, "x"),
+        lambda: library.update_annotation("ben", note.id, 1, label="x"),
+        lambda: library.delete_annotation("ben", note.id, 1),
+        lambda: library.rename("ben", mine.id, "x"),
+        lambda: library.tag("ben", mine.id, add=["x"]),
+        lambda: library.remove("ben", mine.id),
+        lambda: library.results("ben", mine.id),
+        lambda: library.result_blob("ben", result.id),
+        lambda: library.delete_result("ben", result.id),
         lambda: library.save_result("ben", mine.id, "impression", "impression", {"text": "x"}),
         lambda: library.files("ben", mine.id),
         lambda: library.save_state("ben", mine.id, library.open("ana", mine.id)),
@@ -176,7 +193,9 @@ def test_history_autosave_and_reopen_from_cache_or_recipe(library, physionet_fil
     with pytest.raises(EEGError, match="changed in another session"):
         library.save_state("local", entry.id, recording, expected_version=entry.version)
     reopened = library.open("local", entry.id)
-    assert [s.name for s in reopened.history] == ["load", "set_bads", "bandpass"] and reopened.raw.info["bads"] == ["FCz"]
+    assert [s.name for s in reopened.history] == ["load", "set_bads", "bandpass"] and reopened.raw.info["bads"] == [
+        "FCz"
+    ]
     np.testing.assert_allclose(reopened.raw.get_data(), processed.raw.get_data(), atol=1e-12)
     cache = library.files("local", entry.id)  # the source stays; the cache is separate
     assert len(cache) == 1
@@ -203,9 +222,14 @@ def test_a_derived_recording_is_its_own_entry(library, physionet_file):
 
 def test_results_are_typed_rows_with_payloads_and_blobs(library, tmp_path):
     entry = library.add("local", [make_fif(tmp_path / "x_raw.fif")])
-    ica = library.save_result("local", entry.id, "ica", "ICA 1",
-                              {"labels": ["brain", "eye blink"], "exclude": np.array([1]), "n_components": np.int64(2)},
-                              blob=b"\x00ICA bytes")
+    ica = library.save_result(
+        "local",
+        entry.id,
+        "ica",
+        "ICA 1",
+        {"labels": ["brain", "eye blink"], "exclude": np.array([1]), "n_components": np.int64(2)},
+        blob=b"\x00ICA bytes",
+    )
     assert ica.payload == {"labels": ["brain", "eye blink"], "exclude": [1], "n_components": 2} and ica.has_blob
     assert library.result_blob("local", ica.id) == b"\x00ICA bytes"
     again = library.save_result("local", entry.id, "ica", "ICA 1", {"exclude": [0]}, expected_version=ica.version)

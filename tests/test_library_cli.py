@@ -7,7 +7,6 @@ import json
 import pytest
 
 from backend.cli import main
-from tests.library_support import library_url  # noqa: F401  (fixture)
 
 
 def run(capsys, *argv):
@@ -43,17 +42,35 @@ def test_add_json_and_keep_identity(library_url, physionet_file, capsys):
     assert status == 0 and entry["identity_kept"] and entry["removed_fields"] == [] and entry["format"] == "EDF"
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["show", "999"], "error: no recording 999 in local's library"),
-    (["show", "1; DROP TABLE recordings"], "error: a recording id must be a whole number, got '1; DROP TABLE recordings'"),
-    (["annotate", "1", "--onset", "1e", "--label", "x"], "error: an annotation's onset must be a number of seconds, got '1e'"),
-    (["annotate", "1", "--onset", "1", "--duration", "-2", "--label", "x"], "error: an annotation's duration must be a finite"),
-    (["annotate", "1", "--onset", "1", "--label", "x" * 10_000], "error: an annotation's label has 10000 characters"),
-    (["annotations", "1", "--user", "mallory"], "error: no recording 1 in mallory's library"),
-    (["remove", "1", "--user", "mallory"], "error: no recording 1 in mallory's library"),
-    (["annotate", "1", "--onset", "1", "--label", "x", "--user", "mallory"], "error: no recording 1 in mallory's library"),
-    (["list", "--limit", "ten"], "error: --limit must be a whole number, got 'ten'"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["show", "999"], "error: no recording 999 in local's library"),
+        (
+            ["show", "1; DROP TABLE recordings"],
+            "error: a recording id must be a whole number, got '1; DROP TABLE recordings'",
+        ),
+        (
+            ["annotate", "1", "--onset", "1e", "--label", "x"],
+            "error: an annotation's onset must be a number of seconds, got '1e'",
+        ),
+        (
+            ["annotate", "1", "--onset", "1", "--duration", "-2", "--label", "x"],
+            "error: an annotation's duration must be a finite",
+        ),
+        (
+            ["annotate", "1", "--onset", "1", "--label", "x" * 10_000],
+            "error: an annotation's label has 10000 characters",
+        ),
+        (["annotations", "1", "--user", "mallory"], "error: no recording 1 in mallory's library"),
+        (["remove", "1", "--user", "mallory"], "error: no recording 1 in mallory's library"),
+        (
+            ["annotate", "1", "--onset", "1", "--label", "x", "--user", "mallory"],
+            "error: no recording 1 in mallory's library",
+        ),
+        (["list", "--limit", "ten"], "error: --limit must be a whole number, got 'ten'"),
+    ],
+)
 def test_bad_input_is_one_line_and_status_2(library_url, physionet_file, capsys, argv, message):
     assert run(capsys, "add", str(physionet_file))[1].strip() == "1"
     status, out, err = run(capsys, *argv)

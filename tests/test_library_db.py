@@ -11,7 +11,6 @@ from sqlalchemy import create_engine, event, text
 from backend.errors import EEGError
 from backend.library import db
 from backend.library.api import Library
-from tests.library_support import library, library_url  # noqa: F401  (fixtures)
 from tests.test_library_api import make_fif
 
 
@@ -97,6 +96,7 @@ def test_a_full_disk_is_named_and_what_is_stored_stays(library, tmp_path, monkey
     monkeypatch.undo()
     assert sorted((library.home / "store").rglob("*")) == objects_before
     if library.is_sqlite:  # the database itself: SQLite's own "database or disk is full"
+
         @event.listens_for(library.engine, "connect")
         def _full(dbapi_connection, _record):
             pages = dbapi_connection.execute("PRAGMA page_count").fetchone()[0]

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 
 from backend.library.deidentify import edf_header
-from tests.library_support import library, library_url  # noqa: F401  (fixtures)
 from tests.test_library_api import make_fif
 
 # The EDF+ specification's own example fields.
@@ -34,8 +33,15 @@ def _stored_bytes(library, entry) -> bytes:
 
 def test_edf_identifiers_are_removed_and_named(library, identified_edf):
     entry = library.add("local", [identified_edf])
-    assert entry.removed_fields == ("patient code", "patient sex", "patient birth date", "patient name",
-                                    "hospital administration code", "technician", "equipment")
+    assert entry.removed_fields == (
+        "patient code",
+        "patient sex",
+        "patient birth date",
+        "patient name",
+        "hospital administration code",
+        "technician",
+        "equipment",
+    )
     stored = _stored_bytes(library, entry)
     assert not any(secret in stored for secret in SECRETS)
     assert stored[8:168].split() == [b"X", b"X", b"X", b"X", b"Startdate", b"12-AUG-2009", b"X", b"X", b"X"]
@@ -44,7 +50,7 @@ def test_edf_identifiers_are_removed_and_named(library, identified_edf):
     recording = library.open("local", entry.id)
     subject = recording.raw.info["subject_info"] or {}
     assert "Haagse" not in str(subject) and subject.get("birthday") is None
-    assert entry.recorded_at == datetime(2009, 8, 12, 16, 15, tzinfo=timezone.utc)
+    assert entry.recorded_at == datetime(2009, 8, 12, 16, 15, tzinfo=UTC)
 
 
 def test_keep_identity_stores_the_original_bytes(library, identified_edf):
@@ -58,10 +64,15 @@ def test_keep_identity_stores_the_original_bytes(library, identified_edf):
 
 def test_a_fif_subject_is_cleared_and_its_date_kept(library, tmp_path):
     subject = {"his_id": "P-77", "first_name": "Ada", "last_name": "Lovelace", "birthday": date(1815, 12, 10), "sex": 2}
-    when = datetime(2021, 5, 4, 9, 30, tzinfo=timezone.utc)
+    when = datetime(2021, 5, 4, 9, 30, tzinfo=UTC)
     entry = library.add("local", [make_fif(tmp_path / "ada_raw.fif", date=when, subject=subject)])
-    assert entry.removed_fields == ("patient id", "patient name", "patient first name", "patient birth date",
-                                    "patient sex")
+    assert entry.removed_fields == (
+        "patient id",
+        "patient name",
+        "patient first name",
+        "patient birth date",
+        "patient sex",
+    )
     stored = _stored_bytes(library, entry)
     assert b"Lovelace" not in stored and b"P-77" not in stored and b"Ada" not in stored
     recording = library.open("local", entry.id)
@@ -71,11 +82,16 @@ def test_a_fif_subject_is_cleared_and_its_date_kept(library, tmp_path):
 def test_brainvision_is_stored_as_fif_and_says_so(library, shared_data):
     folder = shared_data / "brainvision"
     entry = library.add("local", [folder / f"test_CA_208.{ext}" for ext in ("vhdr", "vmrk", "eeg")])
-    assert entry.format == "BrainVision" and [f["name"] for f in library.files("local", entry.id)] == ["test_CA_208_raw.fif"]
+    assert entry.format == "BrainVision" and [f["name"] for f in library.files("local", entry.id)] == [
+        "test_CA_208_raw.fif"
+    ]
     assert any("BrainVision header" in field for field in entry.removed_fields)
     kept = library.add("local", [folder / f"test_CA_208.{ext}" for ext in ("vhdr", "vmrk", "eeg")], keep_identity=True)
-    assert sorted(f["name"] for f in library.files("local", kept.id)) == ["test_CA_208.eeg", "test_CA_208.vhdr",
-                                                                         "test_CA_208.vmrk"]
+    assert sorted(f["name"] for f in library.files("local", kept.id)) == [
+        "test_CA_208.eeg",
+        "test_CA_208.vhdr",
+        "test_CA_208.vmrk",
+    ]
     assert library.open("local", kept.id).format == "BrainVision"
 
 

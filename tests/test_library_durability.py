@@ -19,7 +19,6 @@ from pathlib import Path
 import pytest
 
 from backend.library.api import Library
-from tests.library_support import library_url  # noqa: F401  (fixture)
 from tests.test_library_api import make_fif
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,8 +40,9 @@ while True:
 def test_sigkill_mid_stream_loses_no_acknowledged_write(library_url, tmp_path, kill_after_s):
     with Library() as lib:
         rid = lib.add("local", [make_fif(tmp_path / "x_raw.fif")]).id
-    child = subprocess.Popen([sys.executable, "-c", WRITER, str(rid)], cwd=ROOT, stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True)
+    child = subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(rid)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     try:
         assert child.stdout.readline().strip() == "ready", child.stderr.read()
         time.sleep(kill_after_s)

@@ -3,13 +3,13 @@
 import json
 
 import tests.sources_support as sup
-
 from backend.cli import main
 
 
 def test_source_event_json(eeglab_files, capsys):
-    code = main(["source", *map(str, eeglab_files), "--method", "sloreta", "--event", "square",
-                 "--model", sup.MODEL, "--json"])
+    code = main(
+        ["source", *map(str, eeglab_files), "--method", "sloreta", "--event", "square", "--model", sup.MODEL, "--json"]
+    )
     assert code == 0
     peak = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert peak["method"] == "sLORETA" and peak["covariance"] == "baseline"
@@ -25,8 +25,23 @@ def test_source_window_text(physionet_file, capsys):
 
 
 def test_simulate_json_keyed_by_method(capsys):
-    code = main(["source", "--simulate", "--n", "20", "--snr", "20", "--channels", "32",
-                 "--model", sup.MODEL, "--simulate-model", sup.MODEL, "--json"])
+    code = main(
+        [
+            "source",
+            "--simulate",
+            "--n",
+            "20",
+            "--snr",
+            "20",
+            "--channels",
+            "32",
+            "--model",
+            sup.MODEL,
+            "--simulate-model",
+            sup.MODEL,
+            "--json",
+        ]
+    )
     assert code == 0
     table = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert set(table) == {"MNE", "dSPM", "sLORETA", "eLORETA"}

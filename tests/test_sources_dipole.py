@@ -3,8 +3,8 @@
 import mne
 import numpy as np
 import pytest
-import tests.sources_support as sup
 
+import tests.sources_support as sup
 from backend.components.ica import fit_ica
 from backend.errors import EEGError
 from backend.sources import dipole, forward, inverse, template
@@ -12,8 +12,9 @@ from backend.sources import dipole, forward, inverse, template
 
 def test_fit_recovers_a_planted_dipole(physionet_recording):
     elec = forward.electrodes(physionet_recording.raw.info)
-    fwd = mne.convert_forward_solution(forward.forward(elec.info, "sphere", sup.ICO), surf_ori=True,
-                                       force_fixed=True, verbose="error")
+    fwd = mne.convert_forward_solution(
+        forward.forward(elec.info, "sphere", sup.ICO), surf_ori=True, force_fixed=True, verbose="error"
+    )
     positions = forward.mri_positions(fwd)
     true = int(np.argmin(np.linalg.norm(positions - [-0.03, -0.07, 0.04], axis=1)))  # left parietal
     field = fwd["sol"]["data"][:, true] * 20e-9

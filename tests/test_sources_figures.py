@@ -2,8 +2,8 @@
 
 import numpy as np
 import pytest
-import tests.sources_support as sup
 
+import tests.sources_support as sup
 from backend.errors import EEGError
 from backend.sources import dipole, figures, inverse
 

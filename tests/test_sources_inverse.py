@@ -3,8 +3,8 @@
 import mne
 import numpy as np
 import pytest
-import tests.sources_support as sup
 
+import tests.sources_support as sup
 from backend.errors import EEGError
 from backend.sources import forward, inverse
 
@@ -53,8 +53,16 @@ def test_event_average_localises_on_eeglab(eeglab_recording, method):
 
 
 def test_window_on_physionet_with_stretch_covariance(physionet_recording):
-    result = inverse.localise(physionet_recording.raw, "dSPM", tmin=20.0, tmax=25.0, covariance="stretch",
-                              stretch=(0.0, 10.0), model=sup.MODEL, ico=sup.ICO)
+    result = inverse.localise(
+        physionet_recording.raw,
+        "dSPM",
+        tmin=20.0,
+        tmax=25.0,
+        covariance="stretch",
+        stretch=(0.0, 10.0),
+        model=sup.MODEL,
+        ico=sup.ICO,
+    )
     assert len(result.electrodes.used) == 64
     assert result.evoked.times[0] == pytest.approx(20.0)
     assert result.evoked.times[-1] == pytest.approx(25.0, abs=0.01)
@@ -65,8 +73,9 @@ def test_localisation_recovers_a_dipole_planted_in_real_noise(physionet_recordin
     """A cortical source added to a real recording is found near where it was put."""
     raw = physionet_recording.raw
     elec = forward.electrodes(raw.info)
-    fwd = mne.convert_forward_solution(forward.forward(elec.info, sup.MODEL, sup.ICO), surf_ori=True,
-                                       force_fixed=True, verbose="error")
+    fwd = mne.convert_forward_solution(
+        forward.forward(elec.info, sup.MODEL, sup.ICO), surf_ori=True, force_fixed=True, verbose="error"
+    )
     positions = forward.mri_positions(fwd)
     true = int(np.argmin(np.linalg.norm(positions - [0.04, -0.02, 0.05], axis=1)))  # right central
     window = inverse.window_evoked(raw, elec, 30.0, 31.0)

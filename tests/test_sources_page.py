@@ -1,7 +1,8 @@
 """The Sources page renders, localises the bundled recording and fits a dipole."""
 
-import tests.sources_support as sources_support  # noqa: F401  (sets the cache folder)
 from streamlit.testing.v1 import AppTest
+
+import tests.sources_support as sources_support  # noqa: F401  (sets the cache folder)
 
 
 def test_sources_page_localises_and_fits_a_dipole():
@@ -16,8 +17,15 @@ def test_sources_page_localises_and_fits_a_dipole():
     at.button[0].click().run()
     assert not at.exception and not at.error
     assert len(at.get("plotly_chart")) == 2  # cortex beside the scalp map, time course
-    assert any("occipital" in m.value or "frontal" in m.value or "parietal" in m.value or "temporal" in m.value
-               or "central" in m.value or "cingulate" in m.value for m in at.metric)
+    assert any(
+        "occipital" in m.value
+        or "frontal" in m.value
+        or "parietal" in m.value
+        or "temporal" in m.value
+        or "central" in m.value
+        or "cingulate" in m.value
+        for m in at.metric
+    )
     at.button(key="dip_go").click().run()
     assert not at.exception and not at.error
     assert len(at.get("plotly_chart")) == 3

@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-import tests.sources_support as sup
 
 from backend.errors import EEGError
 from backend.sources import simulate, template
@@ -27,7 +26,9 @@ def test_simulated_dipoles_are_cortical_and_off_every_grid():
     assert not wall[distance.argmin(axis=1)].any()
     # Normals point outwards (the surface normal, not a random direction): along the
     # nearest vertex's normal, which the white surface gives.
-    nearest_normals = np.concatenate([simulate.fwd_mod.source_space(5)[i]["nn"] for i in range(2)])[distance.argmin(axis=1)]
+    nearest_normals = np.concatenate([simulate.fwd_mod.source_space(5)[i]["nn"] for i in range(2)])[
+        distance.argmin(axis=1)
+    ]
     assert np.median(np.sum(nn * nearest_normals, axis=1)) > 0.9
 
 
@@ -56,7 +57,7 @@ def test_dipoles_follow_cortical_area_not_vertex_count():
         offset += len(rr)
     cortical = np.flatnonzero(~wall)
     order = cortical[np.argsort(area[cortical])]
-    small, large = order[: len(order) // 4], order[-len(order) // 4:]
+    small, large = order[: len(order) // 4], order[-len(order) // 4 :]
     rr, _ = simulate.random_dipoles(3000, seed=7)
     nearest = np.argmin(np.linalg.norm(rr[:, None] - vertices[None], axis=2), axis=1)
     drawn = np.bincount(nearest, minlength=len(vertices))

@@ -5,8 +5,8 @@ import socket
 import mne
 import numpy as np
 import pytest
-import tests.sources_support as sources_support  # noqa: F401  (sets the cache folder)
 
+import tests.sources_support as sources_support  # noqa: F401  (sets the cache folder)
 from backend.sources import atlas, forward, template
 
 

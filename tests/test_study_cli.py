@@ -20,15 +20,21 @@ def test_list_shows_the_table_before_anything_runs(tmp_path, physionet_file, cap
     make_folder(tmp_path, physionet_file)
     assert main(["study", "list", str(tmp_path), "--pattern", "S{subject}R{run}.edf", "--json"]) == 0
     rows = _json(capsys)["recordings"]
-    assert [(r["subject"], r["run"], r["file"]) for r in rows] == [("01", "01", "S01R01.edf"), ("02", "01", "S02R01.edf")]
+    assert [(r["subject"], r["run"], r["file"]) for r in rows] == [
+        ("01", "01", "S01R01.edf"),
+        ("02", "01", "S02R01.edf"),
+    ]
 
 
-@pytest.mark.parametrize("extra, message", [
-    (["--pattern", "X{subject}.edf", "--steps", "bandpass:1,40"], "no recordings found"),
-    (["--recipe", "missing.json"], "cannot read the recipe"),
-    (["--steps", "bandpass:1,40;frobnicate"], "unknown step 'frobnicate'"),
-    (["--steps", "bandpass:1,40", "--scheduler", "tcp://127.0.0.1:9"], "cannot reach the Dask scheduler"),
-])
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--pattern", "X{subject}.edf", "--steps", "bandpass:1,40"], "no recordings found"),
+        (["--recipe", "missing.json"], "cannot read the recipe"),
+        (["--steps", "bandpass:1,40;frobnicate"], "unknown step 'frobnicate'"),
+        (["--steps", "bandpass:1,40", "--scheduler", "tcp://127.0.0.1:9"], "cannot reach the Dask scheduler"),
+    ],
+)
 def test_bad_input_is_one_line_and_status_2(tmp_path, physionet_file, capsys, extra, message):
     make_folder(tmp_path / "data", physionet_file, subjects=("01",))
     status = main(["study", "run", str(tmp_path / "data"), "--out", str(tmp_path / "deriv"), *extra])
@@ -54,9 +60,16 @@ def test_figures_mark_outliers():
     assert flagged[4]["outlier_reason"].startswith("asr_s 9s is high for the cohort")
     fig = figures.quality_figure(flagged, "asr_s")
     assert list(fig.data[1].marker.color).count(figures.OUTLIER_COLOR) == 1
-    result = {"pipeline": "mdm", "subjects": [{"subject": "1", "status": "done", "roc_auc": 0.8, "roc_auc_std": 0.1},
-                                               {"subject": "2", "status": "done", "roc_auc": 0.6, "roc_auc_std": 0.1}],
-              "roc_auc_mean": 0.7, "roc_auc_ci95": [0.5, 0.9], "loso": None}
+    result = {
+        "pipeline": "mdm",
+        "subjects": [
+            {"subject": "1", "status": "done", "roc_auc": 0.8, "roc_auc_std": 0.1},
+            {"subject": "2", "status": "done", "roc_auc": 0.6, "roc_auc_std": 0.1},
+        ],
+        "roc_auc_mean": 0.7,
+        "roc_auc_ci95": [0.5, 0.9],
+        "loso": None,
+    }
     assert len(figures.classification_figure(result).data) == 1
 
 
@@ -68,15 +81,32 @@ def test_run_qc_and_classify_on_physionet(shared_data, tmp_path, capsys, monkeyp
     source = [str(root), "--pattern", "S{subject}R{run}.edf", "--subjects", "1,2"]
     try:
         deriv = tmp_path / "deriv"
-        assert main(["study", "run", *source, "--steps", "bandpass:1,40;reref:average", "--out", str(deriv),
-                     "--workers", "2", "--json"]) == 0
+        assert (
+            main(
+                [
+                    "study",
+                    "run",
+                    *source,
+                    "--steps",
+                    "bandpass:1,40;reref:average",
+                    "--out",
+                    str(deriv),
+                    "--workers",
+                    "2",
+                    "--json",
+                ]
+            )
+            == 0
+        )
         assert _json(capsys)["counts"]["done"] == 6
         assert main(["study", "qc", str(deriv), "--json", "--out", str(tmp_path / "q.csv")]) == 0
         recordings = _json(capsys)["recordings"]
         assert len(recordings) == 6 and {r["status"] for r in recordings} == {"done"}
         assert (tmp_path / "q.csv").read_text().count("\n") == 7
-        assert main(["study", "classify", *source, "--events", "T1,T2", "--pipeline", "ts-lr", "--workers", "2",
-                     "--json"]) == 0
+        assert (
+            main(["study", "classify", *source, "--events", "T1,T2", "--pipeline", "ts-lr", "--workers", "2", "--json"])
+            == 0
+        )
         result = _json(capsys)
         assert [s["subject"] for s in result["subjects"]] == ["001", "002"]
         assert all(0.6 < s["roc_auc"] <= 1 for s in result["subjects"])

@@ -20,7 +20,11 @@ def test_pattern_takes_subject_and_run_from_names(tmp_path, physionet_file):
     _touch_edf(tmp_path / "S002", physionet_file, ["S002R04.EDF"])
     entries = dataset.find_recordings(tmp_path, "S{subject}R{run}.edf")
     assert [(e.subject, e.run) for e in entries] == [("001", "04"), ("001", "08"), ("002", "04")]
-    assert [r["file"] for r in dataset.table(entries, tmp_path)] == ["S001/S001R04.edf", "S001/S001R08.edf", "S002/S002R04.EDF"]
+    assert [r["file"] for r in dataset.table(entries, tmp_path)] == [
+        "S001/S001R04.edf",
+        "S001/S001R08.edf",
+        "S002/S002R04.EDF",
+    ]
     assert entries[0].label == "sub-001_run-04"
     # A pattern with '/' reads the path below the root; subjects can be filtered as numbers.
     by_path = dataset.find_recordings(tmp_path, "S{subject}/*R{run}.edf", subjects=["2"])
@@ -33,13 +37,16 @@ def test_default_pattern_uses_folders_as_subjects(tmp_path, physionet_file):
     assert [(e.subject, e.run) for e in entries] == [("alice", "rest"), ("alice", "task1")]
 
 
-@pytest.mark.parametrize("pattern, message", [
-    ("S{subj}R{run}.edf", "unknown field {subj}"),
-    ("R{run}.edf", "has no {subject}"),
-    ("S{subject}R{run.edf", "unbalanced brace"),
-    ("S{subject}R*.edf", "both read as sub-001"),
-    ("X{subject}.edf", "no recordings found"),
-])
+@pytest.mark.parametrize(
+    "pattern, message",
+    [
+        ("S{subj}R{run}.edf", "unknown field {subj}"),
+        ("R{run}.edf", "has no {subject}"),
+        ("S{subject}R{run.edf", "unbalanced brace"),
+        ("S{subject}R*.edf", "both read as sub-001"),
+        ("X{subject}.edf", "no recordings found"),
+    ],
+)
 def test_bad_patterns_say_what_is_wrong(tmp_path, physionet_file, pattern, message):
     _touch_edf(tmp_path, physionet_file, ["S001R04.edf", "S001R08.edf"])
     with pytest.raises(EEGError, match=message.replace("{", r"\{").replace("}", r"\}")):

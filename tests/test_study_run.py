@@ -34,7 +34,9 @@ def test_run_resume_and_a_corrupt_recording(tmp_path, physionet_file, client):
     entries = dataset.find_recordings(folder, "S{subject}R{run}.edf")
     deriv = tmp_path / "derivatives" / "eeg-explorer"
     seen = []
-    rows = list(run.run_study(entries, PIPELINE, deriv, client, progress=lambda i, n, r: seen.append((i, n, r["status"]))))
+    rows = list(
+        run.run_study(entries, PIPELINE, deriv, client, progress=lambda i, n, r: seen.append((i, n, r["status"])))
+    )
     assert [i for i, _, _ in seen] == [1, 2, 3] and {n for _, n, _ in seen} == {3}
     by_subject = {r["subject"]: r for r in rows}
     assert [by_subject[s]["status"] for s in ("01", "02", "03")] == ["done", "done", "failed"]
@@ -56,7 +58,10 @@ def test_run_resume_and_a_corrupt_recording(tmp_path, physionet_file, client):
     table = run.read_results(deriv)
     assert sorted((r["subject"], r["status"]) for r in table) == [("01", "done"), ("02", "done"), ("03", "failed")]
     tsv = quality.to_delimited(table, "\t")
-    assert tsv.splitlines()[0].startswith("subject\tsession\ttask\trun\tfile\tstatus\terror") and len(tsv.splitlines()) == 4
+    assert (
+        tsv.splitlines()[0].startswith("subject\tsession\ttask\trun\tfile\tstatus\terror")
+        and len(tsv.splitlines()) == 4
+    )
 
     # Resume: done recordings are skipped without a task; the failed one is tried again.
     rerun = {r["subject"]: r["status"] for r in run.run_study(entries, PIPELINE, deriv, client)}
@@ -84,7 +89,9 @@ def test_cancel_then_resume(tmp_path, physionet_file, client):
     # A handle cancelled before the run submits nothing.
     early = engine.CancelHandle()
     early.cancel()
-    assert {r["status"] for r in run.run_study(entries, parse_pipeline("bandpass:2,40"), deriv, client, cancel=early)} == {"cancelled"}
+    assert {
+        r["status"] for r in run.run_study(entries, parse_pipeline("bandpass:2,40"), deriv, client, cancel=early)
+    } == {"cancelled"}
 
 
 def _free_port() -> int:
@@ -103,11 +110,22 @@ def test_scheduler_and_two_workers_by_address(tmp_path, physionet_file):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     bin_dir = Path(sys.executable).parent
     dask = str(bin_dir / "dask") if (bin_dir / "dask").exists() else "dask"
-    scheduler = subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--port", address.rsplit(":", 1)[1],
-                                  "--no-dashboard"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    workers = [subprocess.Popen([dask, "worker", address, "--nthreads", "1", "--nworkers", "1", "--no-dashboard",
-                                 "--host", "127.0.0.1"], env=env, cwd=tmp_path,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(2)]
+    scheduler = subprocess.Popen(
+        [dask, "scheduler", "--host", "127.0.0.1", "--port", address.rsplit(":", 1)[1], "--no-dashboard"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    workers = [
+        subprocess.Popen(
+            [dask, "worker", address, "--nthreads", "1", "--nworkers", "1", "--no-dashboard", "--host", "127.0.0.1"],
+            env=env,
+            cwd=tmp_path,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for _ in range(2)
+    ]
     try:
         deadline = time.time() + 60
         while True:

@@ -19,7 +19,8 @@ import functools
 import hashlib
 import inspect
 import numbers
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import streamlit as st
 
@@ -48,8 +49,9 @@ def content_key(value: Any) -> Any:
     raise TypeError(f"cannot key a cache on a {type(value).__name__}: pass what it was computed from")
 
 
-def cached(*, data: bool = False, max_entries: int | None = None,
-           show_spinner: bool | str = False) -> Callable[[Callable], Callable]:
+def cached(
+    *, data: bool = False, max_entries: int | None = None, show_spinner: bool | str = False
+) -> Callable[[Callable], Callable]:
     """Cache a page function's result on the content of its arguments (see :func:`content_key`).
 
     Parameters

@@ -30,5 +30,8 @@ def run_guarded(page) -> None:
             raise
         error_id = uuid.uuid4().hex[:8]
         log.exception("unexpected error %s", error_id)
-        st.error(f"Something went wrong on this page (error {error_id}). What you loaded is kept; "
-                 f"the server's log has the details under that id.", icon=":material/error:")
+        st.error(
+            f"Something went wrong on this page (error {error_id}). What you loaded is kept; "
+            f"the server's log has the details under that id.",
+            icon=":material/error:",
+        )

@@ -98,7 +98,9 @@ def _files_gone(rec: Recording) -> bool:
 def stack() -> list[Recording]:
     recordings = st.session_state.get("recordings")
     if recordings and any(_files_gone(r) for r in recordings):
-        st.warning("This session was idle too long and its upload was removed; the bundled sample is open again. Upload the file once more to go on.")
+        st.warning(
+            "This session was idle too long and its upload was removed; the bundled sample is open again. Upload the file once more to go on."
+        )
         recordings = None
     if not recordings:
         st.session_state["recordings"] = [load_bundled(str(BUNDLED_SAMPLES[DEFAULT_SAMPLE]))]
@@ -144,10 +146,7 @@ def sidebar() -> None:
     with st.sidebar:
         st.markdown(f"**{rec.name}**")
         raw = rec.raw
-        st.caption(
-            f"{len(raw.ch_names)} channels · {raw.info['sfreq']:g} Hz · "
-            f"{rec.duration_s:.1f} s · {rec.format}"
-        )
+        st.caption(f"{len(raw.ch_names)} channels · {raw.info['sfreq']:g} Hz · {rec.duration_s:.1f} s · {rec.format}")
         st.markdown("**History**")
         for i, step in enumerate(rec.history):
             st.caption(f"{i + 1}. {step.label()}")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import mne
 import numpy as np
@@ -77,8 +77,13 @@ def _index(raw, index):
 def _rebuilt(raw, onsets, durations, descriptions):
     """Annotations with the recording's time origin (onsets in s from its first sample)."""
     old = raw.annotations
-    ann = mne.Annotations(np.asarray(onsets, float) + raw.first_time, durations, descriptions,
-                          orig_time=old.orig_time, ch_names=old.ch_names)
+    ann = mne.Annotations(
+        np.asarray(onsets, float) + raw.first_time,
+        durations,
+        descriptions,
+        orig_time=old.orig_time,
+        ch_names=old.ch_names,
+    )
     return raw.set_annotations(ann)
 
 
@@ -133,7 +138,9 @@ def import_annotations(raw, rows: list):
             raise EEGError("each imported annotation needs an onset, a duration and a label")
     checked = [_check(raw, *row) for row in rows]
     if checked:
-        raw.annotations.append([c[0] + raw.first_time for c in checked], [c[1] for c in checked], [c[2] for c in checked])
+        raw.annotations.append(
+            [c[0] + raw.first_time for c in checked], [c[1] for c in checked], [c[2] for c in checked]
+        )
     return raw, {"imported": len(checked)}
 
 
@@ -189,7 +196,7 @@ def _onset_seconds(text: str, raw, line: int) -> float:
     if meas is None:
         raise EEGError(f"CSV line {line}: onset {text!r} is a date, but this recording has no start date")
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
+        when = when.replace(tzinfo=UTC)
     return (when - meas).total_seconds() - raw.first_time
 
 
@@ -200,10 +207,13 @@ def stim_events(raw: mne.io.BaseRaw) -> list[dict]:
     for p in picks:
         name = raw.ch_names[p]
         try:
-            found = mne.find_events(raw, stim_channel=name, shortest_event=1, initial_event=True,
-                                    consecutive=True, verbose="error")
+            found = mne.find_events(
+                raw, stim_channel=name, shortest_event=1, initial_event=True, consecutive=True, verbose="error"
+            )
         except ValueError:  # a channel with no transitions, or one-sample events MNE refuses
             continue
         for sample, _, value in found:
-            events.append({"time": float((sample - raw.first_samp) / raw.info["sfreq"]), "value": int(value), "channel": name})
+            events.append(
+                {"time": float((sample - raw.first_samp) / raw.info["sfreq"]), "value": int(value), "channel": name}
+            )
     return sorted(events, key=lambda e: e["time"])

@@ -49,20 +49,35 @@ def _page(args) -> int:
     sensitivity = args.sensitivity or display.autoscale(page.values, row_mm)
     if sensitivity <= 0:
         raise EEGError("the sensitivity must be a positive number of µV/mm")
-    fig = figures.page_figure(page, sensitivity, events=annotations.stim_events(raw),
-                              annotations=annotations.in_window(raw, page.start, page.start + page.duration),
-                              all_labels=annotations.labels(raw), title=f"{rec.name} · {MONTAGES[args.montage]}")
+    fig = figures.page_figure(
+        page,
+        sensitivity,
+        events=annotations.stim_events(raw),
+        annotations=annotations.in_window(raw, page.start, page.start + page.duration),
+        all_labels=annotations.labels(raw),
+        title=f"{rec.name} · {MONTAGES[args.montage]}",
+    )
     build_ms = (time.perf_counter() - t0) * 1e3
     if args.html:
         args.html.parent.mkdir(parents=True, exist_ok=True)
         fig.write_html(args.html, include_plotlyjs=True)
-    print_json({
-        "file": rec.name, "montage": args.montage, "rows": page.labels, "missing": montage.missing,
-        "dropped": montage.dropped, "start_s": page.start, "duration_s": page.duration,
-        "sensitivity_uv_mm": sensitivity, "filters": page.filter_text, "points_per_row": int(page.values.shape[1]),
-        "build_ms": round(build_ms, 1), "payload_bytes": len(fig.to_json()),
-        **({"html": str(args.html)} if args.html else {}),
-    })
+    print_json(
+        {
+            "file": rec.name,
+            "montage": args.montage,
+            "rows": page.labels,
+            "missing": montage.missing,
+            "dropped": montage.dropped,
+            "start_s": page.start,
+            "duration_s": page.duration,
+            "sensitivity_uv_mm": sensitivity,
+            "filters": page.filter_text,
+            "points_per_row": int(page.values.shape[1]),
+            "build_ms": round(build_ms, 1),
+            "payload_bytes": len(fig.to_json()),
+            **({"html": str(args.html)} if args.html else {}),
+        }
+    )
     return 0
 
 

@@ -43,7 +43,7 @@ class DisplayFilter:
     high: float | None = None
     notch: float | None = None
 
-    def active(self, sfreq: float) -> "DisplayFilter":
+    def active(self, sfreq: float) -> DisplayFilter:
         """The settings that apply at ``sfreq`` (cut-offs at or above 0.45 × rate are off)."""
         limit = 0.45 * sfreq
         return DisplayFilter(
@@ -55,9 +55,14 @@ class DisplayFilter:
     def describe(self, sfreq: float) -> str:
         """One line such as ``LFF 0.5 Hz · HFF 70 Hz · notch 50 Hz (zero-phase)``."""
         act = self.active(sfreq)
-        parts = [f"LFF {act.low:g} Hz" if act.low else "LFF off", f"HFF {act.high:g} Hz" if act.high else "HFF off",
-                 f"notch {act.notch:g} Hz" if act.notch else "notch off"]
-        skipped = [f"{v:g} Hz" for v, a in ((self.low, act.low), (self.high, act.high), (self.notch, act.notch)) if v and not a]
+        parts = [
+            f"LFF {act.low:g} Hz" if act.low else "LFF off",
+            f"HFF {act.high:g} Hz" if act.high else "HFF off",
+            f"notch {act.notch:g} Hz" if act.notch else "notch off",
+        ]
+        skipped = [
+            f"{v:g} Hz" for v, a in ((self.low, act.low), (self.high, act.high), (self.notch, act.notch)) if v and not a
+        ]
         text = " · ".join(parts) + " (zero-phase, display only)"
         if skipped:
             text += f"; {', '.join(skipped)} off: above 0.45 × the {sfreq:g} Hz rate"
@@ -119,7 +124,7 @@ def minmax_downsample(rows: np.ndarray, n_points: int) -> tuple[np.ndarray, int]
     n_bins = int(np.ceil(n / w))
     padded = np.empty((n_rows, n_bins * w), np.float32)
     padded[:, :n] = rows
-    padded[:, n:] = padded[:, n - 1: n]
+    padded[:, n:] = padded[:, n - 1 : n]
     flat = padded.ravel()
     idx = MinMaxDownsampler().downsample(flat, n_out=2 * n_bins * n_rows)
     if len(idx) != 2 * n_bins * n_rows or not np.array_equal(idx[::2] // w, idx[1::2] // w):
@@ -175,8 +180,15 @@ def page_bounds(raw: mne.io.BaseRaw, start: float, duration: float) -> tuple[int
     return first, min(raw.n_times, first + n)
 
 
-def read_page(raw: mne.io.BaseRaw, montage: Montage, start: float, duration: float,
-              filt: DisplayFilter = DisplayFilter(), n_points: int = 2000, rows=None) -> Page:
+def read_page(
+    raw: mne.io.BaseRaw,
+    montage: Montage,
+    start: float,
+    duration: float,
+    filt: DisplayFilter = DisplayFilter(),
+    n_points: int = 2000,
+    rows=None,
+) -> Page:
     """Slice, re-reference, filter and downsample one page.
 
     Parameters
@@ -214,7 +226,7 @@ def read_page(raw: mne.io.BaseRaw, montage: Montage, start: float, duration: flo
         else:
             with _BLAS.limit(limits=1, user_api="blas"):
                 rows_data = sub @ data
-    rows_data = apply_filter(rows_data, sfreq, filt)[:, first - lo: last - lo]
+    rows_data = apply_filter(rows_data, sfreq, filt)[:, first - lo : last - lo]
     n = rows_data.shape[1]
     values, w = minmax_downsample(rows_data, max(4, int(n_points)))
     # A bin's min and max are drawn a half bin apart at its quarter points.
@@ -238,8 +250,14 @@ def autoscale(values: np.ndarray, row_mm: float) -> float:
     return float(np.ceil(needed / magnitude) * magnitude)
 
 
-def overview(raw: mne.io.BaseRaw, kind: str = "amplitude", band: str = "alpha",
-             n_windows: int = 600, block_s: float = 60.0, progress=None):
+def overview(
+    raw: mne.io.BaseRaw,
+    kind: str = "amplitude",
+    band: str = "alpha",
+    n_windows: int = 600,
+    block_s: float = 60.0,
+    progress=None,
+):
     """A whole-recording strip: one value per window, read block by block.
 
     Parameters

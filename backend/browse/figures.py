@@ -26,7 +26,18 @@ from backend.viz.topomap import head_shapes, sensor_xy, square_axes, topomap_tra
 
 PX_PER_MM = 96 / 25.4  # a 96-dpi screen; the page lets users set their own
 COLORS = {"left": "#1f4e9c", "right": "#b0262b", "mid": "#222222", "bad": "#b8b8b8"}
-LABEL_COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
+LABEL_COLORS = (
+    "#1f77b4",
+    "#ff7f0e",
+    "#2ca02c",
+    "#d62728",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#7f7f7f",
+    "#bcbd22",
+    "#17becf",
+)
 _MARGIN = {"l": 90, "r": 90, "t": 36, "b": 36}
 _NICE = (1, 2, 5)
 Y_UNITS_PER_MM = 40
@@ -95,8 +106,9 @@ def row_height_mm(n_rows: int, *, height: int | None = None, px_per_mm: float = 
     return _plot_mm(height or page_height(n), px_per_mm) / n
 
 
-def page_geometry(page: Page, sensitivity: float, *, px_per_mm: float = PX_PER_MM,
-                  height: int | None = None) -> PageGeometry:
+def page_geometry(
+    page: Page, sensitivity: float, *, px_per_mm: float = PX_PER_MM, height: int | None = None
+) -> PageGeometry:
     """Lay one page out at ``sensitivity`` µV per screen millimetre."""
     n = max(1, len(page.labels))
     height = height or page_height(n)
@@ -118,8 +130,18 @@ def _row_name(label: str, bad: bool) -> str:
     return label + (" (bad)" if bad else "")
 
 
-def page_figure(page: Page, sensitivity: float, *, px_per_mm: float = PX_PER_MM, height: int | None = None,
-                annotations=(), events=(), all_labels=(), title: str = "", webgl: bool = False) -> go.Figure:
+def page_figure(
+    page: Page,
+    sensitivity: float,
+    *,
+    px_per_mm: float = PX_PER_MM,
+    height: int | None = None,
+    annotations=(),
+    events=(),
+    all_labels=(),
+    title: str = "",
+    webgl: bool = False,
+) -> go.Figure:
     """The stacked traces of one page.
 
     Parameters
@@ -142,51 +164,159 @@ def page_figure(page: Page, sensitivity: float, *, px_per_mm: float = PX_PER_MM,
         Draw traces with WebGL (``scattergl``) instead of SVG: faster where the browser has a GPU.
     """
     geo = page_geometry(page, sensitivity, px_per_mm=px_per_mm, height=height)
-    n, height, plot_mm, row_mm, offsets, ys = len(page.labels), geo.height, geo.plot_mm, geo.row_mm, geo.offsets_mm, geo.ys
+    n, height, plot_mm, row_mm, offsets, ys = (
+        len(page.labels),
+        geo.height,
+        geo.plot_mm,
+        geo.row_mm,
+        geo.offsets_mm,
+        geo.ys,
+    )
     micro = (page.values * 1e6).astype(np.float32)
     traces = []
     for i, label in enumerate(page.labels):
-        traces.append({
-            "type": "scattergl" if webgl else "scatter", "x0": page.x0, "dx": page.dx, "y": ys[i], "customdata": micro[i],
-            "name": _row_name(label, page.bad_rows[i]), "mode": "lines", "showlegend": False,
-            "line": {"color": _row_color(label, page.bad_rows[i]), "width": 1},
-            "hovertemplate": "%{x:.3f} s<br>%{customdata:.1f} µV<extra>%{fullData.name}</extra>",
-        })
+        traces.append(
+            {
+                "type": "scattergl" if webgl else "scatter",
+                "x0": page.x0,
+                "dx": page.dx,
+                "y": ys[i],
+                "customdata": micro[i],
+                "name": _row_name(label, page.bad_rows[i]),
+                "mode": "lines",
+                "showlegend": False,
+                "line": {"color": _row_color(label, page.bad_rows[i]), "width": 1},
+                "hovertemplate": "%{x:.3f} s<br>%{customdata:.1f} µV<extra>%{fullData.name}</extra>",
+            }
+        )
     end = page.start + page.duration
     shapes, notes = [], []
     for ann in annotations:
         color = label_color(ann["description"], all_labels)
         x0, x1 = max(ann["onset"], page.start), min(ann["onset"] + ann["duration"], end)
         if ann["duration"] > 0:
-            shapes.append({"type": "rect", "xref": "x", "yref": "paper", "x0": x0, "x1": x1, "y0": 0, "y1": 1,
-                           "fillcolor": color, "opacity": 0.15, "line": {"width": 0}, "layer": "below"})
+            shapes.append(
+                {
+                    "type": "rect",
+                    "xref": "x",
+                    "yref": "paper",
+                    "x0": x0,
+                    "x1": x1,
+                    "y0": 0,
+                    "y1": 1,
+                    "fillcolor": color,
+                    "opacity": 0.15,
+                    "line": {"width": 0},
+                    "layer": "below",
+                }
+            )
         else:
-            shapes.append({"type": "line", "xref": "x", "yref": "paper", "x0": x0, "x1": x0, "y0": 0, "y1": 1,
-                           "line": {"color": color, "width": 1.5}})
-        notes.append({"x": x0, "y": 1, "xref": "x", "yref": "paper", "yanchor": "bottom", "xanchor": "left",
-                      "text": ann["description"], "showarrow": False, "font": {"size": 11, "color": color}})
+            shapes.append(
+                {
+                    "type": "line",
+                    "xref": "x",
+                    "yref": "paper",
+                    "x0": x0,
+                    "x1": x0,
+                    "y0": 0,
+                    "y1": 1,
+                    "line": {"color": color, "width": 1.5},
+                }
+            )
+        notes.append(
+            {
+                "x": x0,
+                "y": 1,
+                "xref": "x",
+                "yref": "paper",
+                "yanchor": "bottom",
+                "xanchor": "left",
+                "text": ann["description"],
+                "showarrow": False,
+                "font": {"size": 11, "color": color},
+            }
+        )
     for ev in events:
         if page.start <= ev["time"] <= end:
-            shapes.append({"type": "line", "xref": "x", "yref": "paper", "x0": ev["time"], "x1": ev["time"], "y0": 0,
-                           "y1": 1, "line": {"color": "#555", "width": 1, "dash": "dot"}})
-            notes.append({"x": ev["time"], "y": 0, "xref": "x", "yref": "paper", "yanchor": "top",
-                          "text": f"▲{ev['value']}", "showarrow": False, "font": {"size": 10, "color": "#555"}})
+            shapes.append(
+                {
+                    "type": "line",
+                    "xref": "x",
+                    "yref": "paper",
+                    "x0": ev["time"],
+                    "x1": ev["time"],
+                    "y0": 0,
+                    "y1": 1,
+                    "line": {"color": "#555", "width": 1, "dash": "dot"},
+                }
+            )
+            notes.append(
+                {
+                    "x": ev["time"],
+                    "y": 0,
+                    "xref": "x",
+                    "yref": "paper",
+                    "yanchor": "top",
+                    "text": f"▲{ev['value']}",
+                    "showarrow": False,
+                    "font": {"size": 10, "color": "#555"},
+                }
+            )
     # Scale bar in the right margin: a round number of µV close to one row height.
     bar_uv = geo.bar_uv
     bar = bar_uv / sensitivity * Y_UNITS_PER_MM
     y_bottom = (offsets[-1] - row_mm / 2) * Y_UNITS_PER_MM
-    shapes.append({"type": "line", "xref": "paper", "yref": "y", "x0": 1.02, "x1": 1.02, "y0": y_bottom,
-                   "y1": y_bottom + bar, "line": {"color": "black", "width": 3}})
-    notes.append({"x": 1.03, "y": y_bottom + bar / 2, "xref": "paper", "yref": "y", "xanchor": "left",
-                  "text": f"{bar_uv:g} µV", "showarrow": False, "font": {"size": 11}})
+    shapes.append(
+        {
+            "type": "line",
+            "xref": "paper",
+            "yref": "y",
+            "x0": 1.02,
+            "x1": 1.02,
+            "y0": y_bottom,
+            "y1": y_bottom + bar,
+            "line": {"color": "black", "width": 3},
+        }
+    )
+    notes.append(
+        {
+            "x": 1.03,
+            "y": y_bottom + bar / 2,
+            "xref": "paper",
+            "yref": "y",
+            "xanchor": "left",
+            "text": f"{bar_uv:g} µV",
+            "showarrow": False,
+            "font": {"size": 11},
+        }
+    )
     ticks = geo.ticks
     layout = {
-        "height": height, "margin": _MARGIN, "title": {"text": title, "font": {"size": 13}, "x": 0.01, "y": 0.995},
-        "plot_bgcolor": "white", "hovermode": "closest", "dragmode": "zoom", "shapes": shapes, "annotations": notes,
-        "xaxis": {"range": [page.start, end], "tickvals": ticks, "ticktext": [_clock(t) for t in ticks],
-                  "showgrid": True, "gridcolor": "#e6e6e6", "zeroline": False},
-        "yaxis": {"range": [-plot_mm * Y_UNITS_PER_MM, 0], "tickvals": offsets * Y_UNITS_PER_MM, "ticktext": page.labels,
-                  "showgrid": False, "zeroline": False, "fixedrange": True, "tickfont": {"size": 10 if n <= 40 else 8}},
+        "height": height,
+        "margin": _MARGIN,
+        "title": {"text": title, "font": {"size": 13}, "x": 0.01, "y": 0.995},
+        "plot_bgcolor": "white",
+        "hovermode": "closest",
+        "dragmode": "zoom",
+        "shapes": shapes,
+        "annotations": notes,
+        "xaxis": {
+            "range": [page.start, end],
+            "tickvals": ticks,
+            "ticktext": [_clock(t) for t in ticks],
+            "showgrid": True,
+            "gridcolor": "#e6e6e6",
+            "zeroline": False,
+        },
+        "yaxis": {
+            "range": [-plot_mm * Y_UNITS_PER_MM, 0],
+            "tickvals": offsets * Y_UNITS_PER_MM,
+            "ticktext": page.labels,
+            "showgrid": False,
+            "zeroline": False,
+            "fixedrange": True,
+            "tickfont": {"size": 10 if n <= 40 else 8},
+        },
         "meta": {"sensitivity_uv_mm": sensitivity, "row_mm": row_mm, "y_units_per_mm": Y_UNITS_PER_MM},
     }
     # Built from plain dicts whose schema the tests check once (go.Figure(fig.to_dict()));
@@ -194,8 +324,17 @@ def page_figure(page: Page, sensitivity: float, *, px_per_mm: float = PX_PER_MM,
     return go.Figure(data=traces, layout=layout, _validate=False)
 
 
-def page_view_data(page: Page, sensitivity: float, *, px_per_mm: float = PX_PER_MM, height: int | None = None,
-                   annotations=(), events=(), all_labels=(), title: str = "") -> dict:
+def page_view_data(
+    page: Page,
+    sensitivity: float,
+    *,
+    px_per_mm: float = PX_PER_MM,
+    height: int | None = None,
+    annotations=(),
+    events=(),
+    all_labels=(),
+    title: str = "",
+) -> dict:
     """The same page as :func:`page_figure`, as data for the canvas trace view.
 
     A page turn that rebuilds a 64-row Plotly figure costs the browser 0.6–0.8 s of CPU
@@ -206,24 +345,53 @@ def page_view_data(page: Page, sensitivity: float, *, px_per_mm: float = PX_PER_
     """
     geo = page_geometry(page, sensitivity, px_per_mm=px_per_mm, height=height)
     end = page.start + page.duration
-    spans = [{"x0": max(a["onset"], page.start), "x1": min(a["onset"] + a["duration"], end),
-              "label": a["description"], "color": label_color(a["description"], all_labels)} for a in annotations]
+    spans = [
+        {
+            "x0": max(a["onset"], page.start),
+            "x1": min(a["onset"] + a["duration"], end),
+            "label": a["description"],
+            "color": label_color(a["description"], all_labels),
+        }
+        for a in annotations
+    ]
     marks = [{"t": ev["time"], "label": f"▲{ev['value']}"} for ev in events if page.start <= ev["time"] <= end]
     return {
-        "title": title, "height": geo.height, "margin": _MARGIN, "start": page.start, "end": end,
-        "x0": page.x0, "dx": page.dx, "n_points": int(geo.ys.shape[1]) if geo.ys.ndim == 2 else 0,
-        "rows": [{"name": _row_name(label, bad), "color": _row_color(label, bad)}
-                 for label, bad in zip(page.labels, page.bad_rows)],
-        "y_units_per_mm": Y_UNITS_PER_MM, "plot_mm": geo.plot_mm, "offsets_mm": geo.offsets_mm.tolist(),
+        "title": title,
+        "height": geo.height,
+        "margin": _MARGIN,
+        "start": page.start,
+        "end": end,
+        "x0": page.x0,
+        "dx": page.dx,
+        "n_points": int(geo.ys.shape[1]) if geo.ys.ndim == 2 else 0,
+        "rows": [
+            {"name": _row_name(label, bad), "color": _row_color(label, bad)}
+            for label, bad in zip(page.labels, page.bad_rows)
+        ],
+        "y_units_per_mm": Y_UNITS_PER_MM,
+        "plot_mm": geo.plot_mm,
+        "offsets_mm": geo.offsets_mm.tolist(),
         "uv_per_unit": sensitivity / Y_UNITS_PER_MM,
         "ys": base64.b64encode(geo.ys.astype("<i2").tobytes()).decode("ascii"),
-        "ticks": [[float(t), _clock(t)] for t in geo.ticks], "annotations": spans, "events": marks,
-        "bar": {"uv": geo.bar_uv, "mm": geo.bar_uv / sensitivity}, "sensitivity_uv_mm": sensitivity,
+        "ticks": [[float(t), _clock(t)] for t in geo.ticks],
+        "annotations": spans,
+        "events": marks,
+        "bar": {"uv": geo.bar_uv, "mm": geo.bar_uv / sensitivity},
+        "sensitivity_uv_mm": sensitivity,
     }
 
 
-def overview_view_data(times, values, unit: str, page_start: float, page_duration: float, duration: float,
-                       annotations=(), all_labels=(), height: int = 120) -> dict:
+def overview_view_data(
+    times,
+    values,
+    unit: str,
+    page_start: float,
+    page_duration: float,
+    duration: float,
+    annotations=(),
+    all_labels=(),
+    height: int = 120,
+) -> dict:
     """The whole recording as a strip of bars with the shown page marked, for the canvas view.
 
     ``times``/``values`` from :func:`backend.browse.display.overview`, already in ``unit``;
@@ -236,11 +404,16 @@ def overview_view_data(times, values, unit: str, page_start: float, page_duratio
     step = max(1, int(_nice(duration / 8)))
     ticks = np.arange(0, duration + 1e-9, step)
     return {
-        "kind": "overview", "height": height, "margin": {"l": _MARGIN["l"], "r": _MARGIN["r"], "t": 14, "b": 22},
-        "duration": float(duration), "page": [float(page_start), float(page_start + page_duration)],
+        "kind": "overview",
+        "height": height,
+        "margin": {"l": _MARGIN["l"], "r": _MARGIN["r"], "t": 14, "b": 22},
+        "duration": float(duration),
+        "page": [float(page_start), float(page_start + page_duration)],
         "times": np.asarray(times, dtype=float).round(3).tolist(),
         "values": [float(v) if np.isfinite(v) else None for v in values.round(6)],
-        "top": top, "top_label": f"{top:.3g}", "unit": unit,
+        "top": top,
+        "top_label": f"{top:.3g}",
+        "unit": unit,
         "ticks": [[float(t), f"{t:g}" if duration < 600 else _clock(t)] for t in ticks],
         "marks": [{"t": float(a["onset"]), "color": label_color(a["description"], all_labels)} for a in annotations],
     }
@@ -251,16 +424,38 @@ def psd_figure(freqs, psd, names, bands=None, title: str = "") -> go.Figure:
     bands = BANDS_HZ if bands is None else bands
     fig = go.Figure()
     for name, row in zip(names, psd):
-        fig.add_trace(go.Scatter(x=freqs, y=row * 1e12, mode="lines", name=name, line={"width": 1},
-                                 hovertemplate=name + ": %{x:.1f} Hz, %{y:.3g} µV²/Hz<extra></extra>"))
+        fig.add_trace(
+            go.Scatter(
+                x=freqs,
+                y=row * 1e12,
+                mode="lines",
+                name=name,
+                line={"width": 1},
+                hovertemplate=name + ": %{x:.1f} Hz, %{y:.3g} µV²/Hz<extra></extra>",
+            )
+        )
     shades = ("#f0f0ff", "#f0fff0", "#fff8e6", "#fff0f0", "#f5f0ff")
     for (band, (lo, hi)), shade in zip(bands.items(), shades):
         if lo < freqs[-1]:
-            fig.add_vrect(x0=lo, x1=min(hi, freqs[-1]), fillcolor=shade, opacity=1, layer="below", line_width=0,
-                          annotation_text=band, annotation_position="top left")
-    fig.update_layout(title=title, height=380, margin={"l": 60, "r": 20, "t": 40, "b": 40}, plot_bgcolor="white",
-                      xaxis={"title": "frequency (Hz)"}, yaxis={"title": "PSD (µV²/Hz)", "type": "log"},
-                      showlegend=len(names) <= 20)
+            fig.add_vrect(
+                x0=lo,
+                x1=min(hi, freqs[-1]),
+                fillcolor=shade,
+                opacity=1,
+                layer="below",
+                line_width=0,
+                annotation_text=band,
+                annotation_position="top left",
+            )
+    fig.update_layout(
+        title=title,
+        height=380,
+        margin={"l": 60, "r": 20, "t": 40, "b": 40},
+        plot_bgcolor="white",
+        xaxis={"title": "frequency (Hz)"},
+        yaxis={"title": "PSD (µV²/Hz)", "type": "log"},
+        showlegend=len(names) <= 20,
+    )
     return fig
 
 
@@ -269,10 +464,18 @@ def band_topomaps_figure(powers: dict, info: mne.Info, picks, title: str = "") -
     xy, placed = sensor_xy(info, picks)
     names = [info["ch_names"][p] for p in picks]
     fig = make_subplots(rows=1, cols=len(powers), subplot_titles=list(powers), horizontal_spacing=0.02)
-    for k, (band, values) in enumerate(powers.items(), start=1):
+    for k, values in enumerate(powers.values(), start=1):
         by_name = dict(zip(names, np.asarray(values) * 1e12))
-        traces = topomap_traces([by_name[n] for n in placed], xy, placed, colorscale="Viridis", zmid=None,
-                                unit="µV²", showscale=False, marker_size=4)
+        traces = topomap_traces(
+            [by_name[n] for n in placed],
+            xy,
+            placed,
+            colorscale="Viridis",
+            zmid=None,
+            unit="µV²",
+            showscale=False,
+            marker_size=4,
+        )
         for trace in traces:
             fig.add_trace(trace, row=1, col=k)
         suffix = "" if k == 1 else str(k)
@@ -280,6 +483,7 @@ def band_topomaps_figure(powers: dict, info: mne.Info, picks, title: str = "") -
             fig.add_shape({**shape, "xref": f"x{suffix}", "yref": f"y{suffix}"})
         square_axes(fig, row=1, col=k)
         fig.update_yaxes(scaleanchor=f"x{suffix}", row=1, col=k)
-    fig.update_layout(title=title, height=300, margin={"l": 10, "r": 10, "t": 60, "b": 10}, plot_bgcolor="white",
-                      showlegend=False)
+    fig.update_layout(
+        title=title, height=300, margin={"l": 10, "r": 10, "t": 60, "b": 10}, plot_bgcolor="white", showlegend=False
+    )
     return fig

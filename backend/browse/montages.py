@@ -23,19 +23,47 @@ from backend.errors import EEGError
 # ACNS longitudinal bipolar ("double banana"): left temporal, right temporal,
 # left parasagittal, right parasagittal chains, then the midline.
 DOUBLE_BANANA = (
-    ("Fp1", "F7"), ("F7", "T7"), ("T7", "P7"), ("P7", "O1"),
-    ("Fp2", "F8"), ("F8", "T8"), ("T8", "P8"), ("P8", "O2"),
-    ("Fp1", "F3"), ("F3", "C3"), ("C3", "P3"), ("P3", "O1"),
-    ("Fp2", "F4"), ("F4", "C4"), ("C4", "P4"), ("P4", "O2"),
-    ("Fz", "Cz"), ("Cz", "Pz"),
+    ("Fp1", "F7"),
+    ("F7", "T7"),
+    ("T7", "P7"),
+    ("P7", "O1"),
+    ("Fp2", "F8"),
+    ("F8", "T8"),
+    ("T8", "P8"),
+    ("P8", "O2"),
+    ("Fp1", "F3"),
+    ("F3", "C3"),
+    ("C3", "P3"),
+    ("P3", "O1"),
+    ("Fp2", "F4"),
+    ("F4", "C4"),
+    ("C4", "P4"),
+    ("P4", "O2"),
+    ("Fz", "Cz"),
+    ("Cz", "Pz"),
 )
 # ACNS transverse bipolar, front to back, right to left within a row as drawn left to right.
 TRANSVERSE = (
-    ("F7", "Fp1"), ("Fp1", "Fp2"), ("Fp2", "F8"),
-    ("F7", "F3"), ("F3", "Fz"), ("Fz", "F4"), ("F4", "F8"),
-    ("A1", "T7"), ("T7", "C3"), ("C3", "Cz"), ("Cz", "C4"), ("C4", "T8"), ("T8", "A2"),
-    ("P7", "P3"), ("P3", "Pz"), ("Pz", "P4"), ("P4", "P8"),
-    ("P7", "O1"), ("O1", "O2"), ("O2", "P8"),
+    ("F7", "Fp1"),
+    ("Fp1", "Fp2"),
+    ("Fp2", "F8"),
+    ("F7", "F3"),
+    ("F3", "Fz"),
+    ("Fz", "F4"),
+    ("F4", "F8"),
+    ("A1", "T7"),
+    ("T7", "C3"),
+    ("C3", "Cz"),
+    ("Cz", "C4"),
+    ("C4", "T8"),
+    ("T8", "A2"),
+    ("P7", "P3"),
+    ("P3", "Pz"),
+    ("Pz", "P4"),
+    ("P4", "P8"),
+    ("P7", "O1"),
+    ("O1", "O2"),
+    ("O2", "P8"),
 )
 # Ear or mastoid pairs for a linked reference, in order of preference.
 EAR_PAIRS = (("A1", "A2"), ("M1", "M2"), ("TP9", "TP10"))
@@ -45,9 +73,21 @@ LAPLACIAN_NEIGHBOURS = 4
 
 REGIONS = ("frontal", "central", "temporal", "parietal", "occipital", "ear", "other")
 _REGION_PREFIXES = (  # longest prefixes first
-    ("FT", "temporal"), ("TP", "temporal"), ("FC", "central"), ("CP", "parietal"), ("PO", "occipital"),
-    ("FP", "frontal"), ("AF", "frontal"), ("F", "frontal"), ("C", "central"), ("T", "temporal"),
-    ("P", "parietal"), ("O", "occipital"), ("I", "occipital"), ("A", "ear"), ("M", "ear"),
+    ("FT", "temporal"),
+    ("TP", "temporal"),
+    ("FC", "central"),
+    ("CP", "parietal"),
+    ("PO", "occipital"),
+    ("FP", "frontal"),
+    ("AF", "frontal"),
+    ("F", "frontal"),
+    ("C", "central"),
+    ("T", "temporal"),
+    ("P", "parietal"),
+    ("O", "occipital"),
+    ("I", "occipital"),
+    ("A", "ear"),
+    ("M", "ear"),
 )
 
 MONTAGES = {
@@ -240,8 +280,15 @@ def _laplacian(info: mne.Info, eeg, bads, k=LAPLACIAN_NEIGHBOURS):
         weights[r, j] = 1.0
         weights[r, order] = -1.0 / k
     labels = [f"{names[eeg[j]]}-lap" for j in rows]
-    return Montage("laplacian", labels, np.asarray(eeg, int), weights,
-                   [names[eeg[j]] in bads for j in rows], unplaced, [f"{n}-lap" for n in unplaced])
+    return Montage(
+        "laplacian",
+        labels,
+        np.asarray(eeg, int),
+        weights,
+        [names[eeg[j]] in bads for j in rows],
+        unplaced,
+        [f"{n}-lap" for n in unplaced],
+    )
 
 
 def _reference(info, eeg, bads, name):
@@ -259,17 +306,25 @@ def _reference(info, eeg, bads, name):
         pair = next((p for p in EAR_PAIRS if all(e.upper() in table for e in p)), None)
         if pair is None:
             options = ", ".join("/".join(p) for p in EAR_PAIRS)
-            raise EEGError(f"a linked-ears reference needs a pair of ear or mastoid electrodes ({options}); none in this recording")
+            raise EEGError(
+                f"a linked-ears reference needs a pair of ear or mastoid electrodes ({options}); none in this recording"
+            )
         refs = [table[e.upper()] for e in pair]
         weights[:, refs] -= 0.5
         keep = [j for j in range(n) if j not in refs]
         weights = weights[keep]
         suffix = "+".join(names[eeg[j]] for j in refs)
         eeg_rows = [eeg[j] for j in keep]
-        return Montage(name, [f"{names[i]}-{suffix}" for i in eeg_rows], np.asarray(eeg, int), weights,
-                       [names[i] in bads for i in eeg_rows])
-    return Montage(name, [f"{names[i]}-{suffix}" for i in eeg], np.asarray(eeg, int), weights,
-                   [names[i] in bads for i in eeg])
+        return Montage(
+            name,
+            [f"{names[i]}-{suffix}" for i in eeg_rows],
+            np.asarray(eeg, int),
+            weights,
+            [names[i] in bads for i in eeg_rows],
+        )
+    return Montage(
+        name, [f"{names[i]}-{suffix}" for i in eeg], np.asarray(eeg, int), weights, [names[i] in bads for i in eeg]
+    )
 
 
 def _with_others(m: Montage, info: mne.Info) -> Montage:
@@ -279,11 +334,18 @@ def _with_others(m: Montage, info: mne.Info) -> Montage:
     others = [i for i, t in enumerate(types) if t not in ("eeg", "stim") and i not in set(m.picks)]
     weights = np.zeros((len(m.labels) + len(others), len(m.picks) + len(others)))
     weights[: len(m.labels), : len(m.picks)] = m.weights
-    weights[len(m.labels):, len(m.picks):] = np.eye(len(others))
+    weights[len(m.labels) :, len(m.picks) :] = np.eye(len(others))
     bads = set(info["bads"])
-    return Montage(m.name, m.labels + [names[i] for i in others], np.r_[m.picks, others].astype(int), weights,
-                   m.bad_rows + [names[i] in bads for i in others], m.missing, m.dropped,
-                   ["eeg"] * len(m.labels) + [types[i] for i in others])
+    return Montage(
+        m.name,
+        m.labels + [names[i] for i in others],
+        np.r_[m.picks, others].astype(int),
+        weights,
+        m.bad_rows + [names[i] in bads for i in others],
+        m.missing,
+        m.dropped,
+        ["eeg"] * len(m.labels) + [types[i] for i in others],
+    )
 
 
 @lru_cache(maxsize=64)
@@ -297,8 +359,9 @@ def _build_eeg(name: str, bads: tuple, pairs: tuple, info: mne.Info) -> Montage:
     if not eeg:
         raise EEGError("this recording has no EEG channels to build a montage from")
     if name == "referential":
-        return Montage(name, [names[i] for i in eeg], np.asarray(eeg, int), np.eye(len(eeg)),
-                       [names[i] in bads for i in eeg])
+        return Montage(
+            name, [names[i] for i in eeg], np.asarray(eeg, int), np.eye(len(eeg)), [names[i] in bads for i in eeg]
+        )
     if name in ("average", "linked_ears"):
         return _reference(info, eeg, set(bads), name)
     if name == "double_banana":

@@ -17,8 +17,14 @@ _SEGMENT_S = 2.0  # 0.5 Hz resolution
 _BLOCK_S = 120.0
 
 
-def welch(raw: mne.io.BaseRaw, picks=None, start: float = 0.0, duration: float | None = None,
-          fmax: float | None = None, progress=None):
+def welch(
+    raw: mne.io.BaseRaw,
+    picks=None,
+    start: float = 0.0,
+    duration: float | None = None,
+    fmax: float | None = None,
+    progress=None,
+):
     """Welch power spectral density of the picked channels over a time span.
 
     Parameters

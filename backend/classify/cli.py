@@ -19,7 +19,9 @@ def _task_args(p) -> None:
     p.add_argument("--tmin", type=float, default=0.5, help="window start after the annotation onset, s (default 0.5)")
     p.add_argument("--tmax", type=float, default=2.5, help="window end after the annotation onset, s (default 2.5)")
     p.add_argument("--band", default="8,30", help="pass band low,high in Hz (default 8,30)")
-    p.add_argument("--pipeline", default=BEST, choices=list(PIPELINES), help=f"pipeline (default {BEST}, our recommendation)")
+    p.add_argument(
+        "--pipeline", default=BEST, choices=list(PIPELINES), help=f"pipeline (default {BEST}, our recommendation)"
+    )
 
 
 def _task(args) -> TaskSpec:
@@ -60,9 +62,13 @@ def _cv(args) -> int:
     summary = result.to_dict()
     summary["n_trials"] = trials.counts()
     summary["runs"] = list(trials.run_names)
-    print(f"pipeline {args.pipeline} · {len(trials.y)} trials ({', '.join(f'{k} ×{v}' for k, v in trials.counts().items())}) · {args.scheme}")
+    print(
+        f"pipeline {args.pipeline} · {len(trials.y)} trials ({', '.join(f'{k} ×{v}' for k, v in trials.counts().items())}) · {args.scheme}"
+    )
     for f in result.folds:
-        print(f"fold {f.fold}  accuracy {f.accuracy:.3f}  ROC-AUC {f.roc_auc:.3f}  (fit {f.fit_s:.2f} s, predict {f.predict_s:.3f} s)")
+        print(
+            f"fold {f.fold}  accuracy {f.accuracy:.3f}  ROC-AUC {f.roc_auc:.3f}  (fit {f.fit_s:.2f} s, predict {f.predict_s:.3f} s)"
+        )
     print(f"mean    accuracy {result.accuracy_mean:.3f}  ROC-AUC {result.roc_auc_mean:.3f} ± {result.roc_auc_std:.3f}")
     if args.json:
         print_json(summary)

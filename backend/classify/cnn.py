@@ -31,7 +31,15 @@ class ShallowConvNet(nn.Module):
     dropout : float
     """
 
-    def __init__(self, n_chans: int, n_times: int, n_outputs: int, sfreq: float = 160.0, n_filters: int = 20, dropout: float = 0.5):
+    def __init__(
+        self,
+        n_chans: int,
+        n_times: int,
+        n_outputs: int,
+        sfreq: float = 160.0,
+        n_filters: int = 20,
+        dropout: float = 0.5,
+    ):
         super().__init__()
         self.n_chans, self.n_times = n_chans, n_times
         scale = sfreq / 250.0
@@ -51,7 +59,9 @@ class ShallowConvNet(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``x`` of shape ``(batch, n_chans, n_times)`` → class logits ``(batch, n_outputs)``."""
         if x.shape[1:] != (self.n_chans, self.n_times):
-            raise EEGError(f"the CNN expects trials of {self.n_chans} channels × {self.n_times} samples, got {tuple(x.shape[1:])}")
+            raise EEGError(
+                f"the CNN expects trials of {self.n_chans} channels × {self.n_times} samples, got {tuple(x.shape[1:])}"
+            )
         h = self.norm(self.spatial(self.temporal(x.unsqueeze(1))))
         h = torch.log(torch.clamp(self.pool(h * h), min=1e-6))
         return self.classify(self.dropout(h.flatten(1)))

@@ -69,7 +69,11 @@ class PotatoFlags:
 
 
 def potato_flags(
-    recording: Recording, band: tuple[float, float] = (1.0, 35.0), window_s: float = 2.0, step_s: float = 1.0, threshold: float = 3.0
+    recording: Recording,
+    band: tuple[float, float] = (1.0, 35.0),
+    window_s: float = 2.0,
+    step_s: float = 1.0,
+    threshold: float = 3.0,
 ) -> PotatoFlags:
     """Flag windows whose covariance lies far from the recording's own typical covariance.
 
@@ -81,7 +85,9 @@ def potato_flags(
     data = filtered_eeg(recording, band)
     n_windows = (data.shape[1] - n_win) // hop + 1
     if n_windows < 10:
-        raise EEGError(f"the potato needs at least 10 windows of {window_s:g} s; {recording.name} gives {max(n_windows, 0)}")
+        raise EEGError(
+            f"the potato needs at least 10 windows of {window_s:g} s; {recording.name} gives {max(n_windows, 0)}"
+        )
     windows = sliding_window_view(data, n_win, axis=1)[:, ::hop][:, :n_windows].transpose(1, 0, 2)
     with threadpool_limits(limits=1, user_api="blas"):
         covs = Covariances("oas").transform(np.ascontiguousarray(windows))

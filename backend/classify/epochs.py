@@ -132,12 +132,12 @@ def filtered_eeg(recording: Recording, band: Sequence[float], ch_names: Sequence
     low, high = float(band[0]), float(band[1])
     nyquist = raw.info["sfreq"] / 2
     if high >= nyquist:
-        raise EEGError(f"band upper edge {high:g} Hz must be below the Nyquist frequency {nyquist:g} Hz of {recording.name}")
+        raise EEGError(
+            f"band upper edge {high:g} Hz must be below the Nyquist frequency {nyquist:g} Hz of {recording.name}"
+        )
     data = raw.get_data(picks=names)
     iir = dict(order=4, ftype="butter", output="sos")
-    return mne.filter.filter_data(
-        data, raw.info["sfreq"], low, high, method="iir", iir_params=iir, verbose="error"
-    )
+    return mne.filter.filter_data(data, raw.info["sfreq"], low, high, method="iir", iir_params=iir, verbose="error")
 
 
 def _onsets(recording: Recording, label: str) -> np.ndarray:
@@ -176,7 +176,9 @@ def make_trials(recordings: Sequence[Recording], task: TaskSpec) -> Trials:
     xs, ys, runs, onsets = [], [], [], []
     for index, rec in enumerate(recordings):
         if float(rec.raw.info["sfreq"]) != sfreq:
-            raise EEGError(f"runs must share a sampling rate: {rec.name} has {rec.raw.info['sfreq']:g} Hz, {first.name} {sfreq:g} Hz")
+            raise EEGError(
+                f"runs must share a sampling rate: {rec.name} has {rec.raw.info['sfreq']:g} Hz, {first.name} {sfreq:g} Hz"
+            )
         missing = [n for n in ch_names if n not in rec.raw.ch_names]
         if missing:
             raise EEGError(f"runs must share channels: {rec.name} lacks {', '.join(missing[:5])}")

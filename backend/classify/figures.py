@@ -26,7 +26,9 @@ def fold_scores_figure(result: CVResult) -> go.Figure:
     fig = go.Figure()
     fig.add_bar(x=folds, y=[f.accuracy for f in result.folds], name="accuracy")
     fig.add_bar(x=folds, y=[f.roc_auc for f in result.folds], name="ROC-AUC")
-    fig.add_hline(y=1 / len(result.classes) if len(result.classes) > 2 else 0.5, line_dash="dot", annotation_text="chance")
+    fig.add_hline(
+        y=1 / len(result.classes) if len(result.classes) > 2 else 0.5, line_dash="dot", annotation_text="chance"
+    )
     fig.update_layout(title=f"{result.pipeline}: per-fold scores", yaxis=dict(range=[0, 1]), barmode="group", **_LAYOUT)
     return fig
 
@@ -44,8 +46,12 @@ def comparison_figure(results: Sequence[CVResult]) -> go.Figure:
     )
     for r in results:
         fig.add_scatter(
-            x=[r.pipeline] * len(r.folds), y=[f.roc_auc for f in r.folds], mode="markers",
-            marker=dict(color="black", size=6), showlegend=False, hovertemplate="%{y:.2f}<extra>fold</extra>",
+            x=[r.pipeline] * len(r.folds),
+            y=[f.roc_auc for f in r.folds],
+            mode="markers",
+            marker=dict(color="black", size=6),
+            showlegend=False,
+            hovertemplate="%{y:.2f}<extra>fold</extra>",
         )
     fig.add_hline(y=0.5, line_dash="dot", annotation_text="chance")
     fig.update_layout(title="Pipelines compared (ROC-AUC)", yaxis=dict(range=[0, 1], title="ROC-AUC"), **_LAYOUT)
@@ -56,10 +62,21 @@ def confusion_figure(result: CVResult) -> go.Figure:
     """Out-of-fold confusion matrix (counts, rows true class)."""
     matrix = result.confusion()
     fig = go.Figure(
-        go.Heatmap(z=matrix, x=result.classes, y=result.classes, colorscale="Blues", text=matrix, texttemplate="%{text}", showscale=False)
+        go.Heatmap(
+            z=matrix,
+            x=result.classes,
+            y=result.classes,
+            colorscale="Blues",
+            text=matrix,
+            texttemplate="%{text}",
+            showscale=False,
+        )
     )
     fig.update_layout(
-        title=f"{result.pipeline}: confusion (out-of-fold)", xaxis_title="predicted", yaxis=dict(title="true", autorange="reversed"), **_LAYOUT
+        title=f"{result.pipeline}: confusion (out-of-fold)",
+        xaxis_title="predicted",
+        yaxis=dict(title="true", autorange="reversed"),
+        **_LAYOUT,
     )
     return fig
 
@@ -72,30 +89,64 @@ def roc_figure(results: Sequence[CVResult]) -> go.Figure:
         for c, (fpr, tpr) in r.roc().items():
             label = r.pipeline if len(r.classes) == 2 else f"{r.pipeline} · {c}"
             fig.add_scatter(x=fpr, y=tpr, mode="lines", name=label, line=dict(color=_colour(i)))
-    fig.update_layout(title="ROC (out-of-fold)", xaxis_title="false-positive rate", yaxis_title="true-positive rate", **_LAYOUT)
+    fig.update_layout(
+        title="ROC (out-of-fold)", xaxis_title="false-positive rate", yaxis_title="true-positive rate", **_LAYOUT
+    )
     return fig
 
 
-def timeline_figure(timeline: Timeline, potato: PotatoFlags | None = None, t_range: tuple[float, float] | None = None) -> go.Figure:
+def timeline_figure(
+    timeline: Timeline, potato: PotatoFlags | None = None, t_range: tuple[float, float] | None = None
+) -> go.Figure:
     """Probability strips, one row per class, on the recording's time axis (seconds, as Browse),
     with the true annotations of the classes shaded and the potato's artifact windows marked."""
     n = len(timeline.classes)
     rows = n + (1 if potato is not None else 0)
-    fig = make_subplots(rows=rows, cols=1, shared_xaxes=True, vertical_spacing=0.03,
-                        subplot_titles=[f"P({c})" for c in timeline.classes] + (["potato z-score"] if potato is not None else []))
+    fig = make_subplots(
+        rows=rows,
+        cols=1,
+        shared_xaxes=True,
+        vertical_spacing=0.03,
+        subplot_titles=[f"P({c})" for c in timeline.classes] + (["potato z-score"] if potato is not None else []),
+    )
     for i, c in enumerate(timeline.classes):
-        fig.add_scatter(x=timeline.times, y=timeline.proba[:, i], mode="lines", line=dict(color=_colour(i), width=1.5),
-                        fill="tozeroy", name=f"P({c})", row=i + 1, col=1)
+        fig.add_scatter(
+            x=timeline.times,
+            y=timeline.proba[:, i],
+            mode="lines",
+            line=dict(color=_colour(i), width=1.5),
+            fill="tozeroy",
+            name=f"P({c})",
+            row=i + 1,
+            col=1,
+        )
         fig.update_yaxes(range=[0, 1], row=i + 1, col=1)
         for onset, duration, label in timeline.events:
             if label == c:
-                fig.add_vrect(x0=onset, x1=onset + max(duration, timeline.step_s), fillcolor=_colour(i), opacity=0.15, line_width=0, row=i + 1, col=1)
+                fig.add_vrect(
+                    x0=onset,
+                    x1=onset + max(duration, timeline.step_s),
+                    fillcolor=_colour(i),
+                    opacity=0.15,
+                    line_width=0,
+                    row=i + 1,
+                    col=1,
+                )
     if potato is not None:
         centres = potato.starts + potato.window_s / 2
-        fig.add_scatter(x=centres, y=potato.zscore, mode="lines", line=dict(color="grey"), name="potato z", row=rows, col=1)
+        fig.add_scatter(
+            x=centres, y=potato.zscore, mode="lines", line=dict(color="grey"), name="potato z", row=rows, col=1
+        )
         flagged = potato.artifact
-        fig.add_scatter(x=centres[flagged], y=potato.zscore[flagged], mode="markers", marker=dict(color="black", symbol="x"),
-                        name="artifact window", row=rows, col=1)
+        fig.add_scatter(
+            x=centres[flagged],
+            y=potato.zscore[flagged],
+            mode="markers",
+            marker=dict(color="black", symbol="x"),
+            name="artifact window",
+            row=rows,
+            col=1,
+        )
         fig.add_hline(y=potato.threshold, line_dash="dot", row=rows, col=1)
     fig.update_xaxes(title_text="time (s)", row=rows, col=1)
     if t_range is not None:
@@ -109,8 +160,19 @@ def covariance_map_figure(coords: np.ndarray, labels: np.ndarray, classes: Seque
     fig = go.Figure()
     for i, c in enumerate(classes):
         mask = np.asarray(labels) == c
-        fig.add_scatter(x=coords[mask, 0], y=coords[mask, 1], mode="markers", name=c, marker=dict(color=_colour(i), size=8),
-                        hovertemplate=f"{c} · trial %{{customdata}}<extra></extra>", customdata=np.flatnonzero(mask))
-    title = "Trial covariances: tangent-space PCA" if method == "tangent-pca" else "Trial covariances: Riemannian spectral embedding"
+        fig.add_scatter(
+            x=coords[mask, 0],
+            y=coords[mask, 1],
+            mode="markers",
+            name=c,
+            marker=dict(color=_colour(i), size=8),
+            hovertemplate=f"{c} · trial %{{customdata}}<extra></extra>",
+            customdata=np.flatnonzero(mask),
+        )
+    title = (
+        "Trial covariances: tangent-space PCA"
+        if method == "tangent-pca"
+        else "Trial covariances: Riemannian spectral embedding"
+    )
     fig.update_layout(title=title, xaxis_title="dimension 1", yaxis_title="dimension 2", **_LAYOUT)
     return fig

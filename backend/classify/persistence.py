@@ -91,7 +91,9 @@ def train_model(trials: Trials, pipeline: str) -> TrainedModel:
     estimator = make_estimator(pipeline, trials.sfreq, trials.ch_names)
     with threadpool_limits(limits=1, user_api="blas"):
         estimator.fit(trials.X, trials.y)
-    return TrainedModel(pipeline, estimator, trials.task, trials.ch_names, trials.sfreq, list(trials.run_names), len(trials.y))
+    return TrainedModel(
+        pipeline, estimator, trials.task, trials.ch_names, trials.sfreq, list(trials.run_names), len(trials.y)
+    )
 
 
 def model_bytes(model: TrainedModel) -> bytes:
@@ -140,7 +142,9 @@ def load_model(source: str | Path | bytes) -> TrainedModel:
         raise EEGError(f"not an EEG Explorer model file of version {VERSION}")
     try:
         info = pipeline_info(meta["pipeline"])
-        task = TaskSpec(tuple(meta["task"]["events"]), meta["task"]["tmin"], meta["task"]["tmax"], tuple(meta["task"]["band"]))
+        task = TaskSpec(
+            tuple(meta["task"]["events"]), meta["task"]["tmin"], meta["task"]["tmax"], tuple(meta["task"]["band"])
+        )
         if info.kind == "torch":
             estimator = _load_torch(zf.read("weights.pt"), meta)
         else:
@@ -154,7 +158,13 @@ def load_model(source: str | Path | bytes) -> TrainedModel:
     except Exception as err:  # a corrupt or foreign archive: say so in one line
         raise EEGError(f"model file is damaged or incompatible: {type(err).__name__}") from None
     return TrainedModel(
-        meta["pipeline"], estimator, task, tuple(meta["ch_names"]), float(meta["sfreq"]), list(meta.get("trained_on", [])), int(meta.get("n_trials", 0))
+        meta["pipeline"],
+        estimator,
+        task,
+        tuple(meta["ch_names"]),
+        float(meta["sfreq"]),
+        list(meta.get("trained_on", [])),
+        int(meta.get("n_trials", 0)),
     )
 
 
@@ -185,7 +195,9 @@ def check_compatible(model: TrainedModel, recording: Recording, task: TaskSpec |
             f"({', '.join(missing[:4])}{'…' if len(missing) > 4 else ''})"
         )
     if abs(float(raw.info["sfreq"]) - model.sfreq) > 1e-6:
-        raise EEGError(f"model expects {model.sfreq:g} Hz; {recording.name} is sampled at {raw.info['sfreq']:g} Hz (resample it first)")
+        raise EEGError(
+            f"model expects {model.sfreq:g} Hz; {recording.name} is sampled at {raw.info['sfreq']:g} Hz (resample it first)"
+        )
     low, high = model.task.band
     if high >= raw.info["sfreq"] / 2:
         raise EEGError(f"model band {low:g}–{high:g} Hz reaches Nyquist of {recording.name}")
@@ -195,12 +207,18 @@ def check_compatible(model: TrainedModel, recording: Recording, task: TaskSpec |
             f"{raw.info['highpass']:g}–{raw.info['lowpass']:g} Hz"
         )
     if recording.duration_s < model.task.window_s:
-        raise EEGError(f"{recording.name} ({recording.duration_s:.1f} s) is shorter than the model's {model.task.window_s:g} s window")
+        raise EEGError(
+            f"{recording.name} ({recording.duration_s:.1f} s) is shorter than the model's {model.task.window_s:g} s window"
+        )
     if task is not None:
         mine, theirs = model.task, task
         if mine.band != theirs.band:
-            raise EEGError(f"model was trained on {mine.band[0]:g}–{mine.band[1]:g} Hz; the settings say {theirs.band[0]:g}–{theirs.band[1]:g} Hz")
+            raise EEGError(
+                f"model was trained on {mine.band[0]:g}–{mine.band[1]:g} Hz; the settings say {theirs.band[0]:g}–{theirs.band[1]:g} Hz"
+            )
         if abs(mine.window_s - theirs.window_s) > 1e-9 or mine.tmin != theirs.tmin:
-            raise EEGError(f"model was trained on the window {mine.tmin:g}–{mine.tmax:g} s; the settings say {theirs.tmin:g}–{theirs.tmax:g} s")
+            raise EEGError(
+                f"model was trained on the window {mine.tmin:g}–{mine.tmax:g} s; the settings say {theirs.tmin:g}–{theirs.tmax:g} s"
+            )
         if set(mine.events) != set(theirs.events):
             raise EEGError(f"model classifies {', '.join(mine.events)}; the settings say {', '.join(theirs.events)}")

@@ -90,7 +90,9 @@ def _fbts_lr(sfreq: float, ch_names=None):
     return make_pipeline(
         FilterBankTangentSpace(sfreq=sfreq, bands=FILTER_BANK),
         StandardScaler(),
-        GridSearchCV(LogisticRegression(max_iter=2000), {"C": [1e-3, 1e-2, 1e-1, 1.0]}, cv=_inner_cv(), scoring="roc_auc"),
+        GridSearchCV(
+            LogisticRegression(max_iter=2000), {"C": [1e-3, 1e-2, 1e-1, 1.0]}, cv=_inner_cv(), scoring="roc_auc"
+        ),
     )
 
 
@@ -151,8 +153,19 @@ PIPELINES: dict[str, PipelineInfo] = {
             "21 sensorimotor channels → augmented covariances (order and lag by inner grid search) → tangent space → logistic regression",
             _acm_ts_lr,
         ),
-        PipelineInfo("fbts-lr", "FB-TS+LR", "6 sub-bands 8–32 Hz (FFT) → OAS covariances → tangent space each → logistic regression (C by inner CV)", _fbts_lr),
-        PipelineInfo("shallow-cnn", "ShallowConvNet", "compact torch CNN: temporal and spatial convolutions, log-power, linear read-out", _cnn, kind="torch"),
+        PipelineInfo(
+            "fbts-lr",
+            "FB-TS+LR",
+            "6 sub-bands 8–32 Hz (FFT) → OAS covariances → tangent space each → logistic regression (C by inner CV)",
+            _fbts_lr,
+        ),
+        PipelineInfo(
+            "shallow-cnn",
+            "ShallowConvNet",
+            "compact torch CNN: temporal and spatial convolutions, log-power, linear read-out",
+            _cnn,
+            kind="torch",
+        ),
         PipelineInfo(
             "best",
             "Best (FB-TS+LR ⊕ FgMDM ⊕ ACM+TS+LR)",

@@ -48,7 +48,11 @@ class Timeline:
     def to_rows(self) -> list[dict]:
         """One dict per window (``start_s``, ``center_s``, ``p_<class>``), e.g. for a CSV."""
         return [
-            {"start_s": round(float(s), 4), "center_s": round(float(t), 4), **{f"p_{c}": float(p[i]) for i, c in enumerate(self.classes)}}
+            {
+                "start_s": round(float(s), 4),
+                "center_s": round(float(t), 4),
+                **{f"p_{c}": float(p[i]) for i, c in enumerate(self.classes)},
+            }
             for s, t, p in zip(self.starts, self.times, self.proba)
         ]
 
@@ -80,11 +84,19 @@ def predict_timeline(recording: Recording, model: TrainedModel, step_s: float = 
     data = filtered_eeg(recording, model.task.band, model.ch_names)
     n_windows = (data.shape[1] - n_win) // hop + 1
     if n_windows > MAX_WINDOWS:
-        raise EEGError(f"{n_windows} windows is too many; use a step of at least {step_s * n_windows / MAX_WINDOWS:.2f} s")
+        raise EEGError(
+            f"{n_windows} windows is too many; use a step of at least {step_s * n_windows / MAX_WINDOWS:.2f} s"
+        )
     # (n_channels, n_windows, n_win) view, no copy, then windows first.
     windows = sliding_window_view(data, n_win, axis=1)[:, ::hop][:, :n_windows].transpose(1, 0, 2)
     proba = model.predict_proba(np.ascontiguousarray(windows))
     starts = np.arange(n_windows) * hop / sfreq
     ann = recording.raw.annotations
-    events = [(float(o), float(d), str(s)) for o, d, s in zip(ann.onset, ann.duration, ann.description) if str(s) in model.classes]
-    return Timeline(starts + model.task.window_s / 2, starts, proba, model.classes, model.task.window_s, hop / sfreq, events)
+    events = [
+        (float(o), float(d), str(s))
+        for o, d, s in zip(ann.onset, ann.duration, ann.description)
+        if str(s) in model.classes
+    ]
+    return Timeline(
+        starts + model.task.window_s / 2, starts, proba, model.classes, model.task.window_s, hop / sfreq, events
+    )

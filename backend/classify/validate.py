@@ -13,7 +13,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
-from sklearn.base import clone
 from sklearn.metrics import accuracy_score, confusion_matrix, roc_auc_score, roc_curve
 from sklearn.model_selection import LeaveOneGroupOut, StratifiedKFold
 from threadpoolctl import threadpool_limits
@@ -114,7 +113,9 @@ def _auc(y: np.ndarray, proba: np.ndarray, classes: list[str]) -> float:
     return float(roc_auc_score(y, proba, multi_class="ovr", average="macro", labels=classes))
 
 
-def splits(trials: Trials, scheme: str = "kfold", n_folds: int = 5, seed: int = 42) -> list[tuple[np.ndarray, np.ndarray]]:
+def splits(
+    trials: Trials, scheme: str = "kfold", n_folds: int = 5, seed: int = 42
+) -> list[tuple[np.ndarray, np.ndarray]]:
     """Train/test index pairs for ``scheme``; an :class:`EEGError` when the data cannot support it."""
     if scheme not in SCHEMES:
         raise EEGError(f"unknown validation scheme {scheme!r}; choose from {', '.join(SCHEMES)}")
@@ -127,7 +128,7 @@ def splits(trials: Trials, scheme: str = "kfold", n_folds: int = 5, seed: int = 
         if n_folds < 2 or n_folds > smallest:
             raise EEGError(f"{n_folds}-fold cross-validation needs 2 ≤ folds ≤ the smallest class ({smallest} trials)")
         out = list(StratifiedKFold(n_folds, shuffle=True, random_state=seed).split(trials.X, trials.y))
-    for train, test in out:
+    for train, _ in out:
         if len(np.unique(trials.y[train])) < len(trials.task.events):
             raise EEGError("a training fold lacks a class: every run must hold every class for leave-one-run-out")
     return out
@@ -180,7 +181,9 @@ def cross_validate(
             y_test = trials.y[test]
             predicted = np.asarray(classes)[np.argmax(p, axis=1)]
             auc = _auc(y_test, p, classes) if len(np.unique(y_test)) == len(classes) else float("nan")
-            folds.append(FoldScore(i + 1, len(train), len(test), float(accuracy_score(y_test, predicted)), auc, t1 - t0, t2 - t1))
+            folds.append(
+                FoldScore(i + 1, len(train), len(test), float(accuracy_score(y_test, predicted)), auc, t1 - t0, t2 - t1)
+            )
             if progress:
                 progress((i + 1) / len(pairs), f"{pipeline}: fold {i + 1}/{len(pairs)} ROC-AUC {auc:.2f}")
     return CVResult(pipeline, scheme, classes, folds, trials.y.copy(), proba)

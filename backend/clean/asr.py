@@ -51,11 +51,17 @@ def asr_window(sfreq: float, win_len: float) -> int:
 
 def asr_windows(asr, x: np.ndarray, win: int) -> np.ndarray:
     """``x`` (n_channels, n_times) cleaned by a fitted ASR one window of ``win`` samples at a time."""
-    return np.concatenate([asr.transform(x[:, i:i + win]) for i in range(0, x.shape[1], win)], axis=1)
+    return np.concatenate([asr.transform(x[:, i : i + win]) for i in range(0, x.shape[1], win)], axis=1)
 
 
-def run_asr(data: np.ndarray, sfreq: float, calibration: np.ndarray, cutoff: float = 20.0,
-            win_len: float = 0.5, method: str = "euclid") -> tuple[np.ndarray, np.ndarray]:
+def run_asr(
+    data: np.ndarray,
+    sfreq: float,
+    calibration: np.ndarray,
+    cutoff: float = 20.0,
+    win_len: float = 0.5,
+    method: str = "euclid",
+) -> tuple[np.ndarray, np.ndarray]:
     """Clean ``data`` (n_channels, n_times), high-passed, with ASR calibrated on ``calibration``.
 
     Returns
@@ -73,7 +79,9 @@ def run_asr(data: np.ndarray, sfreq: float, calibration: np.ndarray, cutoff: flo
         with np.errstate(all="ignore"):
             _, mask = asr.fit(calibration)
     except (ValueError, np.linalg.LinAlgError, IndexError) as exc:
-        raise EEGError(f"ASR calibration failed ({str(exc).splitlines()[0][:80]}): choose a longer or cleaner calibration stretch") from None
+        raise EEGError(
+            f"ASR calibration failed ({str(exc).splitlines()[0][:80]}): choose a longer or cleaner calibration stretch"
+        ) from None
     kept_s = float(np.sum(mask)) / sfreq
     if kept_s < MIN_CALIBRATION_S / 3:
         raise EEGError(f"only {kept_s:.1f} s of the calibration data look clean: choose a cleaner calibration stretch")
@@ -81,7 +89,7 @@ def run_asr(data: np.ndarray, sfreq: float, calibration: np.ndarray, cutoff: flo
     cleaned = asr_windows(asr, data, win)
     changed, amplified = [], []
     for start in range(0, data.shape[1], win):
-        chunk, out = data[:, start: start + win], cleaned[:, start: start + win]
+        chunk, out = data[:, start : start + win], cleaned[:, start : start + win]
         level = max(np.sqrt(np.mean(chunk**2)), 1e-30)
         changed.append(np.sqrt(np.mean((out - chunk) ** 2)) > _CHANGED_FRACTION * level)
         amplified.append(np.sqrt(np.mean(out**2)) > np.sqrt(_AMPLIFIED_RATIO) * level)
@@ -107,8 +115,14 @@ def _asr_script(cutoff=20.0, calib_start_s=None, calib_stop_s=None, win_len=0.5,
     ]
 
 
-def asr(raw, cutoff: float = 20.0, calib_start_s: float | None = None, calib_stop_s: float | None = None,
-        win_len: float = 0.5, method: str = "euclid"):
+def asr(
+    raw,
+    cutoff: float = 20.0,
+    calib_start_s: float | None = None,
+    calib_stop_s: float | None = None,
+    win_len: float = 0.5,
+    method: str = "euclid",
+):
     cutoff = number("the ASR cutoff", cutoff, 0.0, 1000.0)
     win_len = number("the ASR window (s)", win_len, 0.05, 10.0)
     if method not in ("euclid", "riemann"):
@@ -132,6 +146,8 @@ def asr(raw, cutoff: float = 20.0, calib_start_s: float | None = None, calib_sto
         "calibration_s": [round(calib.start / sfreq, 2), round(calib.stop / sfreq, 2)],
     }
     if amplified.any():
-        report["warning"] = (f"ASR amplified {float(amplified.sum() * win_len):g} s of data: the calibration "
-                             "stretch was probably not clean; choose a cleaner one")
+        report["warning"] = (
+            f"ASR amplified {float(amplified.sum() * win_len):g} s of data: the calibration "
+            "stretch was probably not clean; choose a cleaner one"
+        )
     return raw, report

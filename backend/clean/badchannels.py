@@ -43,7 +43,9 @@ def detect_bad_channels(raw: mne.io.BaseRaw, methods=DETECTORS, seed: int = 97) 
     methods = _check_methods(methods)
     eeg = mne.pick_types(raw.info, eeg=True, exclude="bads")
     if len(eeg) < _MIN_CHANNELS:
-        raise EEGError(f"bad-channel detection needs at least {_MIN_CHANNELS} good EEG channels, this recording has {len(eeg)}")
+        raise EEGError(
+            f"bad-channel detection needs at least {_MIN_CHANNELS} good EEG channels, this recording has {len(eeg)}"
+        )
     if raw.n_times < 2 * raw.info["sfreq"]:
         raise EEGError("bad-channel detection needs at least 2 s of data")
     skipped: dict[str, str] = {}

@@ -18,7 +18,9 @@ def add_commands(sub) -> None:
     clean.add_argument("paths", nargs="+", help="the recording's files (header and companions)")
     source = clean.add_mutually_exclusive_group(required=True)
     source.add_argument("--steps", help='pipeline string, e.g. "bandpass:1,40;reref:average;asr:cutoff=20"')
-    source.add_argument("--recipe", help="a recipe or pipeline JSON saved by EEG Explorer, re-applied to this recording")
+    source.add_argument(
+        "--recipe", help="a recipe or pipeline JSON saved by EEG Explorer, re-applied to this recording"
+    )
     clean.add_argument("--out", required=True, help="output file: .fif, .edf, .vhdr or .set")
     clean.add_argument("--script", help="also write the MNE-Python script reproducing the output")
     clean.add_argument("--json", action="store_true", help="print one JSON object with each step's report")
@@ -49,11 +51,20 @@ def _clean(args) -> int:
     written = export_recording(cleaned, args.out)
     if args.script:
         Path(args.script).write_text(to_script(cleaned), encoding="utf-8")
-    reports = [{"name": s.name, "params": s.params, "report": s.report} for s in cleaned.history[len(recording.history):]]
+    reports = [
+        {"name": s.name, "params": s.params, "report": s.report} for s in cleaned.history[len(recording.history) :]
+    ]
     if args.json:
-        print_json({"pipeline": format_pipeline(pipeline), "steps": reports, "written": [str(p) for p in written],
-                    "n_channels": len(cleaned.raw.ch_names), "sfreq": cleaned.raw.info["sfreq"],
-                    "n_samples": cleaned.raw.n_times})
+        print_json(
+            {
+                "pipeline": format_pipeline(pipeline),
+                "steps": reports,
+                "written": [str(p) for p in written],
+                "n_channels": len(cleaned.raw.ch_names),
+                "sfreq": cleaned.raw.info["sfreq"],
+                "n_samples": cleaned.raw.n_times,
+            }
+        )
         return 0
     for step in reports:
         print(f"{step['name']:<16} {step['report'] or 'done'}")

@@ -33,8 +33,13 @@ def _thin(times: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return times[index], values[index]
 
 
-def overlay_figure(signals: list[tuple[str, np.ndarray, float, str, float]], names: list[str],
-                   start_s: float = 0.0, title: str = "", spacing_uv: float | None = None) -> go.Figure:
+def overlay_figure(
+    signals: list[tuple[str, np.ndarray, float, str, float]],
+    names: list[str],
+    start_s: float = 0.0,
+    title: str = "",
+    spacing_uv: float | None = None,
+) -> go.Figure:
     """Stacked channels with several signals overlaid (e.g. original faint, cleaned bold).
 
     Parameters
@@ -59,22 +64,49 @@ def overlay_figure(signals: list[tuple[str, np.ndarray, float, str, float]], nam
             t, v = _thin(times, data[i] * UV)
             xs += [t, [np.nan]]
             ys += [v - np.mean(v) + (n - 1 - i) * spacing_uv, [np.nan]]
-        fig.add_trace(go.Scattergl(x=np.concatenate(xs), y=np.concatenate(ys), mode="lines", name=label,
-                                   line={"color": color, "width": width}, hoverinfo="skip"))
+        fig.add_trace(
+            go.Scattergl(
+                x=np.concatenate(xs),
+                y=np.concatenate(ys),
+                mode="lines",
+                name=label,
+                line={"color": color, "width": width},
+                hoverinfo="skip",
+            )
+        )
     fig.update_layout(
-        title=title, height=max(320, 26 * n + 90), margin={"l": 60, "r": 10, "t": 40 if title else 10, "b": 40},
-        xaxis_title="time (s)", legend={"orientation": "h", "y": 1.02, "x": 0, "yanchor": "bottom"},
-        yaxis={"tickvals": [(n - 1 - i) * spacing_uv for i in range(n)], "ticktext": names, "showgrid": False,
-               "zeroline": False},
+        title=title,
+        height=max(320, 26 * n + 90),
+        margin={"l": 60, "r": 10, "t": 40 if title else 10, "b": 40},
+        xaxis_title="time (s)",
+        legend={"orientation": "h", "y": 1.02, "x": 0, "yanchor": "bottom"},
+        yaxis={
+            "tickvals": [(n - 1 - i) * spacing_uv for i in range(n)],
+            "ticktext": names,
+            "showgrid": False,
+            "zeroline": False,
+        },
         plot_bgcolor="white",
     )
-    fig.add_annotation(text=f"{spacing_uv:.0f} µV between channels", xref="paper", yref="paper", x=1, y=-0.12,
-                       showarrow=False, font={"size": 11, "color": "#666"})
+    fig.add_annotation(
+        text=f"{spacing_uv:.0f} µV between channels",
+        xref="paper",
+        yref="paper",
+        x=1,
+        y=-0.12,
+        showarrow=False,
+        font={"size": 11, "color": "#666"},
+    )
     return fig
 
 
-def before_after_traces(before: mne.io.BaseRaw, after: mne.io.BaseRaw, start_s: float = 0.0,
-                        duration_s: float = 10.0, max_channels: int = 20) -> go.Figure:
+def before_after_traces(
+    before: mne.io.BaseRaw,
+    after: mne.io.BaseRaw,
+    start_s: float = 0.0,
+    duration_s: float = 10.0,
+    max_channels: int = 20,
+) -> go.Figure:
     """The original (faint) and the cleaned signals (bold) of up to ``max_channels`` EEG channels."""
     names = common_eeg(before, after)[:max_channels]
     signals = []
@@ -99,19 +131,27 @@ def psd_figure(signals: list[tuple[str, np.ndarray, float, str]], title: str = "
     for label, data, sfreq, color in signals:
         freqs, db = _mean_psd_db(data, sfreq)
         fig.add_trace(go.Scatter(x=freqs, y=db, mode="lines", name=label, line={"color": color}))
-    fig.update_layout(title=title, height=340, xaxis_title="frequency (Hz)", yaxis_title="power (dB re 1 µV²/Hz)",
-                      margin={"l": 60, "r": 10, "t": 40 if title else 10, "b": 40}, plot_bgcolor="white",
-                      legend={"orientation": "h", "y": 1.02, "x": 0, "yanchor": "bottom"})
+    fig.update_layout(
+        title=title,
+        height=340,
+        xaxis_title="frequency (Hz)",
+        yaxis_title="power (dB re 1 µV²/Hz)",
+        margin={"l": 60, "r": 10, "t": 40 if title else 10, "b": 40},
+        plot_bgcolor="white",
+        legend={"orientation": "h", "y": 1.02, "x": 0, "yanchor": "bottom"},
+    )
     return fig
 
 
 def before_after_psd(before: mne.io.BaseRaw, after: mne.io.BaseRaw) -> go.Figure:
     """Spectra of the EEG before and after cleaning (each at its own rate)."""
     names = common_eeg(before, after)
-    return psd_figure([
-        ("original", before.get_data(picks=names), before.info["sfreq"], BEFORE_COLOR),
-        ("cleaned", after.get_data(picks=names), after.info["sfreq"], AFTER_COLOR),
-    ])
+    return psd_figure(
+        [
+            ("original", before.get_data(picks=names), before.info["sfreq"], BEFORE_COLOR),
+            ("cleaned", after.get_data(picks=names), after.info["sfreq"], AFTER_COLOR),
+        ]
+    )
 
 
 def describe_report(name: str, report: dict) -> str:
@@ -136,26 +176,48 @@ def describe_report(name: str, report: dict) -> str:
     for what, why in report.get("skipped", {}).items():
         parts.append(f"{what} skipped ({why})")
     if "seconds_reconstructed" in report:
-        parts.append(f"ASR reconstructed {report['seconds_reconstructed']:g} s "
-                     f"({100 * report.get('fraction_reconstructed', 0):.1f}% of the time)")
+        parts.append(
+            f"ASR reconstructed {report['seconds_reconstructed']:g} s "
+            f"({100 * report.get('fraction_reconstructed', 0):.1f}% of the time)"
+        )
     if "warning" in report:
         parts.append("warning: " + report["warning"])
     if "components_removed" in report:
         removed = report["components_removed"]
         parts.append(f"removed {len(removed)} component(s)" + (f": {', '.join(map(str, removed))}" if removed else ""))
     if "channels_denoised" in report:
-        parts.append(f"denoised {report['channels_denoised']} channel(s), removing "
-                     f"{100 * report.get('removed_rms_fraction', 0):.1f}% of their RMS")
+        parts.append(
+            f"denoised {report['channels_denoised']} channel(s), removing "
+            f"{100 * report.get('removed_rms_fraction', 0):.1f}% of their RMS"
+        )
     if "imported" in report:
         parts.append(f"imported {report['imported']} annotation(s)")
     if "n_annotations" in report:
         parts.append(f"{report['n_annotations']} annotation(s) now")
     if report.get("channels_not_denoised"):
         parts.append("not denoised (no standard position): " + ", ".join(report["channels_not_denoised"]))
-    known = {"band_hz", "notch_hz", "sfreq_hz", "n_samples", "reference", "bad_channels", "by_method", "interpolated",
-             "not_interpolated", "skipped", "seconds_reconstructed", "fraction_reconstructed", "calibration_s", "warning",
-             "components_removed", "channels_denoised", "channels_not_denoised", "removed_rms_fraction", "imported",
-             "n_annotations"}
+    known = {
+        "band_hz",
+        "notch_hz",
+        "sfreq_hz",
+        "n_samples",
+        "reference",
+        "bad_channels",
+        "by_method",
+        "interpolated",
+        "not_interpolated",
+        "skipped",
+        "seconds_reconstructed",
+        "fraction_reconstructed",
+        "calibration_s",
+        "warning",
+        "components_removed",
+        "channels_denoised",
+        "channels_not_denoised",
+        "removed_rms_fraction",
+        "imported",
+        "n_annotations",
+    }
     rest = {k: v for k, v in report.items() if k not in known}
     if rest:  # a key no branch above puts in words (tests/test_step_reports.py keeps this empty)
         parts.append(json.dumps(rest, default=str))
@@ -177,16 +239,23 @@ def teaching_traces(injection, cleaned: np.ndarray, max_channels: int = 12) -> g
     names = [injection.ch_names[i] for i in rows]
     sfreq = injection.sfreq
     return overlay_figure(
-        [("with artifacts", injection.noisy[rows], sfreq, BEFORE_COLOR, 1.0),
-         ("true clean signal", injection.clean[rows], sfreq, TRUTH_COLOR, 1.0),
-         ("cleaned", cleaned[rows], sfreq, AFTER_COLOR, 1.5)],
-        names, injection.start_s,
+        [
+            ("with artifacts", injection.noisy[rows], sfreq, BEFORE_COLOR, 1.0),
+            ("true clean signal", injection.clean[rows], sfreq, TRUTH_COLOR, 1.0),
+            ("cleaned", cleaned[rows], sfreq, AFTER_COLOR, 1.5),
+        ],
+        names,
+        injection.start_s,
     )
 
 
 def teaching_psd(injection, cleaned: np.ndarray) -> go.Figure:
     """Spectra of the clean, noisy and cleaned signals."""
     sfreq = injection.sfreq
-    return psd_figure([("with artifacts", injection.noisy, sfreq, BEFORE_COLOR),
-                       ("true clean signal", injection.clean, sfreq, TRUTH_COLOR),
-                       ("cleaned", cleaned, sfreq, AFTER_COLOR)])
+    return psd_figure(
+        [
+            ("with artifacts", injection.noisy, sfreq, BEFORE_COLOR),
+            ("true clean signal", injection.clean, sfreq, TRUTH_COLOR),
+            ("cleaned", cleaned, sfreq, AFTER_COLOR),
+        ]
+    )

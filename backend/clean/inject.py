@@ -28,8 +28,8 @@ kinds are summed, so none dominates a mixture by accident.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from typing import Iterable
 
 import mne
 import numpy as np
@@ -196,7 +196,9 @@ def _saccade(rng, pos, n_times, sfreq):
         shape = np.r_[np.linspace(0, 1, ramp), np.ones(hold), np.linspace(1, 0, ramp)]
         stop = min(onset + len(shape), n_times)
         source[onset:stop] += amplitude * shape[: stop - onset]
-        events.append({"kind": "saccade", "onset_s": onset / sfreq, "duration_s": len(shape) / sfreq, "channels": "F7/F8"})
+        events.append(
+            {"kind": "saccade", "onset_s": onset / sfreq, "duration_s": len(shape) / sfreq, "channels": "F7/F8"}
+        )
     return weight[:, None] * source[None, :], events
 
 
@@ -210,8 +212,10 @@ def _muscle_band(sfreq: float) -> tuple[float, float]:
 def _muscle(rng, pos, n_times, sfreq):
     low, high = _muscle_band(sfreq)
     sos = signal.butter(4, [low, high], btype="bandpass", fs=sfreq, output="sos")
-    sides = {"left": _proximity(pos, _template("T7") + [0, 0, -0.02], 0.04),
-             "right": _proximity(pos, _template("T8") + [0, 0, -0.02], 0.04)}
+    sides = {
+        "left": _proximity(pos, _template("T7") + [0, 0, -0.02], 0.04),
+        "right": _proximity(pos, _template("T8") + [0, 0, -0.02], 0.04),
+    }
     out = np.zeros((len(pos), n_times))
     events = []
     for onset in _onsets(rng, n_times, sfreq, rate_hz=0.2, min_gap_s=1.0, length_s=2.0):
@@ -221,10 +225,12 @@ def _muscle(rng, pos, n_times, sfreq):
         weight = sides["left"] + sides["right"] if side == "both" else sides[side]
         # EMG is many small local sources: independent noise on each channel.
         noise = signal.sosfiltfilt(sos, rng.standard_normal((len(pos), length + 2 * int(sfreq))), axis=1)
-        noise = noise[:, int(sfreq): int(sfreq) + stop - onset]
+        noise = noise[:, int(sfreq) : int(sfreq) + stop - onset]
         envelope = signal.windows.tukey(stop - onset, alpha=0.3)
         out[:, onset:stop] += weight[:, None] * noise * envelope[None, :] * rng.uniform(0.6, 1.4)
-        events.append({"kind": "muscle", "onset_s": onset / sfreq, "duration_s": (stop - onset) / sfreq, "channels": side})
+        events.append(
+            {"kind": "muscle", "onset_s": onset / sfreq, "duration_s": (stop - onset) / sfreq, "channels": side}
+        )
     return out, events
 
 
@@ -275,8 +281,15 @@ def _pop(rng, pos, n_times, sfreq):
     return out, events
 
 
-def make_artifact(kind: str, ch_names: list[str], sfreq: float, n_times: int, seed: int = 0,
-                  info: mne.Info | None = None, line_freq: float = 50.0) -> tuple[np.ndarray, list[dict]]:
+def make_artifact(
+    kind: str,
+    ch_names: list[str],
+    sfreq: float,
+    n_times: int,
+    seed: int = 0,
+    info: mne.Info | None = None,
+    line_freq: float = 50.0,
+) -> tuple[np.ndarray, list[dict]]:
     """One artifact kind, scaled to unit RMS, shape ``(n_channels, n_times)``, and its events.
 
     Parameters
@@ -317,8 +330,16 @@ def make_artifact(kind: str, ch_names: list[str], sfreq: float, n_times: int, se
     return data / level, events
 
 
-def inject(clean: np.ndarray, ch_names: list[str], sfreq: float, kinds="eye", snr_db: float = 0.0,
-           seed: int = 0, info: mne.Info | None = None, line_freq: float = 50.0) -> Injection:
+def inject(
+    clean: np.ndarray,
+    ch_names: list[str],
+    sfreq: float,
+    kinds="eye",
+    snr_db: float = 0.0,
+    seed: int = 0,
+    info: mne.Info | None = None,
+    line_freq: float = 50.0,
+) -> Injection:
     """Add artifacts to a clean signal at a chosen SNR (EEGdenoiseNet: ``y = x + λ·n``).
 
     Parameters
@@ -365,8 +386,15 @@ def inject(clean: np.ndarray, ch_names: list[str], sfreq: float, kinds="eye", sn
     scale = level / (rms(mixture) * 10.0 ** (float(snr_db) / 10.0))
     artifact = scale * mixture
     return Injection(
-        clean=clean.copy(), noisy=clean + artifact, artifact=artifact, ch_names=list(ch_names), sfreq=float(sfreq),
-        kinds=kinds, snr_db=float(snr_db), scale=float(scale), seed=int(seed),
+        clean=clean.copy(),
+        noisy=clean + artifact,
+        artifact=artifact,
+        ch_names=list(ch_names),
+        sfreq=float(sfreq),
+        kinds=kinds,
+        snr_db=float(snr_db),
+        scale=float(scale),
+        seed=int(seed),
         events=sorted(events, key=lambda e: e["onset_s"]),
     )
 
@@ -380,7 +408,9 @@ def clean_stretch(raw: mne.io.BaseRaw, duration_s: float, picks="eeg", window_s:
     """
     sfreq = raw.info["sfreq"]
     if duration_s * sfreq > raw.n_times:
-        raise EEGError(f"the recording is {raw.n_times / sfreq:.1f} s long, shorter than the {duration_s:g} s asked for")
+        raise EEGError(
+            f"the recording is {raw.n_times / sfreq:.1f} s long, shorter than the {duration_s:g} s asked for"
+        )
     data = raw.get_data(picks=picks)
     win = max(1, int(window_s * sfreq))
     n_win = raw.n_times // win
@@ -392,12 +422,19 @@ def clean_stretch(raw: mne.io.BaseRaw, duration_s: float, picks="eeg", window_s:
     per = max(1, int(np.ceil(duration_s / window_s)))
     if per >= n_win:
         return 0.0
-    worst = np.array([score[i: i + per].max() for i in range(n_win - per + 1)])
+    worst = np.array([score[i : i + per].max() for i in range(n_win - per + 1)])
     return float(np.argmin(worst) * win / sfreq)
 
 
-def inject_raw(raw: mne.io.BaseRaw, kinds="eye", snr_db: float = 0.0, seed: int = 0, start_s: float | None = None,
-               duration_s: float | None = 20.0, line_freq: float = 50.0) -> tuple[Injection, mne.Info]:
+def inject_raw(
+    raw: mne.io.BaseRaw,
+    kinds="eye",
+    snr_db: float = 0.0,
+    seed: int = 0,
+    start_s: float | None = None,
+    duration_s: float | None = 20.0,
+    line_freq: float = 50.0,
+) -> tuple[Injection, mne.Info]:
     """Inject artifacts on a stretch of a Raw's (or a Recording's) good EEG channels.
 
     Parameters

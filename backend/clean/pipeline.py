@@ -17,16 +17,27 @@ from __future__ import annotations
 import inspect
 import json
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from backend import recipe, steps
 from backend.components import ICLABEL_CLASSES, METHODS
-from backend.steps import BAD_CHANNEL_DETECTORS
 from backend.errors import EEGError
 from backend.recording import Recording
+from backend.steps import BAD_CHANNEL_DETECTORS
 
 # The page's order; registered steps not named here follow in registration order.
-PREFERRED_ORDER = ("bandpass", "notch", "resample", "reref", "bad_channels", "interpolate_bads", "asr", "ica_iclabel", "art")
+PREFERRED_ORDER = (
+    "bandpass",
+    "notch",
+    "resample",
+    "reref",
+    "bad_channels",
+    "interpolate_bads",
+    "asr",
+    "ica_iclabel",
+    "art",
+)
 # Registered steps that are not cleaning: the channel table's, and removal of
 # hand-picked ICA components (chosen on the Components page).
 NOT_CLEANING = ("rename_channels", "set_channel_types", "set_bads", "ica_remove")
@@ -117,7 +128,9 @@ def parse_step(text: str) -> dict[str, Any]:
             if not positional:
                 raise EEGError(f"{name}: a positional argument cannot follow key=value ({arg.strip()!r})")
             if i >= len(order):
-                raise EEGError(f"{name} takes at most {len(order)} argument(s) ({', '.join(order) or 'none'}), got more")
+                raise EEGError(
+                    f"{name} takes at most {len(order)} argument(s) ({', '.join(order) or 'none'}), got more"
+                )
             key, raw_value = order[i], arg
         if key in params:
             raise EEGError(f"{name}: {key} given twice")
@@ -184,8 +197,9 @@ def pipeline_of(recording: Recording, since: int = 1) -> list[dict[str, Any]]:
     return [s.to_dict() for s in recording.history[since:] if s.name not in NOT_CLEANING]
 
 
-def run_pipeline(recording: Recording, pipeline: list[dict[str, Any]],
-                 progress: Callable[[int, int, str], None] | None = None) -> Recording:
+def run_pipeline(
+    recording: Recording, pipeline: list[dict[str, Any]], progress: Callable[[int, int, str], None] | None = None
+) -> Recording:
     """Apply the steps in order; each becomes a step of the returned recording's history.
 
     ``progress(i, n, name)`` is called before step ``i`` (0-based) of ``n``.

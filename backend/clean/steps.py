@@ -28,7 +28,9 @@ def number(name: str, value, low: float | None = None, high: float | None = None
         raise EEGError(f"{name} must be a number, got {value!r}")
     value = float(value)
     if not np.isfinite(value) or (low is not None and value <= low) or (high is not None and value >= high):
-        bounds = " and ".join(b for b in (f"above {low:g}" if low is not None else "", f"below {high:g}" if high is not None else "") if b)
+        bounds = " and ".join(
+            b for b in (f"above {low:g}" if low is not None else "", f"below {high:g}" if high is not None else "") if b
+        )
         raise EEGError(f"{name} must be {bounds}, got {value:g}")
     return value
 

@@ -29,8 +29,15 @@ class KnownTruthCase:
     info: mne.Info
 
 
-def known_truth_case(raw, kinds="eye", snr_db: float = -3.0, seed: int = 0, duration_s: float = 30.0,
-                     start_s: float | None = None, line_freq: float = 50.0) -> KnownTruthCase:
+def known_truth_case(
+    raw,
+    kinds="eye",
+    snr_db: float = -3.0,
+    seed: int = 0,
+    duration_s: float = 30.0,
+    start_s: float | None = None,
+    line_freq: float = 50.0,
+) -> KnownTruthCase:
     """The quietest (or chosen) stretch of ``raw``'s good EEG plus seeded artifacts at ``snr_db``.
 
     The clean signal is band-passed like EEGdenoiseNet's (1–80 Hz, below
@@ -69,7 +76,9 @@ def run_on_case(case: KnownTruthCase, pipeline: list[dict]) -> tuple[np.ndarray,
         raw, report = steps.get(step["name"]).run(raw, step.get("params", {}))
         reports.append({"name": step["name"], "params": step.get("params", {}), "report": dict(report)})
         if raw.info["sfreq"] != case.injection.sfreq or raw.ch_names != case.injection.ch_names:
-            raise EEGError(f"{step['name']} changes the rate or the channels: it cannot be scored against the clean signal")
+            raise EEGError(
+                f"{step['name']} changes the rate or the channels: it cannot be scored against the clean signal"
+            )
     seconds = time.perf_counter() - started
     return raw.get_data(), reports, seconds
 

@@ -6,8 +6,8 @@ import argparse
 import csv
 from pathlib import Path
 
-from backend.components.ica import ICLABEL_CLASSES, METHODS, for_recording
 from backend.cli import add_command
+from backend.components.ica import ICLABEL_CLASSES, METHODS, for_recording
 from backend.errors import EEGError
 from backend.io import load_recording
 
@@ -32,10 +32,18 @@ def _n_components(text: str):
 def add_commands(sub) -> None:
     cmd = add_command(sub, "components")
     cmd.add_argument("paths", nargs="+", help="the recording's files (header and companions)")
-    cmd.add_argument("--method", choices=METHODS, default=None,
-                     help="ICA algorithm (default: the ICA stored in the file if any, else picard)")
-    cmd.add_argument("--n-components", type=_n_components, default=None,
-                     help="number of components, or a fraction of variance explained (default: all)")
+    cmd.add_argument(
+        "--method",
+        choices=METHODS,
+        default=None,
+        help="ICA algorithm (default: the ICA stored in the file if any, else picard)",
+    )
+    cmd.add_argument(
+        "--n-components",
+        type=_n_components,
+        default=None,
+        help="number of components, or a fraction of variance explained (default: all)",
+    )
     cmd.add_argument("--seed", type=int, default=97, help="random seed of the fit (default 97)")
     cmd.add_argument("--out", required=True, help="CSV file to write, one row per component")
     cmd.set_defaults(func=_components)
@@ -62,6 +70,9 @@ def _components(args) -> int:
         writer.writerows(rows)
     counts = {c: dec.labels.count(c) for c in ICLABEL_CLASSES if c in dec.labels}
     source = "stored in the file" if dec.method == "stored" else f"{dec.method}, fitted in {dec.fit_s:.1f} s"
-    print(f"{dec.n_components} components ({source}); labels: "
-          + ", ".join(f"{c} {n}" for c, n in counts.items()) + f"; wrote {out}")
+    print(
+        f"{dec.n_components} components ({source}); labels: "
+        + ", ".join(f"{c} {n}" for c, n in counts.items())
+        + f"; wrote {out}"
+    )
     return 0

@@ -14,12 +14,22 @@ from backend.errors import EEGError
 from backend.viz.topomap import head_shapes, sensor_xy, topomap_figure, topomap_traces
 
 CLASS_NAMES = {
-    "brain": "Brain", "muscle": "Muscle", "eye": "Eye", "heart": "Heart",
-    "line_noise": "Line Noise", "channel_noise": "Channel Noise", "other": "Other",
+    "brain": "Brain",
+    "muscle": "Muscle",
+    "eye": "Eye",
+    "heart": "Heart",
+    "line_noise": "Line Noise",
+    "channel_noise": "Channel Noise",
+    "other": "Other",
 }
 CLASS_COLORS = {
-    "brain": "#2ca02c", "muscle": "#d62728", "eye": "#1f77b4", "heart": "#e377c2",
-    "line_noise": "#ff7f0e", "channel_noise": "#8c564b", "other": "#7f7f7f",
+    "brain": "#2ca02c",
+    "muscle": "#d62728",
+    "eye": "#1f77b4",
+    "heart": "#e377c2",
+    "line_noise": "#ff7f0e",
+    "channel_noise": "#8c564b",
+    "other": "#7f7f7f",
 }
 SORT_KEYS = ("variance", "index", *ICLABEL_CLASSES)
 MAX_TRACE_POINTS = 20_000
@@ -82,11 +92,20 @@ def card_grid(dec: Decomposition, order=None, columns: int = 5) -> go.Figure:
     n_rows = -(-len(order) // columns)
     height = 250 * n_rows + 70
     fig = make_subplots(
-        rows=2 * n_rows, cols=columns, row_heights=[0.75, 0.25] * n_rows,
-        vertical_spacing=min(36 / (height - 80), 0.9 / (2 * n_rows)), horizontal_spacing=0.02,
-        subplot_titles=[t for r in range(n_rows) for t in
-                        [card_title(dec, order[r * columns + c], "<br>") if r * columns + c < len(order) else ""
-                         for c in range(columns)] + [""] * columns],
+        rows=2 * n_rows,
+        cols=columns,
+        row_heights=[0.75, 0.25] * n_rows,
+        vertical_spacing=min(36 / (height - 80), 0.9 / (2 * n_rows)),
+        horizontal_spacing=0.02,
+        subplot_titles=[
+            t
+            for r in range(n_rows)
+            for t in [
+                card_title(dec, order[r * columns + c], "<br>") if r * columns + c < len(order) else ""
+                for c in range(columns)
+            ]
+            + [""] * columns
+        ],
     )
     xy, names, rows = _scalp(dec)
     patterns, probs = dec.patterns, dec.probabilities
@@ -98,7 +117,9 @@ def card_grid(dec: Decomposition, order=None, columns: int = 5) -> go.Figure:
         # updates through plotly's row/col lookup cost more than the maps themselves)
         map_n = 2 * (k // columns) * columns + k % columns + 1
         bar_n = map_n + columns
-        mx, my, bx, by = (f"{a}{n if n > 1 else ''}" for a, n in (("x", map_n), ("y", map_n), ("x", bar_n), ("y", bar_n)))
+        mx, my, bx, by = (
+            f"{a}{n if n > 1 else ''}" for a, n in (("x", map_n), ("y", map_n), ("x", bar_n), ("y", bar_n))
+        )
         for trace in topomap_traces(patterns[rows, comp], xy, names, showscale=False, grid=CARD_GRID, marker_size=3):
             trace.update(xaxis=mx, yaxis=my)
             if isinstance(trace, go.Scatter):
@@ -107,17 +128,38 @@ def card_grid(dec: Decomposition, order=None, columns: int = 5) -> go.Figure:
         shapes += [{**s, "xref": mx, "yref": my, "line": {"color": "#444", "width": 1}} for s in head_shapes()]
         axes[mx.replace("x", "xaxis")] = {"visible": False, "range": [-1.25, 1.25]}
         axes[my.replace("y", "yaxis")] = {"visible": False, "range": [-1.25, 1.25], "scaleanchor": mx}
-        traces.append(go.Bar(x=short, y=probs[comp], marker_color=colors, showlegend=False, xaxis=bx, yaxis=by,
-                             hovertemplate=f"IC{comp} %{{x}}: %{{y:.0%}}<extra></extra>"))
+        traces.append(
+            go.Bar(
+                x=short,
+                y=probs[comp],
+                marker_color=colors,
+                showlegend=False,
+                xaxis=bx,
+                yaxis=by,
+                hovertemplate=f"IC{comp} %{{x}}: %{{y:.0%}}<extra></extra>",
+            )
+        )
         axes[bx.replace("x", "xaxis")] = {"visible": False}
         axes[by.replace("y", "yaxis")] = {"range": [0, 1], "showticklabels": False, "gridcolor": "#eee"}
     for cls, color in zip(short, colors):  # the bars' colour key, once
-        traces.append(go.Bar(x=[None], y=[None], name=cls, marker_color=color, showlegend=True,
-                             xaxis=f"x{columns + 1}", yaxis=f"y{columns + 1}"))
+        traces.append(
+            go.Bar(
+                x=[None],
+                y=[None],
+                name=cls,
+                marker_color=color,
+                showlegend=True,
+                xaxis=f"x{columns + 1}",
+                yaxis=f"y{columns + 1}",
+            )
+        )
     fig.add_traces(traces)
     fig.update_layout(axes)
     fig.update_layout(
-        shapes=shapes, height=height, plot_bgcolor="white", bargap=0.15,
+        shapes=shapes,
+        height=height,
+        plot_bgcolor="white",
+        bargap=0.15,
         margin={"l": 10, "r": 10, "t": 70, "b": 10},
         # above the first row's card titles
         legend={"orientation": "h", "y": 1.0 + 28 / (height - 80), "yanchor": "bottom", "x": 0, "font": {"size": 11}},
@@ -151,12 +193,22 @@ def activation(dec: Decomposition, i: int, start_s: float = 0.0, window_s: float
     if y.size > MAX_TRACE_POINTS:  # keep peaks (blinks) visible while sending few points
         idx = MinMaxLTTBDownsampler().downsample(t, y, n_out=MAX_TRACE_POINTS)
         t, y = t[idx], y[idx]
-    fig = go.Figure(go.Scattergl(x=t, y=y, mode="lines", line={"width": 1, "color": "#1f4e79"},
-                                 hovertemplate="%{x:.2f} s: %{y:.3g}<extra></extra>"))
+    fig = go.Figure(
+        go.Scattergl(
+            x=t,
+            y=y,
+            mode="lines",
+            line={"width": 1, "color": "#1f4e79"},
+            hovertemplate="%{x:.2f} s: %{y:.3g}<extra></extra>",
+        )
+    )
     fig.update_layout(
-        title=f"IC{i} activation", height=300, margin={"l": 50, "r": 10, "t": 40, "b": 10},
+        title=f"IC{i} activation",
+        height=300,
+        margin={"l": 50, "r": 10, "t": 40, "b": 10},
         xaxis={"title": "time (s)", "range": [start_s, start_s + window_s], "rangeslider": {"visible": True}},
-        yaxis={"title": "activation (a.u.)"}, plot_bgcolor="white",
+        yaxis={"title": "activation (a.u.)"},
+        plot_bgcolor="white",
     )
     return fig
 
@@ -168,11 +220,25 @@ def spectrum(dec: Decomposition, i: int) -> go.Figure:
     n_fft = int(min(2 * sfreq, dec.sources.shape[1]))
     with mne.utils.use_log_level("error"):
         psd, freqs = mne.time_frequency.psd_array_welch(
-            dec.sources[i], sfreq, fmin=1.0, fmax=min(100.0, sfreq / 2), n_fft=n_fft)
-    fig = go.Figure(go.Scatter(x=freqs, y=10 * np.log10(np.maximum(psd, 1e-30)), mode="lines",
-                               line={"color": "#1f4e79"}, hovertemplate="%{x:.1f} Hz: %{y:.1f} dB<extra></extra>"))
-    fig.update_layout(title=f"IC{i} power spectrum", height=300, margin={"l": 50, "r": 10, "t": 40, "b": 10},
-                      xaxis={"title": "frequency (Hz)"}, yaxis={"title": "power (dB, a.u.)"}, plot_bgcolor="white")
+            dec.sources[i], sfreq, fmin=1.0, fmax=min(100.0, sfreq / 2), n_fft=n_fft
+        )
+    fig = go.Figure(
+        go.Scatter(
+            x=freqs,
+            y=10 * np.log10(np.maximum(psd, 1e-30)),
+            mode="lines",
+            line={"color": "#1f4e79"},
+            hovertemplate="%{x:.1f} Hz: %{y:.1f} dB<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        title=f"IC{i} power spectrum",
+        height=300,
+        margin={"l": 50, "r": 10, "t": 40, "b": 10},
+        xaxis={"title": "frequency (Hz)"},
+        yaxis={"title": "power (dB, a.u.)"},
+        plot_bgcolor="white",
+    )
     return fig
 
 
@@ -182,8 +248,9 @@ def event_types(dec: Decomposition) -> list[str]:
     return sorted(d for d in found if d.lower() != "boundary" and not d.upper().startswith(("BAD", "EDGE")))
 
 
-def trials(dec: Decomposition, i: int, event: str | None = None, tmin: float = -0.2, tmax: float = 0.8,
-           segment_s: float = 1.0) -> tuple[np.ndarray, np.ndarray, str]:
+def trials(
+    dec: Decomposition, i: int, event: str | None = None, tmin: float = -0.2, tmax: float = 0.8, segment_s: float = 1.0
+) -> tuple[np.ndarray, np.ndarray, str]:
     """The activation cut into trials: around each ``event``, or consecutive segments.
 
     Returns
@@ -214,12 +281,19 @@ def trials(dec: Decomposition, i: int, event: str | None = None, tmin: float = -
     starts = starts[(starts >= 0) & (starts + last - first <= y.size)]
     if starts.size == 0:
         raise EEGError(f"no {event!r} event has a full {tmin:g} to {tmax:g} s window inside the recording")
-    data = np.stack([y[s: s + last - first] for s in starts])
+    data = np.stack([y[s : s + last - first] for s in starts])
     return data, np.arange(first, last) / sfreq, f"{len(starts)} '{event}' trials"
 
 
-def erp_image(dec: Decomposition, i: int, event: str | None = None, tmin: float = -0.2, tmax: float = 0.8,
-              segment_s: float = 1.0, smooth: int = 1) -> go.Figure:
+def erp_image(
+    dec: Decomposition,
+    i: int,
+    event: str | None = None,
+    tmin: float = -0.2,
+    tmax: float = 0.8,
+    segment_s: float = 1.0,
+    smooth: int = 1,
+) -> go.Figure:
     """Trials × time image of the activation with its average below (EEGLAB's ERP image).
 
     ``smooth`` averages that many neighbouring trials (a moving average, as EEGLAB's).
@@ -231,22 +305,47 @@ def erp_image(dec: Decomposition, i: int, event: str | None = None, tmin: float 
         data = np.apply_along_axis(lambda col: np.convolve(col, kernel, mode="valid"), 0, data)
     lim = float(np.percentile(np.abs(data), 99)) or 1.0
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.75, 0.25], vertical_spacing=0.04)
-    fig.add_trace(go.Heatmap(x=times, y=np.arange(1, len(data) + 1), z=data, colorscale="RdBu_r",
-                             zmin=-lim, zmax=lim, colorbar={"title": {"text": "a.u."}, "thickness": 10, "len": 0.7,
-                                                            "y": 0.62},
-                             hovertemplate="trial %{y}, %{x:.3f} s: %{z:.3g}<extra></extra>"), row=1, col=1)
-    fig.add_trace(go.Scatter(x=times, y=data.mean(axis=0), mode="lines", line={"color": "black"}, showlegend=False,
-                             hovertemplate="%{x:.3f} s: %{y:.3g}<extra></extra>"), row=2, col=1)
+    fig.add_trace(
+        go.Heatmap(
+            x=times,
+            y=np.arange(1, len(data) + 1),
+            z=data,
+            colorscale="RdBu_r",
+            zmin=-lim,
+            zmax=lim,
+            colorbar={"title": {"text": "a.u."}, "thickness": 10, "len": 0.7, "y": 0.62},
+            hovertemplate="trial %{y}, %{x:.3f} s: %{z:.3g}<extra></extra>",
+        ),
+        row=1,
+        col=1,
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=times,
+            y=data.mean(axis=0),
+            mode="lines",
+            line={"color": "black"},
+            showlegend=False,
+            hovertemplate="%{x:.3f} s: %{y:.3g}<extra></extra>",
+        ),
+        row=2,
+        col=1,
+    )
     fig.update_yaxes(title_text="trial", row=1, col=1)
     fig.update_yaxes(title_text="mean", row=2, col=1)
     fig.update_xaxes(title_text="time from event (s)" if event else "time in segment (s)", row=2, col=1)
-    fig.update_layout(title=f"IC{i} ERP image: {what}" + (f", smoothed over {smooth}" if smooth > 1 else ""),
-                      height=380, margin={"l": 50, "r": 10, "t": 40, "b": 10}, plot_bgcolor="white")
+    fig.update_layout(
+        title=f"IC{i} ERP image: {what}" + (f", smoothed over {smooth}" if smooth > 1 else ""),
+        height=380,
+        margin={"l": 50, "r": 10, "t": 40, "b": 10},
+        plot_bgcolor="white",
+    )
     return fig
 
 
-def overlay(before: mne.io.BaseRaw, after: mne.io.BaseRaw, names, start_s: float = 0.0,
-            window_s: float = 10.0) -> go.Figure:
+def overlay(
+    before: mne.io.BaseRaw, after: mne.io.BaseRaw, names, start_s: float = 0.0, window_s: float = 10.0
+) -> go.Figure:
     """Traces before (grey) and after (colour) the removal, overlaid channel by channel."""
     sfreq = before.info["sfreq"]
     start = int(np.clip(start_s * sfreq, 0, max(0, before.n_times - 1)))
@@ -260,15 +359,38 @@ def overlay(before: mne.io.BaseRaw, after: mne.io.BaseRaw, names, start_s: float
     fig = go.Figure()
     for k, name in enumerate(names):
         offset = -k * spacing
-        fig.add_trace(go.Scattergl(x=t, y=b[k] + offset, mode="lines", line={"color": "#bbbbbb", "width": 1},
-                                   name="before", legendgroup="before", showlegend=k == 0, hoverinfo="skip"))
-        fig.add_trace(go.Scattergl(x=t, y=a[k] + offset, mode="lines", line={"color": "#1f4e79", "width": 1},
-                                   name="after", legendgroup="after", showlegend=k == 0,
-                                   customdata=a[k], hovertemplate=f"{name} %{{x:.2f}} s: %{{customdata:.1f}} µV<extra></extra>"))
+        fig.add_trace(
+            go.Scattergl(
+                x=t,
+                y=b[k] + offset,
+                mode="lines",
+                line={"color": "#bbbbbb", "width": 1},
+                name="before",
+                legendgroup="before",
+                showlegend=k == 0,
+                hoverinfo="skip",
+            )
+        )
+        fig.add_trace(
+            go.Scattergl(
+                x=t,
+                y=a[k] + offset,
+                mode="lines",
+                line={"color": "#1f4e79", "width": 1},
+                name="after",
+                legendgroup="after",
+                showlegend=k == 0,
+                customdata=a[k],
+                hovertemplate=f"{name} %{{x:.2f}} s: %{{customdata:.1f}} µV<extra></extra>",
+            )
+        )
     fig.update_layout(
-        title=f"Before and after removal ({spacing:.0f} µV between traces)", height=max(300, 22 * len(names) + 80),
-        margin={"l": 60, "r": 10, "t": 70, "b": 30}, plot_bgcolor="white",
+        title=f"Before and after removal ({spacing:.0f} µV between traces)",
+        height=max(300, 22 * len(names) + 80),
+        margin={"l": 60, "r": 10, "t": 70, "b": 30},
+        plot_bgcolor="white",
         yaxis={"tickvals": [-k * spacing for k in range(len(names))], "ticktext": list(names), "showgrid": False},
-        xaxis={"title": "time (s)"}, legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 1, "xanchor": "right"},
+        xaxis={"title": "time (s)"},
+        legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 1, "xanchor": "right"},
     )
     return fig

@@ -65,8 +65,9 @@ def ica_band(sfreq: float) -> tuple[float, float]:
     return 1.0, min(100.0, sfreq / 2 - 1.0)
 
 
-def fit_ica(raw: mne.io.BaseRaw, method: str = DEFAULT_METHOD, n_components=None,
-            seed: int = DEFAULT_SEED) -> tuple[ICA, mne.io.BaseRaw]:
+def fit_ica(
+    raw: mne.io.BaseRaw, method: str = DEFAULT_METHOD, n_components=None, seed: int = DEFAULT_SEED
+) -> tuple[ICA, mne.io.BaseRaw]:
     """Fit ICA on the ICLabel-ready copy of ``raw`` (which is left unchanged).
 
     Parameters
@@ -150,13 +151,20 @@ def _fit(raw: mne.io.BaseRaw, method: str, n_components, seed: int) -> tuple[ICA
     prepared = prepare_for_ica(raw)
     rank = len(prepared.ch_names) - 1  # the average reference removes one dimension
     n_components = _check_n_components(n_components, rank)
-    ica = ICA(n_components=n_components, method=method, fit_params=copy.deepcopy(FIT_PARAMS[method]),
-              rng=seed, max_iter="auto")
+    ica = ICA(
+        n_components=n_components,
+        method=method,
+        fit_params=copy.deepcopy(FIT_PARAMS[method]),
+        rng=seed,
+        max_iter="auto",
+    )
     with mne.utils.use_log_level("error"), threadpool_limits(FIT_THREADS, user_api="blas"):
         try:
             # infomax counts passes over the data: fewer samples only cost it more passes
-            ica.fit(prepared, decim=None if method == "infomax" else
-                    fit_decimation(prepared.info["sfreq"], prepared.n_times, rank))
+            ica.fit(
+                prepared,
+                decim=None if method == "infomax" else fit_decimation(prepared.info["sfreq"], prepared.n_times, rank),
+            )
         except (ValueError, np.linalg.LinAlgError) as exc:
             raise EEGError(f"ICA could not be fitted on this recording ({exc})") from None
     return ica, prepared
@@ -176,8 +184,9 @@ def label_components(prepared: mne.io.BaseRaw, ica: ICA) -> np.ndarray:
     with mne.utils.use_log_level("error"), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # reference/filter advice: prepare_for_ica follows it
         if not unplaced:
-            return np.asarray(iclabel_label_components(prepared, ica, inplace=False, backend=_iclabel_backend()),
-                              dtype=float)
+            return np.asarray(
+                iclabel_label_components(prepared, ica, inplace=False, backend=_iclabel_backend()), dtype=float
+            )
         return _label_partly_placed(prepared, ica, unplaced)
 
 
@@ -346,8 +355,11 @@ def content_key(raw: mne.io.BaseRaw) -> str:
     with mne.utils.use_log_level("error"):
         data = raw.get_data(picks=picks)
     h.update(np.ascontiguousarray(data, dtype=np.float64).tobytes())
-    h.update(repr((list(raw.ch_names), list(raw.get_channel_types()), sorted(raw.info["bads"]),
-                   float(raw.info["sfreq"]))).encode())
+    h.update(
+        repr(
+            (list(raw.ch_names), list(raw.get_channel_types()), sorted(raw.info["bads"]), float(raw.info["sfreq"]))
+        ).encode()
+    )
     h.update(np.array([raw.info["chs"][p]["loc"][:3] for p in picks], dtype=np.float64).tobytes())
     return h.hexdigest()
 
@@ -361,8 +373,9 @@ def ica_key(ica: ICA) -> str:
     return h.hexdigest()
 
 
-def decompose(raw: mne.io.BaseRaw, method: str = DEFAULT_METHOD, n_components=None,
-              seed: int = DEFAULT_SEED) -> Decomposition:
+def decompose(
+    raw: mne.io.BaseRaw, method: str = DEFAULT_METHOD, n_components=None, seed: int = DEFAULT_SEED
+) -> Decomposition:
     """Fit ICA on ``raw`` (ICLabel-ready copy), or return this process's cached fit.
 
     Parameters are those of :func:`fit_ica`. The same signals with the same
@@ -392,7 +405,9 @@ def from_stored(raw: mne.io.BaseRaw, ica: ICA) -> Decomposition:
     if found is None:
         with mne.utils.use_log_level("error"):
             prepared = raw.copy().pick(ica.ch_names).load_data()
-        found = _FITS.put(key, Decomposition(ica, prepared, "stored", 0.0, key, {"method": "stored", "stored": ica_key(ica)}))
+        found = _FITS.put(
+            key, Decomposition(ica, prepared, "stored", 0.0, key, {"method": "stored", "stored": ica_key(ica)})
+        )
     return found
 
 
@@ -436,8 +451,9 @@ def clear_cache() -> None:
     _FITS.clear()
 
 
-def remove_components(raw: mne.io.BaseRaw, ica: ICA, exclude, average_reference: bool = True
-                      ) -> tuple[mne.io.BaseRaw, list[int]]:
+def remove_components(
+    raw: mne.io.BaseRaw, ica: ICA, exclude, average_reference: bool = True
+) -> tuple[mne.io.BaseRaw, list[int]]:
     """Subtract components ``exclude`` from ``raw`` in place (checked against the ICA).
 
     A fit made here is on average-referenced signals, so its patterns sum to zero
@@ -479,8 +495,11 @@ def before_after(raw: mne.io.BaseRaw, dec: Decomposition, exclude) -> tuple[mne.
 
 def _fit_script(method, n_components, seed) -> list[str]:
     n = n_components if n_components is not None else "len(ica_raw.ch_names) - 1"
-    decim = ("None" if method == "infomax" else
-             "fit_decimation(ica_raw.info['sfreq'], ica_raw.n_times, len(ica_raw.ch_names) - 1)")
+    decim = (
+        "None"
+        if method == "infomax"
+        else "fit_decimation(ica_raw.info['sfreq'], ica_raw.n_times, len(ica_raw.ch_names) - 1)"
+    )
     return [
         "from mne.preprocessing import ICA",
         *source_lines(ica_band),
@@ -503,8 +522,9 @@ def _stored_script(source_file) -> list[str]:
     ]
 
 
-def _ica_remove_script(method=DEFAULT_METHOD, n_components=None, seed=DEFAULT_SEED, exclude=(), stored=None,
-                       source_file=None) -> list[str]:
+def _ica_remove_script(
+    method=DEFAULT_METHOD, n_components=None, seed=DEFAULT_SEED, exclude=(), stored=None, source_file=None
+) -> list[str]:
     head = _stored_script(source_file) if method == "stored" else _fit_script(method, n_components, seed)
     exclude = repr(sorted(int(i) for i in exclude))
     return head + (_stored_apply_script(exclude) if method == "stored" else _fitted_apply_script(exclude))
@@ -516,12 +536,24 @@ def _stored_apply_script(exclude: str) -> list[str]:
 
 def _fitted_apply_script(exclude: str) -> list[str]:
     """Lines removing components ``exclude`` (code) of a fit made here, as :func:`remove_components` does."""
-    return ["raw.load_data()", "raw.set_eeg_reference('average')  # as the ICA was fitted",
-            f"ica.apply(raw, exclude={exclude})"]
+    return [
+        "raw.load_data()",
+        "raw.set_eeg_reference('average')  # as the ICA was fitted",
+        f"ica.apply(raw, exclude={exclude})",
+    ]
 
 
-def ica_remove(raw, method: str = DEFAULT_METHOD, n_components=None, seed: int = DEFAULT_SEED, exclude=(),
-               stored: str | None = None, source_file: str | None = None, *, ica: ICA | None = None):
+def ica_remove(
+    raw,
+    method: str = DEFAULT_METHOD,
+    n_components=None,
+    seed: int = DEFAULT_SEED,
+    exclude=(),
+    stored: str | None = None,
+    source_file: str | None = None,
+    *,
+    ica: ICA | None = None,
+):
     """Remove components ``exclude`` of a fit (memoised when already viewed) or of the stored ICA.
 
     ``method='stored'`` uses ``ica``, the ICA read from the recording's file (the
@@ -538,16 +570,19 @@ def ica_remove(raw, method: str = DEFAULT_METHOD, n_components=None, seed: int =
 def _stored_for(raw: mne.io.BaseRaw, ica: ICA | None, stored: str | None) -> ICA:
     """The recording's stored ICA matched to ``raw``'s names, checked against the key ``stored``."""
     if ica is None:
-        raise EEGError("this recording's file carries no ICA, so stored components cannot be removed; "
-                       "fit one with picard, infomax or fastica")
+        raise EEGError(
+            "this recording's file carries no ICA, so stored components cannot be removed; "
+            "fit one with picard, infomax or fastica"
+        )
     matched = _matched_copy(ica, raw)
     if stored is not None and ica_key(matched) != str(stored):
         raise EEGError("the ICA stored in this recording's file is not the one whose components were chosen")
     return matched
 
 
-def _ica_iclabel_script(method=DEFAULT_METHOD, n_components=None, seed=DEFAULT_SEED,
-                        classes=ARTIFACT_CLASSES, threshold=0.8) -> list[str]:
+def _ica_iclabel_script(
+    method=DEFAULT_METHOD, n_components=None, seed=DEFAULT_SEED, classes=ARTIFACT_CLASSES, threshold=0.8
+) -> list[str]:
     return _fit_script(method, n_components, seed) + [
         "from mne_icalabel.iclabel import iclabel_label_components",
         "proba = iclabel_label_components(ica_raw, ica, inplace=False)",
@@ -557,8 +592,14 @@ def _ica_iclabel_script(method=DEFAULT_METHOD, n_components=None, seed=DEFAULT_S
     ]
 
 
-def ica_iclabel(raw, method: str = DEFAULT_METHOD, n_components=None, seed: int = DEFAULT_SEED,
-                classes=ARTIFACT_CLASSES, threshold: float = 0.8):
+def ica_iclabel(
+    raw,
+    method: str = DEFAULT_METHOD,
+    n_components=None,
+    seed: int = DEFAULT_SEED,
+    classes=ARTIFACT_CLASSES,
+    threshold: float = 0.8,
+):
     found = decompose(raw, method, n_components, seed)
     raw, exclude = remove_components(raw, found.ica, select_by_rule(found.probabilities, classes, threshold))
     return raw, {"components_removed": exclude, "reference": "average"}

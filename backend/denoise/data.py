@@ -15,7 +15,6 @@ rate, topographies in volts, class probabilities, electrode positions). Pairs ar
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,7 +29,15 @@ BRAIN_THRESHOLD = 0.8  # ART's rule for the clean target
 SNR_RANGE_DB = (-7.0, 2.0)  # EEGdenoiseNet's range
 MODEL_SFREQ = 128.0
 # Injector artifact groups of semi-synthetic windows and their default weights.
-INJECT_GROUPS = (("blink", "saccade"), ("muscle",), ("blink", "saccade", "muscle"), ("blink",), ("ecg",), ("line",), ("pop",))
+INJECT_GROUPS = (
+    ("blink", "saccade"),
+    ("muscle",),
+    ("blink", "saccade", "muscle"),
+    ("blink",),
+    ("ecg",),
+    ("line",),
+    ("pop",),
+)
 INJECT_P = (0.25, 0.3, 0.2, 0.1, 0.05, 0.05, 0.05)
 
 
@@ -72,7 +79,7 @@ class ArtifactSplit:
         return np.array(ICLABEL_CLASSES)[self.probs.argmax(axis=1)]
 
     def brain(self, threshold: float = BRAIN_THRESHOLD) -> np.ndarray:
-        return np.flatnonzero((self.probs[:, 0] >= threshold))
+        return np.flatnonzero(self.probs[:, 0] >= threshold)
 
     def of_class(self, name: str) -> np.ndarray:
         return np.flatnonzero(self.labels() == name)
@@ -84,20 +91,36 @@ class ArtifactSplit:
         return self.mixing[:, comps] @ seg if len(comps) else np.zeros((len(self.ch_names), seg.shape[1]))
 
     def save(self, path: Path) -> None:
-        np.savez_compressed(path, name=self.name, ch_names=np.array(self.ch_names), positions=self.positions,
-                            mixing=self.mixing.astype(np.float32), sources=self.sources.astype(np.float32),
-                            probs=self.probs.astype(np.float32), sfreq=self.sfreq, data=self.data.astype(np.float32))
+        np.savez_compressed(
+            path,
+            name=self.name,
+            ch_names=np.array(self.ch_names),
+            positions=self.positions,
+            mixing=self.mixing.astype(np.float32),
+            sources=self.sources.astype(np.float32),
+            probs=self.probs.astype(np.float32),
+            sfreq=self.sfreq,
+            data=self.data.astype(np.float32),
+        )
 
     @classmethod
-    def load(cls, path: Path) -> "ArtifactSplit":
+    def load(cls, path: Path) -> ArtifactSplit:
         with np.load(path, allow_pickle=False) as z:
-            return cls(str(z["name"]), [str(c) for c in z["ch_names"]], z["positions"].astype(np.float64),
-                       z["mixing"].astype(np.float64), z["sources"].astype(np.float64),
-                       z["probs"].astype(np.float64), float(z["sfreq"]), z["data"].astype(np.float64))
+            return cls(
+                str(z["name"]),
+                [str(c) for c in z["ch_names"]],
+                z["positions"].astype(np.float64),
+                z["mixing"].astype(np.float64),
+                z["sources"].astype(np.float64),
+                z["probs"].astype(np.float64),
+                float(z["sfreq"]),
+                z["data"].astype(np.float64),
+            )
 
 
-def split_artifacts(raw: mne.io.BaseRaw, name: str, n_components: int = 30, seed: int = 97,
-                    sfreq: float | None = MODEL_SFREQ) -> ArtifactSplit:
+def split_artifacts(
+    raw: mne.io.BaseRaw, name: str, n_components: int = 30, seed: int = 97, sfreq: float | None = MODEL_SFREQ
+) -> ArtifactSplit:
     """Fit ICA + ICLabel on ``raw`` and keep what pairs need, resampled to ``sfreq`` (None: as recorded).
 
     ``n_components`` bounds the ICA (a full 64-component Picard fit takes ~80 s on the
@@ -132,8 +155,10 @@ def split_files(paths, cache: Path, progress=print, sfreq: float | None = MODEL_
             rec = load_recording([path] + ([path.with_suffix(".fdt")] if path.suffix == ".set" else []))
             split = split_artifacts(rec.raw, path.stem, sfreq=sfreq)
             split.save(target)
-            progress(f"{path.stem}: {len(split.ch_names)} ch, brain {len(split.brain())}, "
-                     + ", ".join(f"{c} {len(split.of_class(c))}" for c in ARTIFACT_CLASSES))
+            progress(
+                f"{path.stem}: {len(split.ch_names)} ch, brain {len(split.brain())}, "
+                + ", ".join(f"{c} {len(split.of_class(c))}" for c in ARTIFACT_CLASSES)
+            )
         out.append(target)
     return out
 
@@ -158,8 +183,8 @@ def clean_base(split: ArtifactSplit) -> np.ndarray:
 
 def scale_to_snr(clean: np.ndarray, artifact: np.ndarray, snr_db: float) -> np.ndarray:
     """``artifact`` scaled so that 10·log10(RMS(clean)/RMS(artifact)) = ``snr_db`` (EEGdenoiseNet's definition)."""
-    rms_c = np.sqrt(np.mean(clean ** 2))
-    rms_a = np.sqrt(np.mean(artifact ** 2))
+    rms_c = np.sqrt(np.mean(clean**2))
+    rms_a = np.sqrt(np.mean(artifact**2))
     return artifact * (rms_c / max(rms_a, 1e-30)) / 10 ** (snr_db / 10)
 
 
@@ -194,18 +219,33 @@ class PairSampler:
         real recordings bring their own artifacts along with the ones to remove.
     """
 
-    def __init__(self, splits, n_times: int = 512, art_fraction: float = 0.3, snr_range=(-9.0, 4.0),
-                 min_chans: int = 19, seed: int = 0, injected_fraction: float = 0.0, bank_size: int = 300,
-                 class_p=None, inject_p=None, raw_input_p: float = 0.0):
+    def __init__(
+        self,
+        splits,
+        n_times: int = 512,
+        art_fraction: float = 0.3,
+        snr_range=(-9.0, 4.0),
+        min_chans: int = 19,
+        seed: int = 0,
+        injected_fraction: float = 0.0,
+        bank_size: int = 300,
+        class_p=None,
+        inject_p=None,
+        raw_input_p: float = 0.0,
+    ):
         self.splits = list(splits)
         self.n_times, self.art_fraction, self.snr_range, self.min_chans = n_times, art_fraction, snr_range, min_chans
         self.injected_fraction, self.bank_size, self._bank = injected_fraction, bank_size, {}
         self.raw_input_p = raw_input_p
         self.rng = np.random.default_rng(seed)
         self.bases = [clean_base(d) for d in self.splits]
-        self.pools = {c: [(i, d.of_class(c)) for i, d in enumerate(self.splits) if len(d.of_class(c))] for c in ARTIFACT_CLASSES}
+        self.pools = {
+            c: [(i, d.of_class(c)) for i, d in enumerate(self.splits) if len(d.of_class(c))] for c in ARTIFACT_CLASSES
+        }
         # eye and muscle matter most; classes no recording has are never drawn
-        self.class_p = np.array(class_p or [0.35, 0.35, 0.1, 0.1, 0.1], dtype=float) * [bool(self.pools[c]) for c in ARTIFACT_CLASSES]
+        self.class_p = np.array(class_p or [0.35, 0.35, 0.1, 0.1, 0.1], dtype=float) * [
+            bool(self.pools[c]) for c in ARTIFACT_CLASSES
+        ]
         self.inject_p = np.asarray(inject_p or INJECT_P, dtype=float)
         if self.inject_p.shape != (len(INJECT_GROUPS),) or len(self.class_p) != len(ARTIFACT_CLASSES):
             raise ValueError("class_p needs one weight per artifact class, inject_p one per injector group")
@@ -242,8 +282,14 @@ class PairSampler:
         total = np.zeros((len(split.ch_names), self.n_times), dtype=np.float32)
         for kind in kinds:
             try:
-                art, _ = make_artifact(kind, split.ch_names, split.sfreq, self.n_times, seed,
-                                       line_freq=float(self.rng.choice([50.0, 60.0])))
+                art, _ = make_artifact(
+                    kind,
+                    split.ch_names,
+                    split.sfreq,
+                    self.n_times,
+                    seed,
+                    line_freq=float(self.rng.choice([50.0, 60.0])),
+                )
             except EEGError:  # no event fell in this window
                 continue
             total += art.astype(np.float32)
@@ -283,7 +329,11 @@ class PairSampler:
         noisy = noisy - noisy.mean(axis=0)
         clean = clean - clean.mean(axis=0)
         sign = 1.0 if rng.random() < 0.5 else -1.0
-        return (sign * noisy).astype(np.float32), (sign * clean).astype(np.float32), split.positions[chans].astype(np.float32)
+        return (
+            (sign * noisy).astype(np.float32),
+            (sign * clean).astype(np.float32),
+            split.positions[chans].astype(np.float32),
+        )
 
     def batch(self, size: int, n_chans: int | None = None):
         """A batch with one montage (channels are the same within a batch so windows stack)."""

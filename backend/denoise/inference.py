@@ -9,9 +9,9 @@ back), and any montage whose EEG channels have 10-05 positions.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable
 
 import mne
 import numpy as np
@@ -59,7 +59,7 @@ def crossfade_weights(n_times: int, n_overlap: int) -> np.ndarray:
     if n_overlap > 0:
         ramp = np.sin(0.5 * np.pi * (np.arange(n_overlap) + 0.5) / n_overlap) ** 2
         w[:n_overlap] = ramp
-        w[n_times - n_overlap:] = np.minimum(w[n_times - n_overlap:], ramp[::-1])
+        w[n_times - n_overlap :] = np.minimum(w[n_times - n_overlap :], ramp[::-1])
     return w
 
 
@@ -73,9 +73,16 @@ def window_starts(n_samples: int, n_times: int, hop: int) -> list[int]:
     return starts
 
 
-def run_windows(net: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], data: np.ndarray, positions: np.ndarray,
-                n_times: int, n_overlap: int, batch_size: int = 16, device: str = "cpu",
-                progress: Callable[[float], None] | None = None) -> np.ndarray:
+def run_windows(
+    net: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+    data: np.ndarray,
+    positions: np.ndarray,
+    n_times: int,
+    n_overlap: int,
+    batch_size: int = 16,
+    device: str = "cpu",
+    progress: Callable[[float], None] | None = None,
+) -> np.ndarray:
     """Apply ``net`` to overlapping windows of ``data`` (C, T) and cross-fade the outputs.
 
     ``net(x, pos)`` maps windows (B, C, n_times) to the same shape. Recordings shorter than a
@@ -95,12 +102,14 @@ def run_windows(net: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], data:
     pos = torch.as_tensor(positions, dtype=torch.float32, device=device)
     with torch.no_grad():
         for i in range(0, len(starts), batch_size):
-            batch = starts[i:i + batch_size]
-            x = torch.as_tensor(np.stack([padded[:, s:s + n_times] for s in batch]), dtype=torch.float32, device=device)
+            batch = starts[i : i + batch_size]
+            x = torch.as_tensor(
+                np.stack([padded[:, s : s + n_times] for s in batch]), dtype=torch.float32, device=device
+            )
             y = net(x, pos.expand(len(batch), -1, -1)).double().cpu().numpy()
             for s, win in zip(batch, y):
-                out[:, s:s + n_times] += win * weights
-                norm[s:s + n_times] += weights
+                out[:, s : s + n_times] += win * weights
+                norm[s : s + n_times] += weights
             if progress:
                 progress(min(1.0, (i + len(batch)) / len(starts)))
     return (out / norm)[:, :n_samples]
@@ -134,8 +143,16 @@ def common_mode_artifact(artifact: np.ndarray, channel_mean: np.ndarray, far_fra
     return regressor * beta[0]
 
 
-def denoise_array(model: Denoiser, data: np.ndarray, sfreq: float, positions: np.ndarray, overlap_s: float = DEFAULT_OVERLAP_S,
-                  batch_size: int = 16, device: str = "cpu", progress: Callable[[float], None] | None = None) -> np.ndarray:
+def denoise_array(
+    model: Denoiser,
+    data: np.ndarray,
+    sfreq: float,
+    positions: np.ndarray,
+    overlap_s: float = DEFAULT_OVERLAP_S,
+    batch_size: int = 16,
+    device: str = "cpu",
+    progress: Callable[[float], None] | None = None,
+) -> np.ndarray:
     """Denoise multichannel EEG ``data`` (C, T) in volts sampled at ``sfreq``.
 
     The network works on the average-referenced signals at its own rate; the artifact it
@@ -165,8 +182,14 @@ def denoise_array(model: Denoiser, data: np.ndarray, sfreq: float, positions: np
     return out[:, :n] if out.shape[1] >= n else np.pad(out, ((0, 0), (0, n - out.shape[1])), mode="edge")
 
 
-def denoise_raw(raw: mne.io.BaseRaw, model: Denoiser | None = None, overlap_s: float = DEFAULT_OVERLAP_S, batch_size: int = 16,
-                device: str = "cpu", progress: Callable[[float], None] | None = None) -> tuple[mne.io.BaseRaw, dict]:
+def denoise_raw(
+    raw: mne.io.BaseRaw,
+    model: Denoiser | None = None,
+    overlap_s: float = DEFAULT_OVERLAP_S,
+    batch_size: int = 16,
+    device: str = "cpu",
+    progress: Callable[[float], None] | None = None,
+) -> tuple[mne.io.BaseRaw, dict]:
     """Denoise the good EEG channels with known positions of ``raw`` in place.
 
     Other channels (bad, non-EEG, or without a 10-05 position) are left as they are.
@@ -177,8 +200,10 @@ def denoise_raw(raw: mne.io.BaseRaw, model: Denoiser | None = None, overlap_s: f
     positions = channel_positions([raw.ch_names[p] for p in picks], raw.info, prefer="template")
     known = np.isfinite(positions).all(axis=1)
     if known.sum() < MIN_CHANNELS:
-        raise EEGError(f"the denoiser needs at least {MIN_CHANNELS} good EEG channels with 10-05 positions, "
-                       f"found {int(known.sum())}")
+        raise EEGError(
+            f"the denoiser needs at least {MIN_CHANNELS} good EEG channels with 10-05 positions, "
+            f"found {int(known.sum())}"
+        )
     picks = picks[known]
     raw.load_data()
     data = raw.get_data(picks=picks)
@@ -187,14 +212,21 @@ def denoise_raw(raw: mne.io.BaseRaw, model: Denoiser | None = None, overlap_s: f
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        cleaned = denoise_array(model, data, raw.info["sfreq"], positions[known], overlap_s, batch_size, device, progress)
+        cleaned = denoise_array(
+            model, data, raw.info["sfreq"], positions[known], overlap_s, batch_size, device, progress
+        )
     finally:
         torch.set_num_threads(threads)
     raw._data[picks] = cleaned
-    removed = float(np.sqrt(np.mean((data - cleaned) ** 2)) / max(np.sqrt(np.mean(data ** 2)), 1e-30))
-    not_denoised = sorted(set(raw.ch_names[p] for p in mne.pick_types(raw.info, eeg=True, exclude=[])) - {raw.ch_names[p] for p in picks})
-    return raw, {"channels_denoised": len(picks), "channels_not_denoised": not_denoised,
-                 "removed_rms_fraction": round(removed, 4)}
+    removed = float(np.sqrt(np.mean((data - cleaned) ** 2)) / max(np.sqrt(np.mean(data**2)), 1e-30))
+    not_denoised = sorted(
+        set(raw.ch_names[p] for p in mne.pick_types(raw.info, eeg=True, exclude=[])) - {raw.ch_names[p] for p in picks}
+    )
+    return raw, {
+        "channels_denoised": len(picks),
+        "channels_not_denoised": not_denoised,
+        "removed_rms_fraction": round(removed, 4),
+    }
 
 
 def _art_script(overlap_s=DEFAULT_OVERLAP_S) -> list[str]:
@@ -231,7 +263,9 @@ class ArtDenoiser:
         Called with the fraction done (0–1).
     """
 
-    def __init__(self, overlap_s: float = DEFAULT_OVERLAP_S, device: str = "cpu", progress: Callable[[float], None] | None = None):
+    def __init__(
+        self, overlap_s: float = DEFAULT_OVERLAP_S, device: str = "cpu", progress: Callable[[float], None] | None = None
+    ):
         self.overlap_s, self.device, self.progress = overlap_s, device, progress
 
     def fit(self, recording=None, y=None):
@@ -242,8 +276,13 @@ class ArtDenoiser:
         from backend.recording import Step
 
         _check_overlap(self.overlap_s)
-        raw, report = denoise_raw(recording.raw.copy(), shipped_model(self.device), float(self.overlap_s),
-                                  device=self.device, progress=self.progress)
+        raw, report = denoise_raw(
+            recording.raw.copy(),
+            shipped_model(self.device),
+            float(self.overlap_s),
+            device=self.device,
+            progress=self.progress,
+        )
         return recording.with_raw(raw, Step("art", {"overlap_s": float(self.overlap_s)}, report))
 
     def fit_transform(self, recording, y=None):

@@ -24,7 +24,9 @@ class PositionEmbedding(nn.Module):
 
     def __init__(self, d_model: int, n_freqs: int = 6):
         super().__init__()
-        self.register_buffer("freqs", (2.0 ** torch.arange(n_freqs, dtype=torch.float32)) * math.pi / 2, persistent=False)
+        self.register_buffer(
+            "freqs", (2.0 ** torch.arange(n_freqs, dtype=torch.float32)) * math.pi / 2, persistent=False
+        )
         self.proj = nn.Sequential(nn.Linear(3 + 6 * n_freqs, d_model), nn.GELU(), nn.Linear(d_model, d_model))
 
     def forward(self, pos: torch.Tensor) -> torch.Tensor:  # (B, C, 3) metres
@@ -52,13 +54,32 @@ class Denoiser(nn.Module):
     dropout : float
     """
 
-    def __init__(self, n_chans: int | None = None, n_times: int = 512, sfreq: float = 128.0, patch: int = 32,
-                 d_model: int = 64, n_heads: int = 4, n_layers: int = 2, d_ff: int = 128, dropout: float = 0.0):
+    def __init__(
+        self,
+        n_chans: int | None = None,
+        n_times: int = 512,
+        sfreq: float = 128.0,
+        patch: int = 32,
+        d_model: int = 64,
+        n_heads: int = 4,
+        n_layers: int = 2,
+        d_ff: int = 128,
+        dropout: float = 0.0,
+    ):
         super().__init__()
         if n_times % patch:
             raise ValueError(f"n_times ({n_times}) must be a multiple of patch ({patch})")
-        self.config = dict(n_chans=n_chans, n_times=n_times, sfreq=sfreq, patch=patch, d_model=d_model,
-                           n_heads=n_heads, n_layers=n_layers, d_ff=d_ff, dropout=dropout)
+        self.config = dict(
+            n_chans=n_chans,
+            n_times=n_times,
+            sfreq=sfreq,
+            patch=patch,
+            d_model=d_model,
+            n_heads=n_heads,
+            n_layers=n_layers,
+            d_ff=d_ff,
+            dropout=dropout,
+        )
         self.n_chans, self.n_times, self.sfreq, self.patch = n_chans, n_times, float(sfreq), patch
         n_patches = n_times // patch
         self.embed = nn.Linear(patch, d_model)
@@ -66,8 +87,9 @@ class Denoiser(nn.Module):
         self.chan_pos = PositionEmbedding(d_model)
 
         def layer():
-            return nn.TransformerEncoderLayer(d_model, n_heads, d_ff, dropout, activation="gelu",
-                                              batch_first=True, norm_first=True)
+            return nn.TransformerEncoderLayer(
+                d_model, n_heads, d_ff, dropout, activation="gelu", batch_first=True, norm_first=True
+            )
 
         self.time_layers = nn.ModuleList(layer() for _ in range(n_layers))
         self.chan_layers = nn.ModuleList(layer() for _ in range(n_layers))

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import math
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import torch
@@ -43,6 +43,11 @@ def validation_set(sampler: PairSampler, n_batches: int, batch_size: int):
     return [tuple(torch.from_numpy(a) for a in sampler.batch(batch_size)) for _ in range(n_batches)]
 
 
+def _rms(a: torch.Tensor) -> torch.Tensor:
+    """Root mean square of each example of a batch ``(n, channels, times)``."""
+    return a.pow(2).mean(dim=(1, 2)).sqrt()
+
+
 def evaluate(model: Denoiser, batches) -> dict:
     """Mean normalised MSE and RRMSE_t (output vs clean, relative to clean) over ``batches``."""
     model.eval()
@@ -51,18 +56,33 @@ def evaluate(model: Denoiser, batches) -> dict:
         for noisy, clean, pos in batches:
             out = model(noisy, pos)
             mse.append(float(_loss(model, noisy, clean, pos)))
-            rms = lambda a: a.pow(2).mean(dim=(1, 2)).sqrt()
-            rr.append((rms(out - clean) / rms(clean)).mean().item())
-            rr_none.append((rms(noisy - clean) / rms(clean)).mean().item())
+            rr.append((_rms(out - clean) / _rms(clean)).mean().item())
+            rr_none.append((_rms(noisy - clean) / _rms(clean)).mean().item())
     model.train()
     return {"mse": float(np.mean(mse)), "rrmse_t": float(np.mean(rr)), "rrmse_t_noisy": float(np.mean(rr_none))}
 
 
-def train(train_splits, val_splits, out: Path, minutes: float = 30.0, batch_size: int = 12, lr: float = 1e-3,
-          warmup: int = 200, seed: int = 0, threads: int = 2, model_kwargs: dict | None = None,
-          log: Callable[[str], None] = print, max_steps: int | None = None, data_note: dict | None = None,
-          init: Path | str | None = None, injected_fraction: float = 0.5, relative_loss: bool = False,
-          snr_range=(-9.0, 4.0), sampler_kwargs: dict | None = None, spectral_loss: float = 0.0) -> dict:
+def train(
+    train_splits,
+    val_splits,
+    out: Path,
+    minutes: float = 30.0,
+    batch_size: int = 12,
+    lr: float = 1e-3,
+    warmup: int = 200,
+    seed: int = 0,
+    threads: int = 2,
+    model_kwargs: dict | None = None,
+    log: Callable[[str], None] = print,
+    max_steps: int | None = None,
+    data_note: dict | None = None,
+    init: Path | str | None = None,
+    injected_fraction: float = 0.5,
+    relative_loss: bool = False,
+    snr_range=(-9.0, 4.0),
+    sampler_kwargs: dict | None = None,
+    spectral_loss: float = 0.0,
+) -> dict:
     """Train for ``minutes`` (or ``max_steps``), keep the weights with the best validation RRMSE_t.
 
     ``spectral_loss`` weights the spectral term of :func:`_loss`.
@@ -78,10 +98,26 @@ def train(train_splits, val_splits, out: Path, minutes: float = 30.0, batch_size
     model = Denoiser(n_chans=64, **kwargs)
     if init:  # continue from earlier weights (same configuration)
         model.load_state_dict(torch.load(init, map_location="cpu", weights_only=True))
-    sampler = PairSampler(train_splits, n_times=model.n_times, seed=seed, injected_fraction=injected_fraction,
-                          snr_range=snr_range, **(sampler_kwargs or {}))
-    val = validation_set(PairSampler(val_splits, n_times=model.n_times, seed=seed + 1, injected_fraction=injected_fraction,
-                                     snr_range=snr_range, **(sampler_kwargs or {})), 8, 16)
+    sampler = PairSampler(
+        train_splits,
+        n_times=model.n_times,
+        seed=seed,
+        injected_fraction=injected_fraction,
+        snr_range=snr_range,
+        **(sampler_kwargs or {}),
+    )
+    val = validation_set(
+        PairSampler(
+            val_splits,
+            n_times=model.n_times,
+            seed=seed + 1,
+            injected_fraction=injected_fraction,
+            snr_range=snr_range,
+            **(sampler_kwargs or {}),
+        ),
+        8,
+        16,
+    )
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
     est_steps = max_steps or 10_000
 
@@ -99,18 +135,31 @@ def train(train_splits, val_splits, out: Path, minutes: float = 30.0, batch_size
         meta = {
             "model": {**model.config},
             "parameters": n_parameters(model),
-            "training": {"steps": step, "seconds": round(time.monotonic() - start, 1), "batch_size": batch_size,
-                         "lr": lr, "warmup": warmup, "threads": threads, "seed": seed, "device": "cpu",
-                         "init": str(init) if init else None, "injected_fraction": injected_fraction,
-                         "relative_loss": relative_loss, "spectral_loss": spectral_loss, "snr_range_db": list(snr_range),
-                         "sampler": sampler_kwargs or {},
-                         "train_recordings": [d.name for d in train_splits], "val_recordings": [d.name for d in val_splits],
-                         **(data_note or {})},
+            "training": {
+                "steps": step,
+                "seconds": round(time.monotonic() - start, 1),
+                "batch_size": batch_size,
+                "lr": lr,
+                "warmup": warmup,
+                "threads": threads,
+                "seed": seed,
+                "device": "cpu",
+                "init": str(init) if init else None,
+                "injected_fraction": injected_fraction,
+                "relative_loss": relative_loss,
+                "spectral_loss": spectral_loss,
+                "snr_range_db": list(snr_range),
+                "sampler": sampler_kwargs or {},
+                "train_recordings": [d.name for d in train_splits],
+                "val_recordings": [d.name for d in val_splits],
+                **(data_note or {}),
+            },
             "best_validation": best,
             "history": history,
         }
         out.with_suffix(".json").write_text(json.dumps(meta, indent=1))
         return meta
+
     while True:
         elapsed = time.monotonic() - start
         if (max_steps is not None and step >= max_steps) or elapsed > minutes * 60:
@@ -128,8 +177,14 @@ def train(train_splits, val_splits, out: Path, minutes: float = 30.0, batch_size
         step += 1
         if step % 100 == 0 or (max_steps is not None and step == max_steps):
             metrics = evaluate(model, val)
-            history.append({"step": step, "seconds": round(time.monotonic() - start, 1),
-                            "train_mse": round(float(np.mean(running)), 5), **{k: round(v, 5) for k, v in metrics.items()}})
+            history.append(
+                {
+                    "step": step,
+                    "seconds": round(time.monotonic() - start, 1),
+                    "train_mse": round(float(np.mean(running)), 5),
+                    **{k: round(v, 5) for k, v in metrics.items()},
+                }
+            )
             running = []
             log(json.dumps(history[-1]))
             if metrics["rrmse_t"] < best["rrmse_t"]:  # the benchmark's measure picks the checkpoint
@@ -141,9 +196,18 @@ def train(train_splits, val_splits, out: Path, minutes: float = 30.0, batch_size
     return write_meta()
 
 
-def train_from_folder(data: Path, out: Path, cache: Path | None = None, minutes: float = 30.0,
-                      held_out=("S009", "S010"), val_subjects=("S008",), max_steps: int | None = None,
-                      log: Callable[[str], None] = print, note: dict | None = None, **kwargs) -> dict:
+def train_from_folder(
+    data: Path,
+    out: Path,
+    cache: Path | None = None,
+    minutes: float = 30.0,
+    held_out=("S009", "S010"),
+    val_subjects=("S008",),
+    max_steps: int | None = None,
+    log: Callable[[str], None] = print,
+    note: dict | None = None,
+    **kwargs,
+) -> dict:
     """Split the PhysioNet runs under ``data`` (cached) and train on all but held-out subjects.
 
     ``note`` is added to the JSON's ``training`` section (e.g. the command line that ran it)."""
@@ -162,5 +226,13 @@ def train_from_folder(data: Path, out: Path, cache: Path | None = None, minutes:
         files = sorted(f for s in subs for f in (root / s).glob("*.edf"))
         return [ArtifactSplit.load(p) for p in split_files(files, cache, progress=log)]
 
-    return train(splits(train_s), splits(val_s), out, minutes=minutes, max_steps=max_steps, log=log,
-                 data_note={"held_out_subjects": list(held_out), **(note or {})}, **kwargs)
+    return train(
+        splits(train_s),
+        splits(val_s),
+        out,
+        minutes=minutes,
+        max_steps=max_steps,
+        log=log,
+        data_note={"held_out_subjects": list(held_out), **(note or {})},
+        **kwargs,
+    )

@@ -18,10 +18,11 @@ import math
 import os
 import shutil
 import tempfile
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Iterable, NamedTuple, Sequence
+from typing import Any, NamedTuple
 
 from sqlalchemy import delete, func, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
@@ -46,9 +47,15 @@ RESULT_KINDS = {
     "impression": "the clinician's free-text impression",
 }
 SORT_KEYS = {
-    "name": func.lower(RecordingRow.name), "format": RecordingRow.format, "channels": RecordingRow.n_channels,
-    "rate": RecordingRow.sfreq, "duration": RecordingRow.duration_s, "recorded": RecordingRow.recorded_at,
-    "size": RecordingRow.size_bytes, "added": RecordingRow.added_at, "opened": RecordingRow.opened_at,
+    "name": func.lower(RecordingRow.name),
+    "format": RecordingRow.format,
+    "channels": RecordingRow.n_channels,
+    "rate": RecordingRow.sfreq,
+    "duration": RecordingRow.duration_s,
+    "recorded": RecordingRow.recorded_at,
+    "size": RecordingRow.size_bytes,
+    "added": RecordingRow.added_at,
+    "opened": RecordingRow.opened_at,
 }
 STORED_ICA = "stored in file"
 _STORE_LOCK = 0x4545_4758  # PostgreSQL advisory lock serialising file collection with new references
@@ -97,11 +104,21 @@ class Entry:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "id": self.id, "name": self.name, "format": self.format, "n_channels": self.n_channels,
-            "sfreq": self.sfreq, "duration_s": self.duration_s, "recorded": self.recorded,
-            "size_bytes": self.size_bytes, "tags": list(self.tags), "added_at": self.added_at.isoformat(),
-            "opened_at": self.opened_at.isoformat(), "identity_kept": self.identity_kept,
-            "removed_fields": list(self.removed_fields), "parent_id": self.parent_id, "version": self.version,
+            "id": self.id,
+            "name": self.name,
+            "format": self.format,
+            "n_channels": self.n_channels,
+            "sfreq": self.sfreq,
+            "duration_s": self.duration_s,
+            "recorded": self.recorded,
+            "size_bytes": self.size_bytes,
+            "tags": list(self.tags),
+            "added_at": self.added_at.isoformat(),
+            "opened_at": self.opened_at.isoformat(),
+            "identity_kept": self.identity_kept,
+            "removed_fields": list(self.removed_fields),
+            "parent_id": self.parent_id,
+            "version": self.version,
             "history": [h["name"] for h in self.history],
         }
 
@@ -119,8 +136,13 @@ class Annotation(NamedTuple):
     version: int
 
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "onset": self.onset, "duration": self.duration, "label": self.label,
-                "version": self.version}
+        return {
+            "id": self.id,
+            "onset": self.onset,
+            "duration": self.duration,
+            "label": self.label,
+            "version": self.version,
+        }
 
 
 @dataclass(frozen=True)
@@ -246,7 +268,7 @@ class Library:
     def close(self) -> None:
         self.engine.dispose()
 
-    def __enter__(self) -> "Library":
+    def __enter__(self) -> Library:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -304,8 +326,16 @@ class Library:
 
     # --- adding ---
 
-    def add(self, owner: str, paths, *, tags: Iterable[str] = (), keep_identity: bool = False,
-            look_beside: bool = False, max_bytes: int | None = None) -> Entry:
+    def add(
+        self,
+        owner: str,
+        paths,
+        *,
+        tags: Iterable[str] = (),
+        keep_identity: bool = False,
+        look_beside: bool = False,
+        max_bytes: int | None = None,
+    ) -> Entry:
         """Read one recording's files and add it to ``owner``'s library.
 
         Parameters
@@ -341,8 +371,9 @@ class Library:
             if reused is not None:
                 stored, removed = reused
             else:
-                files, removed = (originals, []) if keep_identity else deidentify.deidentified_files(
-                    recording, primary, Path(tmp))
+                files, removed = (
+                    (originals, []) if keep_identity else deidentify.deidentified_files(recording, primary, Path(tmp))
+                )
                 stored = [(f.name, *self.store.put_file(f)) for f in files]
             ica_blob = self._ica_bytes(recording.ica, Path(tmp)) if recording.ica is not None else None
         return self._insert(owner, recording, stored, removed, keep_identity, tags, ica_blob=ica_blob)
@@ -350,13 +381,22 @@ class Library:
     def _stored_copy(self, source_sha256: str, keep_identity: bool):
         """Files already stored for the same upload (by anyone), and the fields removed then."""
         with self._session(write=False) as s:
-            row = s.scalar(select(RecordingRow).where(
-                RecordingRow.source_sha256 == source_sha256, RecordingRow.identity_kept == keep_identity,
-                RecordingRow.parent_id.is_(None)).limit(1))
+            row = s.scalar(
+                select(RecordingRow)
+                .where(
+                    RecordingRow.source_sha256 == source_sha256,
+                    RecordingRow.identity_kept == keep_identity,
+                    RecordingRow.parent_id.is_(None),
+                )
+                .limit(1)
+            )
             if row is None:
                 return None
-            files = s.execute(select(StoredFile.name, StoredFile.sha256, StoredFile.size_bytes)
-                              .where(StoredFile.recording_id == row.id).order_by(StoredFile.position)).all()
+            files = s.execute(
+                select(StoredFile.name, StoredFile.sha256, StoredFile.size_bytes)
+                .where(StoredFile.recording_id == row.id)
+                .order_by(StoredFile.position)
+            ).all()
         if not files or not all(self.store.has(sha) for _, sha, _ in files):
             return None
         return [tuple(f) for f in files], list(row.removed_fields)
@@ -366,8 +406,21 @@ class Library:
         ica.save(path, overwrite=True, verbose="error")
         return path.read_bytes()
 
-    def _insert(self, owner, recording, stored, removed, keep_identity, tags, *, parent_id=None,
-                history=None, cache_sha256=None, ica_blob=None, name=None) -> Entry:
+    def _insert(
+        self,
+        owner,
+        recording,
+        stored,
+        removed,
+        keep_identity,
+        tags,
+        *,
+        parent_id=None,
+        history=None,
+        cache_sha256=None,
+        ica_blob=None,
+        name=None,
+    ) -> Entry:
         from backend.browse.annotations import table
 
         raw = recording.raw
@@ -376,27 +429,55 @@ class Library:
             self._require_stored(s, [sha for _, sha, _ in stored] + [cache_sha256, ica_key])
             uid = self._owner_id(s, owner, create=True)
             row = RecordingRow(
-                owner_id=uid, parent_id=parent_id, name=name or recording.name[:MAX_NAME], format=recording.format,
+                owner_id=uid,
+                parent_id=parent_id,
+                name=name or recording.name[:MAX_NAME],
+                format=recording.format,
                 stored_format="FIF" if stored[0][0].endswith(".fif") else recording.format,
-                n_channels=len(raw.ch_names), sfreq=float(raw.info["sfreq"]), duration_s=float(recording.duration_s),
-                recorded_at=raw.info["meas_date"], size_bytes=sum(size for _, _, size in stored),
-                source_sha256=recording.sha256, identity_kept=keep_identity, removed_fields=list(removed),
-                history=history or _history_json(recording)[:1], cache_sha256=cache_sha256,
+                n_channels=len(raw.ch_names),
+                sfreq=float(raw.info["sfreq"]),
+                duration_s=float(recording.duration_s),
+                recorded_at=raw.info["meas_date"],
+                size_bytes=sum(size for _, _, size in stored),
+                source_sha256=recording.sha256,
+                identity_kept=keep_identity,
+                removed_fields=list(removed),
+                history=history or _history_json(recording)[:1],
+                cache_sha256=cache_sha256,
             )
             s.add(row)
             s.flush()
-            s.add_all(StoredFile(recording_id=row.id, name=n, sha256=sha, size_bytes=size, position=i)
-                      for i, (n, sha, size) in enumerate(stored))
+            s.add_all(
+                StoredFile(recording_id=row.id, name=n, sha256=sha, size_bytes=size, position=i)
+                for i, (n, sha, size) in enumerate(stored)
+            )
             s.add_all(Tag(recording_id=row.id, tag=t) for t in tags)
             rows = table(raw)
             if rows:
-                s.execute(AnnotationRow.__table__.insert(), [
-                    {"recording_id": row.id, "onset": r["onset"], "duration": r["duration"],
-                     "label": r["description"][:MAX_LABEL] or "(no label)", "version": 1, "updated_at": db.utcnow()}
-                    for r in rows])
+                s.execute(
+                    AnnotationRow.__table__.insert(),
+                    [
+                        {
+                            "recording_id": row.id,
+                            "onset": r["onset"],
+                            "duration": r["duration"],
+                            "label": r["description"][:MAX_LABEL] or "(no label)",
+                            "version": 1,
+                            "updated_at": db.utcnow(),
+                        }
+                        for r in rows
+                    ],
+                )
             if ica_key is not None:
-                s.add(ResultRow(recording_id=row.id, kind="ica", name=STORED_ICA, blob_sha256=ica_key,
-                                payload={"source": "the recording's file", "n_components": int(recording.ica.n_components_)}))
+                s.add(
+                    ResultRow(
+                        recording_id=row.id,
+                        kind="ica",
+                        name=STORED_ICA,
+                        blob_sha256=ica_key,
+                        payload={"source": "the recording's file", "n_components": int(recording.ica.n_components_)},
+                    )
+                )
             s.flush()
             return self._entry(s, row)
 
@@ -409,14 +490,26 @@ class Library:
         name = check_text(name, "a recording name", MAX_NAME) if name is not None else None
         with self._session(write=False) as s:
             parent = self._own(s, owner, parent_id)
-            stored = s.execute(select(StoredFile.name, StoredFile.sha256, StoredFile.size_bytes)
-                               .where(StoredFile.recording_id == parent.id).order_by(StoredFile.position)).all()
+            stored = s.execute(
+                select(StoredFile.name, StoredFile.sha256, StoredFile.size_bytes)
+                .where(StoredFile.recording_id == parent.id)
+                .order_by(StoredFile.position)
+            ).all()
             base_history = parent.history[:1]
         history = base_history + _history_json(recording)[1:]
         cache = self._cache(recording) if len(history) > 1 else None
-        return self._insert(owner, recording, [tuple(f) for f in stored], parent.removed_fields, parent.identity_kept,
-                            (), parent_id=parent.id, history=history, cache_sha256=cache,
-                            name=name or f"{parent.name} (processed)"[:MAX_NAME])
+        return self._insert(
+            owner,
+            recording,
+            [tuple(f) for f in stored],
+            parent.removed_fields,
+            parent.identity_kept,
+            (),
+            parent_id=parent.id,
+            history=history,
+            cache_sha256=cache,
+            name=name or f"{parent.name} (processed)"[:MAX_NAME],
+        )
 
     def _cache(self, recording) -> str:
         with tempfile.TemporaryDirectory(prefix="eeg-explorer-cache-") as tmp:
@@ -430,18 +523,33 @@ class Library:
         if tags is None:
             tags = s.scalars(select(Tag.tag).where(Tag.recording_id == row.id).order_by(Tag.tag)).all()
         return Entry(
-            id=row.id, name=row.name, format=row.format, n_channels=row.n_channels, sfreq=row.sfreq,
-            duration_s=row.duration_s, recorded_at=row.recorded_at, size_bytes=row.size_bytes, tags=tuple(tags),
-            added_at=row.added_at, opened_at=row.opened_at, identity_kept=row.identity_kept,
-            removed_fields=tuple(row.removed_fields), parent_id=row.parent_id, version=row.version,
+            id=row.id,
+            name=row.name,
+            format=row.format,
+            n_channels=row.n_channels,
+            sfreq=row.sfreq,
+            duration_s=row.duration_s,
+            recorded_at=row.recorded_at,
+            size_bytes=row.size_bytes,
+            tags=tuple(tags),
+            added_at=row.added_at,
+            opened_at=row.opened_at,
+            identity_kept=row.identity_kept,
+            removed_fields=tuple(row.removed_fields),
+            parent_id=row.parent_id,
+            version=row.version,
             history=tuple(row.history),
         )
 
     def _filtered(self, uid, search, tag, format, recorded_from, recorded_to):
         query = select(RecordingRow).where(RecordingRow.owner_id == uid)
         if search:  # in any case where the database can fold it (ASCII at least), and verbatim
-            query = query.where(or_(func.lower(RecordingRow.name).contains(str(search).lower(), autoescape=True),
-                                    RecordingRow.name.contains(str(search), autoescape=True)))
+            query = query.where(
+                or_(
+                    func.lower(RecordingRow.name).contains(str(search).lower(), autoescape=True),
+                    RecordingRow.name.contains(str(search), autoescape=True),
+                )
+            )
         if tag:
             query = query.where(RecordingRow.id.in_(select(Tag.recording_id).where(Tag.tag == tag)))
         if format:
@@ -452,9 +560,20 @@ class Library:
             query = query.where(RecordingRow.recorded_at <= recorded_to)
         return query
 
-    def list(self, owner: str, *, search: str | None = None, tag: str | None = None, format: str | None = None,
-             recorded_from: datetime | None = None, recorded_to: datetime | None = None, sort: str = "opened",
-             descending: bool | None = None, limit: int = 50, offset: int = 0) -> list[Entry]:
+    def list(
+        self,
+        owner: str,
+        *,
+        search: str | None = None,
+        tag: str | None = None,
+        format: str | None = None,
+        recorded_from: datetime | None = None,
+        recorded_to: datetime | None = None,
+        sort: str = "opened",
+        descending: bool | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> list[Entry]:
         """One page of ``owner``'s recordings, filtered and sorted.
 
         Parameters
@@ -486,13 +605,22 @@ class Library:
             query = self._filtered(uid, search, tag, format, recorded_from, recorded_to)
             rows = s.scalars(query.order_by(*order).limit(limit).offset(offset)).all()
             tags: dict[int, list[str]] = {r.id: [] for r in rows}
-            for rid, t in s.execute(select(Tag.recording_id, Tag.tag).where(Tag.recording_id.in_(list(tags)))
-                                    .order_by(Tag.tag)):
+            for rid, t in s.execute(
+                select(Tag.recording_id, Tag.tag).where(Tag.recording_id.in_(list(tags))).order_by(Tag.tag)
+            ):
                 tags[rid].append(t)
             return [self._entry(s, r, tags[r.id]) for r in rows]
 
-    def count(self, owner: str, *, search: str | None = None, tag: str | None = None, format: str | None = None,
-              recorded_from: datetime | None = None, recorded_to: datetime | None = None) -> int:
+    def count(
+        self,
+        owner: str,
+        *,
+        search: str | None = None,
+        tag: str | None = None,
+        format: str | None = None,
+        recorded_from: datetime | None = None,
+        recorded_to: datetime | None = None,
+    ) -> int:
         """How many of ``owner``'s recordings pass the filters of :meth:`list`."""
         with self._session(write=False) as s:
             uid = self._owner_id(s, owner, create=False)
@@ -510,8 +638,11 @@ class Library:
         """The stored files of a recording: ``name``, ``sha256`` and ``size_bytes``."""
         with self._session(write=False) as s:
             row = self._own(s, owner, recording_id)
-            found = s.execute(select(StoredFile.name, StoredFile.sha256, StoredFile.size_bytes)
-                              .where(StoredFile.recording_id == row.id).order_by(StoredFile.position)).all()
+            found = s.execute(
+                select(StoredFile.name, StoredFile.sha256, StoredFile.size_bytes)
+                .where(StoredFile.recording_id == row.id)
+                .order_by(StoredFile.position)
+            ).all()
         return [{"name": n, "sha256": sha, "size_bytes": size} for n, sha, size in found]
 
     # --- opening and autosave ---
@@ -533,10 +664,16 @@ class Library:
         with self._session(write=True) as s:
             row = self._own(s, owner, recording_id)
             row.opened_at = db.utcnow()
-            files = s.execute(select(StoredFile.name, StoredFile.sha256, StoredFile.size_bytes)
-                              .where(StoredFile.recording_id == row.id).order_by(StoredFile.position)).all()
-            ica_sha = s.scalar(select(ResultRow.blob_sha256).where(
-                ResultRow.recording_id == row.id, ResultRow.kind == "ica", ResultRow.name == STORED_ICA))
+            files = s.execute(
+                select(StoredFile.name, StoredFile.sha256, StoredFile.size_bytes)
+                .where(StoredFile.recording_id == row.id)
+                .order_by(StoredFile.position)
+            ).all()
+            ica_sha = s.scalar(
+                select(ResultRow.blob_sha256).where(
+                    ResultRow.recording_id == row.id, ResultRow.kind == "ica", ResultRow.name == STORED_ICA
+                )
+            )
             rid, history, cache = row.id, list(row.history), row.cache_sha256
         folder = Path(tempfile.mkdtemp(dir=_link_folder()))
         paths = [self.store.link(sha, folder, name) for name, sha, _ in files]
@@ -549,7 +686,9 @@ class Library:
             if cache is not None and self.store.has(cache):
                 import mne
 
-                raw = mne.io.read_raw_fif(self.store.link(cache, folder, "cache_raw.fif"), preload=False, verbose="error")
+                raw = mne.io.read_raw_fif(
+                    self.store.link(cache, folder, "cache_raw.fif"), preload=False, verbose="error"
+                )
                 recording = replace(base, raw=raw, history=base.history + steps)
             else:
                 recording = recipe.replay({"steps": [s.to_dict() for s in steps]}, base)
@@ -574,8 +713,9 @@ class Library:
         raw = recording.raw
         old = raw.annotations
         onsets = np.array([a.onset for a in rows], float) + raw.first_time
-        raw.set_annotations(mne.Annotations(onsets, [a.duration for a in rows], [a.label for a in rows],
-                                            orig_time=old.orig_time))
+        raw.set_annotations(
+            mne.Annotations(onsets, [a.duration for a in rows], [a.label for a in rows], orig_time=old.orig_time)
+        )
         return recording
 
     def save_state(self, owner: str, recording_id, recording, expected_version: int | None = None) -> int:
@@ -604,8 +744,10 @@ class Library:
             self._require_stored(s, [cache])
             row = self._own(s, owner, recording_id)
             if expected_version is not None and row.version != expected_version:
-                raise EEGError(f"recording {row.id} was changed in another session (version {row.version}, "
-                               f"this one opened {expected_version}); reopen it to see those changes")
+                raise EEGError(
+                    f"recording {row.id} was changed in another session (version {row.version}, "
+                    f"this one opened {expected_version}); reopen it to see those changes"
+                )
             row.history, row.cache_sha256, row.version = history, cache, row.version + 1
             version = row.version
         if old_cache and old_cache != cache:
@@ -650,7 +792,9 @@ class Library:
         with self._session(write=True) as s:
             row = self._own(s, owner, recording_id)
             shas = set(s.scalars(select(StoredFile.sha256).where(StoredFile.recording_id == row.id)))
-            shas |= {sha for sha in s.scalars(select(ResultRow.blob_sha256).where(ResultRow.recording_id == row.id)) if sha}
+            shas |= {
+                sha for sha in s.scalars(select(ResultRow.blob_sha256).where(ResultRow.recording_id == row.id)) if sha
+            }
             if row.cache_sha256:
                 shas.add(row.cache_sha256)
             s.execute(update(RecordingRow).where(RecordingRow.parent_id == row.id).values(parent_id=None))
@@ -679,17 +823,33 @@ class Library:
         with self._session(write=False) as s:
             row = self._own(s, owner, recording_id, RecordingRow.id)
             # Core rows, not ORM objects: thousands of annotations load in a few milliseconds.
-            found = s.connection().execute(select(AnnotationRow.id, AnnotationRow.onset, AnnotationRow.duration,
-                                                  AnnotationRow.label, AnnotationRow.version)
-                                           .where(AnnotationRow.recording_id == row.id)
-                                           .order_by(AnnotationRow.onset, AnnotationRow.id)).all()
+            found = (
+                s.connection()
+                .execute(
+                    select(
+                        AnnotationRow.id,
+                        AnnotationRow.onset,
+                        AnnotationRow.duration,
+                        AnnotationRow.label,
+                        AnnotationRow.version,
+                    )
+                    .where(AnnotationRow.recording_id == row.id)
+                    .order_by(AnnotationRow.onset, AnnotationRow.id)
+                )
+                .all()
+            )
         return list(map(Annotation._make, found))
 
     def _check_annotation(self, row, onset, duration, label) -> tuple[float, float, str]:
-        onset, duration = check_seconds(onset, "an annotation's onset"), check_seconds(duration, "an annotation's duration")
+        onset, duration = (
+            check_seconds(onset, "an annotation's onset"),
+            check_seconds(duration, "an annotation's duration"),
+        )
         label = check_text(label, "an annotation's label", MAX_LABEL)
         if onset + duration > row.duration_s + 1e-6:
-            raise EEGError(f"annotation {onset:g}–{onset + duration:g} s lies outside the recording (0–{row.duration_s:g} s)")
+            raise EEGError(
+                f"annotation {onset:g}–{onset + duration:g} s lies outside the recording (0–{row.duration_s:g} s)"
+            )
         return onset, duration, label
 
     def add_annotation(self, owner: str, recording_id, onset, duration, label: str) -> Annotation:
@@ -697,22 +857,30 @@ class Library:
         with self._session(write=True) as s:
             row = self._own(s, owner, recording_id, RecordingRow.id, RecordingRow.duration_s)
             onset, duration, label = self._check_annotation(row, onset, duration, label)
-            new_id = s.execute(AnnotationRow.__table__.insert().returning(AnnotationRow.id).values(
-                recording_id=row.id, onset=onset, duration=duration, label=label, version=1,
-                updated_at=db.utcnow())).scalar_one()
+            new_id = s.execute(
+                AnnotationRow.__table__.insert()
+                .returning(AnnotationRow.id)
+                .values(
+                    recording_id=row.id, onset=onset, duration=duration, label=label, version=1, updated_at=db.utcnow()
+                )
+            ).scalar_one()
         return Annotation(new_id, onset, duration, label, 1)
 
     def _own_annotation(self, s, owner: str, annotation_id) -> tuple[AnnotationRow, RecordingRow]:
         aid = check_id(annotation_id, "annotation")
         uid = self._owner_id(s, owner, create=False)
-        found = s.execute(select(AnnotationRow, RecordingRow).join(RecordingRow)
-                          .where(AnnotationRow.id == aid, RecordingRow.owner_id == uid)).first()
+        found = s.execute(
+            select(AnnotationRow, RecordingRow)
+            .join(RecordingRow)
+            .where(AnnotationRow.id == aid, RecordingRow.owner_id == uid)
+        ).first()
         if found is None:
             raise EEGError(f"no annotation {aid} in {owner}'s library (deleted, or never there)")
         return found[0], found[1]
 
-    def update_annotation(self, owner: str, annotation_id, version: int, *, onset=None, duration=None,
-                          label: str | None = None) -> Annotation:
+    def update_annotation(
+        self, owner: str, annotation_id, version: int, *, onset=None, duration=None, label: str | None = None
+    ) -> Annotation:
         """Change an annotation that this session last saw at ``version``.
 
         Raises
@@ -722,12 +890,23 @@ class Library:
         """
         with self._session(write=True) as s:
             ann, rec = self._own_annotation(s, owner, annotation_id)
-            new = self._check_annotation(rec, ann.onset if onset is None else onset,
-                                         ann.duration if duration is None else duration,
-                                         ann.label if label is None else label)
-            done = s.execute(update(AnnotationRow).where(AnnotationRow.id == ann.id, AnnotationRow.version == version)
-                             .values(onset=new[0], duration=new[1], label=new[2], version=AnnotationRow.version + 1,
-                                     updated_at=db.utcnow()))
+            new = self._check_annotation(
+                rec,
+                ann.onset if onset is None else onset,
+                ann.duration if duration is None else duration,
+                ann.label if label is None else label,
+            )
+            done = s.execute(
+                update(AnnotationRow)
+                .where(AnnotationRow.id == ann.id, AnnotationRow.version == version)
+                .values(
+                    onset=new[0],
+                    duration=new[1],
+                    label=new[2],
+                    version=AnnotationRow.version + 1,
+                    updated_at=db.utcnow(),
+                )
+            )
             if done.rowcount != 1:
                 raise _stale(ann, version)
         return Annotation(ann.id, *new, version + 1)
@@ -753,8 +932,16 @@ class Library:
 
     # --- results ---
 
-    def save_result(self, owner: str, recording_id, kind: str, name: str, payload: dict,
-                    blob: bytes | None = None, expected_version: int | None = None) -> Result:
+    def save_result(
+        self,
+        owner: str,
+        recording_id,
+        kind: str,
+        name: str,
+        payload: dict,
+        blob: bytes | None = None,
+        expected_version: int | None = None,
+    ) -> Result:
         """Store a result of a recording, replacing the one of the same kind and name.
 
         Parameters
@@ -780,8 +967,11 @@ class Library:
         with self._session(write=True) as s:
             self._require_stored(s, [sha])
             rec = self._own(s, owner, recording_id)
-            row = s.scalar(select(ResultRow).where(ResultRow.recording_id == rec.id, ResultRow.kind == kind,
-                                                   ResultRow.name == name))
+            row = s.scalar(
+                select(ResultRow).where(
+                    ResultRow.recording_id == rec.id, ResultRow.kind == kind, ResultRow.name == name
+                )
+            )
             old_sha = row.blob_sha256 if row is not None else None
             if row is None:
                 if expected_version not in (None, 0):
@@ -789,8 +979,10 @@ class Library:
                 row = ResultRow(recording_id=rec.id, kind=kind, name=name, version=0)
                 s.add(row)
             elif expected_version is not None and row.version != expected_version:
-                raise EEGError(f"the {kind} result {name!r} was changed in another session (version {row.version}, "
-                               f"this one read {expected_version}); reload it")
+                raise EEGError(
+                    f"the {kind} result {name!r} was changed in another session (version {row.version}, "
+                    f"this one read {expected_version}); reload it"
+                )
             row.payload, row.blob_sha256, row.version, row.updated_at = payload, sha, row.version + 1, db.utcnow()
             s.flush()
             result = _result(row)
@@ -842,10 +1034,20 @@ class Library:
 
 
 def _result(row: ResultRow) -> Result:
-    return Result(row.id, row.recording_id, row.kind, row.name, dict(row.payload), row.blob_sha256 is not None,
-                  row.version, row.updated_at)
+    return Result(
+        row.id,
+        row.recording_id,
+        row.kind,
+        row.name,
+        dict(row.payload),
+        row.blob_sha256 is not None,
+        row.version,
+        row.updated_at,
+    )
 
 
 def _stale(ann: AnnotationRow, version: int) -> EEGError:
-    return EEGError(f"annotation {ann.id} was changed or deleted in another session since version {version}; "
-                    "reload the annotations to see the current ones")
+    return EEGError(
+        f"annotation {ann.id} was changed or deleted in another session since version {version}; "
+        "reload the annotations to see the current ones"
+    )

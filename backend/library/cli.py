@@ -31,16 +31,22 @@ def add_commands(sub) -> None:
     add = command("add", "add a recording (its header and companion files); prints the new id", _add)
     add.add_argument("paths", nargs="+")
     add.add_argument("--tag", action="append", default=[], help="a tag to give it (repeatable)")
-    add.add_argument("--keep-identity", action="store_true",
-                     help="store the original bytes (by default patient and recording identifiers are removed)")
+    add.add_argument(
+        "--keep-identity",
+        action="store_true",
+        help="store the original bytes (by default patient and recording identifiers are removed)",
+    )
     add.add_argument("--json", action="store_true", help="print the new entry as one JSON object")
 
     listing = command("list", "list the recordings", _list)
     listing.add_argument("--search", help="part of the name")
     listing.add_argument("--tag", help="only recordings with this tag")
     listing.add_argument("--format", help="only recordings of this format (EDF, EEGLAB, ...)")
-    listing.add_argument("--sort", default="opened",
-                         help="name, format, channels, rate, duration, recorded, size, added or opened (default)")
+    listing.add_argument(
+        "--sort",
+        default="opened",
+        help="name, format, channels, rate, duration, recorded, size, added or opened (default)",
+    )
     listing.add_argument("--limit", default="50", help="rows to show (default 50)")
     listing.add_argument("--json", action="store_true", help="print one JSON object")
 
@@ -78,16 +84,19 @@ def _list(args) -> int:
     if not args.limit.isdigit():
         raise EEGError(f"--limit must be a whole number, got {args.limit!r}")
     with Library() as lib:
-        entries = lib.list(args.user, search=args.search, tag=args.tag, format=args.format, sort=args.sort,
-                           limit=int(args.limit))
+        entries = lib.list(
+            args.user, search=args.search, tag=args.tag, format=args.format, sort=args.sort, limit=int(args.limit)
+        )
         total = lib.count(args.user, search=args.search, tag=args.tag, format=args.format)
     if args.json:
         print_json({"total": total, "recordings": [e.to_dict() for e in entries]})
         return 0
     for e in entries:
         tags = f"  [{', '.join(e.tags)}]" if e.tags else ""
-        print(f"{e.id:>6}  {e.name}  {e.format}  {e.n_channels} ch  {e.sfreq:g} Hz  {e.duration_s:.1f} s  "
-              f"{e.recorded}{tags}")
+        print(
+            f"{e.id:>6}  {e.name}  {e.format}  {e.n_channels} ch  {e.sfreq:g} Hz  {e.duration_s:.1f} s  "
+            f"{e.recorded}{tags}"
+        )
     print(f"{len(entries)} of {total} recording(s)")
     return 0
 
@@ -99,7 +108,9 @@ def _show(args) -> int:
         results = lib.results(args.user, entry.id)
     info = entry.to_dict() | {
         "n_annotations": n_annotations,
-        "results": [{"id": r.id, "kind": r.kind, "name": r.name, "updated_at": r.updated_at.isoformat()} for r in results],
+        "results": [
+            {"id": r.id, "kind": r.kind, "name": r.name, "updated_at": r.updated_at.isoformat()} for r in results
+        ],
     }
     if args.json:
         print_json(info)
@@ -110,7 +121,9 @@ def _show(args) -> int:
     print(f"recorded    {entry.recorded}")
     print(f"size        {entry.size_bytes / 2**20:.1f} MB")
     print(f"tags        {', '.join(entry.tags) or 'none'}")
-    print(f"identity    {'kept (original bytes)' if entry.identity_kept else 'removed: ' + (', '.join(entry.removed_fields) or 'nothing identifying found')}")
+    print(
+        f"identity    {'kept (original bytes)' if entry.identity_kept else 'removed: ' + (', '.join(entry.removed_fields) or 'nothing identifying found')}"
+    )
     print(f"added       {entry.added_at.isoformat()}")
     print(f"opened      {entry.opened_at.isoformat()}")
     print(f"history     {' → '.join(info['history'])}")

@@ -28,9 +28,15 @@ _INFO_FIELDS = {
     "helium_info": "helium information",
 }
 _SUBJECT_FIELDS = {
-    "his_id": "patient id", "last_name": "patient name", "first_name": "patient first name",
-    "middle_name": "patient middle name", "birthday": "patient birth date", "sex": "patient sex",
-    "hand": "patient handedness", "weight": "patient weight", "height": "patient height",
+    "his_id": "patient id",
+    "last_name": "patient name",
+    "first_name": "patient first name",
+    "middle_name": "patient middle name",
+    "birthday": "patient birth date",
+    "sex": "patient sex",
+    "hand": "patient handedness",
+    "weight": "patient weight",
+    "height": "patient height",
 }
 # Header fields of formats stored as FIF, which are not kept because their files are not.
 _NOT_KEPT = {

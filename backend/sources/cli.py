@@ -21,16 +21,24 @@ def add_commands(sub) -> None:
     source.add_argument("--tmin", type=float, help="window start (s)")
     source.add_argument("--tmax", type=float, help="window end (s); at most 20 s after --tmin")
     source.add_argument("--event", help="annotation label to average around (epochs -0.2 to 0.5 s)")
-    source.add_argument("--cov", choices=COVARIANCES, help="noise covariance (default: baseline for --event, else ad hoc)")
-    source.add_argument("--stretch", type=float, nargs=2, metavar=("T0", "T1"), help="noise stretch (s) for --cov stretch")
+    source.add_argument(
+        "--cov", choices=COVARIANCES, help="noise covariance (default: baseline for --event, else ad hoc)"
+    )
+    source.add_argument(
+        "--stretch", type=float, nargs=2, metavar=("T0", "T1"), help="noise stretch (s) for --cov stretch"
+    )
     source.add_argument("--reg-snr", type=float, default=3.0, help="regularisation: lambda2 = 1/SNR^2 (default 3)")
     source.add_argument("--model", choices=HEAD_MODELS, default="bem", help="head model (default bem)")
     source.add_argument("--simulate", action="store_true", help="simulate dipoles and print localisation errors")
     source.add_argument("--n", type=int, default=200, help="simulated dipoles (default 200)")
     source.add_argument("--snr", type=float, default=10.0, help="simulated sensor SNR in dB (default 10)")
     source.add_argument("--channels", type=int, choices=(32, 64), default=64, help="simulated cap (default 64)")
-    source.add_argument("--simulate-model", choices=HEAD_MODELS, default="bem",
-                        help="head model that makes the simulated scalp fields (default bem)")
+    source.add_argument(
+        "--simulate-model",
+        choices=HEAD_MODELS,
+        default="bem",
+        help="head model that makes the simulated scalp fields (default bem)",
+    )
     source.add_argument("--json", action="store_true", help="last line: one JSON object")
     source.set_defaults(func=_source)
 
@@ -49,15 +57,30 @@ def _source(args) -> int:
 
     rec = load_recording(args.paths, look_beside=True)
     result = localise(
-        rec.raw, args.method, tmin=args.tmin, tmax=args.tmax, event=args.event, covariance=args.cov,
-        stretch=args.stretch, snr=args.reg_snr, model=args.model,
+        rec.raw,
+        args.method,
+        tmin=args.tmin,
+        tmax=args.tmax,
+        event=args.event,
+        covariance=args.cov,
+        stretch=args.stretch,
+        snr=args.reg_snr,
+        model=args.model,
     )
-    peak = dict(result.peak, method=result.method, covariance=result.covariance, model=result.model,
-                lambda2=result.lambda2, channels_used=len(result.electrodes.used),
-                channels_unmatched=result.electrodes.unmatched)
+    peak = dict(
+        result.peak,
+        method=result.method,
+        covariance=result.covariance,
+        model=result.model,
+        lambda2=result.lambda2,
+        channels_used=len(result.electrodes.used),
+        channels_unmatched=result.electrodes.unmatched,
+    )
     if not args.json:
         x, y, z = peak["pos_mm"]
-        print(f"method      {result.method} ({result.model} head model, {result.covariance} noise covariance, lambda2 {result.lambda2:.3g})")
+        print(
+            f"method      {result.method} ({result.model} head model, {result.covariance} noise covariance, lambda2 {result.lambda2:.3g})"
+        )
         print(f"channels    {result.electrodes.note()}")
         print(f"peak        {peak['region']}")
         print(f"position    x {x:.1f}  y {y:.1f}  z {z:.1f} mm (fsaverage template)")
@@ -71,12 +94,19 @@ def _source(args) -> int:
 def _simulate(args) -> int:
     from backend.sources.simulate import LAMBDA2_FACTOR, localisation_errors
 
-    out = localisation_errors(n=args.n, snrs_db=(args.snr,), channels=args.channels,
-                              simulate_model=args.simulate_model, inverse_model=args.model)
+    out = localisation_errors(
+        n=args.n,
+        snrs_db=(args.snr,),
+        channels=args.channels,
+        simulate_model=args.simulate_model,
+        inverse_model=args.model,
+    )
     table = out["results"][args.snr]
-    print(f"{args.n} dipoles, {args.channels} channels, SNR {args.snr:g} dB, simulated with the {args.simulate_model} model at "
-          f"random cortical points (off every source grid), inverted with the {args.model} model "
-          f"(lambda2 = {LAMBDA2_FACTOR:g} / SNR^2)")
+    print(
+        f"{args.n} dipoles, {args.channels} channels, SNR {args.snr:g} dB, simulated with the {args.simulate_model} model at "
+        f"random cortical points (off every source grid), inverted with the {args.model} model "
+        f"(lambda2 = {LAMBDA2_FACTOR:g} / SNR^2)"
+    )
     print(f"{'method':9s} {'median mm':>10s} {'p90 mm':>8s} {'dispersion mm':>14s}")
     for method, row in table.items():
         print(f"{method:9s} {row['median_mm']:10.1f} {row['p90_mm']:8.1f} {row['dispersion_mm']:14.1f}")

@@ -130,7 +130,9 @@ def cortex_figure(
     stc, peak = result.stc, result.peak
     hemis = VIEWS[view]["hemis"]
     shown = peak["time"] if time is None else float(time)
-    frames_idx = np.unique(np.r_[frame_indices(stc.times, peak["time"], n_frames), np.argmin(np.abs(stc.times - shown))])
+    frames_idx = np.unique(
+        np.r_[frame_indices(stc.times, peak["time"], n_frames), np.argmin(np.abs(stc.times - shown))]
+    )
     per_frame = [vertex_values(stc, i) for i in frames_idx]
     vmax = max(float(np.abs(stc.data).max()), 1e-30)
 
@@ -146,14 +148,29 @@ def cortex_figure(
         rr, tris = _display_mesh(hemi, surface)
         traces.append(
             go.Mesh3d(
-                x=rr[:, 0], y=rr[:, 1], z=rr[:, 2], i=tris[:, 0], j=tris[:, 1], k=tris[:, 2],
-                intensity=level(per_frame[start][hemi]), intensitymode="vertex",
-                colorscale=colorscale, cmin=0, cmax=_LEVELS, showscale=hemi == hemis[-1],
-                colorbar={"title": {"text": unit}, "tickvals": ticks,
-                          "ticktext": [f"{vmax * t / _LEVELS:.2g}" for t in ticks], "len": 0.6},
+                x=rr[:, 0],
+                y=rr[:, 1],
+                z=rr[:, 2],
+                i=tris[:, 0],
+                j=tris[:, 1],
+                k=tris[:, 2],
+                intensity=level(per_frame[start][hemi]),
+                intensitymode="vertex",
+                colorscale=colorscale,
+                cmin=0,
+                cmax=_LEVELS,
+                showscale=hemi == hemis[-1],
+                colorbar={
+                    "title": {"text": unit},
+                    "tickvals": ticks,
+                    "ticktext": [f"{vmax * t / _LEVELS:.2g}" for t in ticks],
+                    "len": 0.6,
+                },
                 lighting={"ambient": 0.7, "diffuse": 0.5, "specular": 0.05, "roughness": 0.9},
                 # "none", not "skip": no label, but clicks still reach clicked_source.
-                hoverinfo="none", name=hemi, flatshading=False,
+                hoverinfo="none",
+                name=hemi,
+                flatshading=False,
             )
         )
     if peak["hemi"] in hemis:
@@ -161,10 +178,17 @@ def cortex_figure(
         p = prr[peak["vertex"]]
         traces.append(
             go.Scatter3d(
-                x=[p[0]], y=[p[1]], z=[p[2]], mode="markers+text", text=["peak"], textposition="top center",
+                x=[p[0]],
+                y=[p[1]],
+                z=[p[2]],
+                mode="markers+text",
+                text=["peak"],
+                textposition="top center",
                 marker={"size": 7, "color": "#1f77b4", "symbol": "diamond"},
                 hovertext=[f"{peak['region']}<br>{peak['pos_mm']} mm<br>{peak['time']:.3f} s"],
-                hoverinfo="text", name="peak", showlegend=False,
+                hoverinfo="text",
+                name="peak",
+                showlegend=False,
             )
         )
     animated = list(range(len(hemis)))
@@ -183,40 +207,89 @@ def cortex_figure(
         for n, (i, values) in enumerate(zip(frames_idx, per_frame))
     ]
     steps = [
-        {"method": "animate", "label": f"{stc.times[i]:.3f}",
-         "args": [[f"{stc.times[i]:.3f}"], {"mode": "immediate", "frame": {"duration": 0, "redraw": True},
-                                            "transition": {"duration": 0}}]}
+        {
+            "method": "animate",
+            "label": f"{stc.times[i]:.3f}",
+            "args": [
+                [f"{stc.times[i]:.3f}"],
+                {"mode": "immediate", "frame": {"duration": 0, "redraw": True}, "transition": {"duration": 0}},
+            ],
+        }
         for i in frames_idx
     ]
     fig = go.Figure(data=traces, frames=frames)
     eye = VIEWS[view]["eye"]
     up = {"x": 0, "y": 1, "z": 0} if view == "top" else {"x": 0, "y": 0, "z": 1}
     fig.update_layout(
-        height=height, margin={"l": 0, "r": 0, "t": 30, "b": 0},
+        height=height,
+        margin={"l": 0, "r": 0, "t": 30, "b": 0},
         title={"text": f"{result.method} · {surface} · {view}", "x": 0.01, "font": {"size": 13}},
-        scene=dict(_SCENE, camera={"eye": dict(zip("xyz", eye)), "up": up},
-                   domain={"x": [0.0, 0.6] if scalp else [0.0, 1.0], "y": [0.0, 1.0]}),
-        sliders=[{"active": start, "steps": steps, "currentvalue": {"prefix": "t = ", "suffix": " s"},
-                  "pad": {"t": 10}, "len": 0.86, "x": 0.14}],
+        scene=dict(
+            _SCENE,
+            camera={"eye": dict(zip("xyz", eye)), "up": up},
+            domain={"x": [0.0, 0.6] if scalp else [0.0, 1.0], "y": [0.0, 1.0]},
+        ),
+        sliders=[
+            {
+                "active": start,
+                "steps": steps,
+                "currentvalue": {"prefix": "t = ", "suffix": " s"},
+                "pad": {"t": 10},
+                "len": 0.86,
+                "x": 0.14,
+            }
+        ],
         # Play and pause side by side, left of the slider and clear of its "t =" label.
-        updatemenus=[{"type": "buttons", "direction": "left", "showactive": False, "x": 0.0, "y": 0.0,
-                      "xanchor": "left", "yanchor": "top", "pad": {"t": 28},
-                      "buttons": [
-                          {"label": "▶", "method": "animate",
-                           "args": [None, {"frame": {"duration": 250, "redraw": True}, "fromcurrent": True,
-                                           "transition": {"duration": 0}}]},
-                          {"label": "❚❚", "method": "animate",
-                           "args": [[None], {"mode": "immediate", "frame": {"duration": 0, "redraw": False}}]},
-                      ]}],
+        updatemenus=[
+            {
+                "type": "buttons",
+                "direction": "left",
+                "showactive": False,
+                "x": 0.0,
+                "y": 0.0,
+                "xanchor": "left",
+                "yanchor": "top",
+                "pad": {"t": 28},
+                "buttons": [
+                    {
+                        "label": "▶",
+                        "method": "animate",
+                        "args": [
+                            None,
+                            {
+                                "frame": {"duration": 250, "redraw": True},
+                                "fromcurrent": True,
+                                "transition": {"duration": 0},
+                            },
+                        ],
+                    },
+                    {
+                        "label": "❚❚",
+                        "method": "animate",
+                        "args": [[None], {"mode": "immediate", "frame": {"duration": 0, "redraw": False}}],
+                    },
+                ],
+            }
+        ],
     )
     if scalp:
         fig.update_traces(colorbar_x=0.6, selector={"type": "mesh3d"})
         fig.update_layout(
             xaxis={"domain": [0.7, 0.95], "visible": False, "range": [-1.3, 1.3]},
             yaxis={"domain": [0.15, 0.9], "visible": False, "range": [-1.3, 1.3], "scaleanchor": "x"},
-            shapes=head_shapes(), plot_bgcolor="white",
-            annotations=[{"text": "scalp map (µV, average reference)", "x": 0.82, "y": 0.97, "xref": "paper",
-                          "yref": "paper", "showarrow": False, "font": {"size": 12}}],
+            shapes=head_shapes(),
+            plot_bgcolor="white",
+            annotations=[
+                {
+                    "text": "scalp map (µV, average reference)",
+                    "x": 0.82,
+                    "y": 0.97,
+                    "xref": "paper",
+                    "yref": "paper",
+                    "showarrow": False,
+                    "font": {"size": 12},
+                }
+            ],
         )
     return fig
 
@@ -232,10 +305,26 @@ def _scalp_panel(evoked, frames_idx, start: int) -> tuple[list, list[np.ndarray]
         maps.append(z.astype(np.float32))
     lim = max(float(np.nanmax(np.abs(m))) for m in maps) or 1.0
     traces = [
-        go.Heatmap(x=axis, y=axis, z=maps[start], colorscale="RdBu_r", zmin=-lim, zmax=lim, zsmooth="best",
-                   hoverinfo="skip", colorbar={"title": {"text": "µV"}, "thickness": 12, "len": 0.5, "x": 0.97}),
-        go.Scatter(x=xy[:, 0], y=xy[:, 1], mode="markers", marker={"size": 4, "color": "black"}, text=names,
-                   hoverinfo="text", showlegend=False),
+        go.Heatmap(
+            x=axis,
+            y=axis,
+            z=maps[start],
+            colorscale="RdBu_r",
+            zmin=-lim,
+            zmax=lim,
+            zsmooth="best",
+            hoverinfo="skip",
+            colorbar={"title": {"text": "µV"}, "thickness": 12, "len": 0.5, "x": 0.97},
+        ),
+        go.Scatter(
+            x=xy[:, 0],
+            y=xy[:, 1],
+            mode="markers",
+            marker={"size": 4, "color": "black"},
+            text=names,
+            hoverinfo="text",
+            showlegend=False,
+        ),
     ]
     return traces, maps
 
@@ -277,10 +366,13 @@ def timecourse_figure(result, index: int | None = None, height: int = 260) -> go
         raise EEGError(f"source index must be between 0 and {result.stc.data.shape[0] - 1}")
     fig = go.Figure(go.Scatter(x=result.stc.times, y=result.stc.data[index], mode="lines", line={"width": 1.5}))
     fig.add_vline(x=result.peak["time"], line={"dash": "dot", "color": "#888"})
-    fig.update_layout(height=height, margin={"l": 50, "r": 10, "t": 30, "b": 40},
-                      xaxis_title="time (s)", yaxis_title=result.unit(),
-                      title={"text": f"{source_label(result, index)} · source {index}",
-                             "font": {"size": 13}})
+    fig.update_layout(
+        height=height,
+        margin={"l": 50, "r": 10, "t": 30, "b": 40},
+        xaxis_title="time (s)",
+        yaxis_title=result.unit(),
+        title={"text": f"{source_label(result, index)} · source {index}", "font": {"size": 13}},
+    )
     return fig
 
 
@@ -289,27 +381,84 @@ def dipole_figure(fit, *, height: int = 480, length_mm: float = 30.0) -> go.Figu
     scalp = template.scalp_surface()
     sr, st = scalp["rr"] * 1000, scalp["tris"]
     traces = [
-        go.Mesh3d(x=sr[:, 0], y=sr[:, 1], z=sr[:, 2], i=st[:, 0], j=st[:, 1], k=st[:, 2],
-                  color="#e8c4a8", opacity=0.15, hoverinfo="skip", name="scalp"),
+        go.Mesh3d(
+            x=sr[:, 0],
+            y=sr[:, 1],
+            z=sr[:, 2],
+            i=st[:, 0],
+            j=st[:, 1],
+            k=st[:, 2],
+            color="#e8c4a8",
+            opacity=0.15,
+            hoverinfo="skip",
+            name="scalp",
+        ),
     ]
     for hemi in template.HEMIS:
         rr, tris = _display_mesh(hemi, "pial")
-        traces.append(go.Mesh3d(x=rr[:, 0], y=rr[:, 1], z=rr[:, 2], i=tris[:, 0], j=tris[:, 1], k=tris[:, 2],
-                                color="#bbbbbb", opacity=0.12, hoverinfo="skip", name=hemi))
+        traces.append(
+            go.Mesh3d(
+                x=rr[:, 0],
+                y=rr[:, 1],
+                z=rr[:, 2],
+                i=tris[:, 0],
+                j=tris[:, 1],
+                k=tris[:, 2],
+                color="#bbbbbb",
+                opacity=0.12,
+                hoverinfo="skip",
+                name=hemi,
+            )
+        )
     p, o = np.asarray(fit.pos_mm, float), np.asarray(fit.ori, float)
     tip = p + o * length_mm
-    traces.append(go.Scatter3d(x=[p[0], tip[0]], y=[p[1], tip[1]], z=[p[2], tip[2]], mode="lines",
-                               line={"width": 10, "color": "#d62728"}, hoverinfo="skip", showlegend=False))
-    traces.append(go.Cone(x=[tip[0]], y=[tip[1]], z=[tip[2]], u=[o[0]], v=[o[1]], w=[o[2]], sizemode="absolute",
-                          sizeref=10, anchor="tail", colorscale=[[0, "#d62728"], [1, "#d62728"]], showscale=False,
-                          hoverinfo="skip"))
-    traces.append(go.Scatter3d(x=[p[0]], y=[p[1]], z=[p[2]], mode="markers", marker={"size": 5, "color": "#d62728"},
-                               hovertext=[f"{fit.region}<br>{np.round(p, 1).tolist()} mm<br>GOF {fit.gof:.1f}%"],
-                               hoverinfo="text", showlegend=False))
+    traces.append(
+        go.Scatter3d(
+            x=[p[0], tip[0]],
+            y=[p[1], tip[1]],
+            z=[p[2], tip[2]],
+            mode="lines",
+            line={"width": 10, "color": "#d62728"},
+            hoverinfo="skip",
+            showlegend=False,
+        )
+    )
+    traces.append(
+        go.Cone(
+            x=[tip[0]],
+            y=[tip[1]],
+            z=[tip[2]],
+            u=[o[0]],
+            v=[o[1]],
+            w=[o[2]],
+            sizemode="absolute",
+            sizeref=10,
+            anchor="tail",
+            colorscale=[[0, "#d62728"], [1, "#d62728"]],
+            showscale=False,
+            hoverinfo="skip",
+        )
+    )
+    traces.append(
+        go.Scatter3d(
+            x=[p[0]],
+            y=[p[1]],
+            z=[p[2]],
+            mode="markers",
+            marker={"size": 5, "color": "#d62728"},
+            hovertext=[f"{fit.region}<br>{np.round(p, 1).tolist()} mm<br>GOF {fit.gof:.1f}%"],
+            hoverinfo="text",
+            showlegend=False,
+        )
+    )
     fig = go.Figure(traces)
-    fig.update_layout(height=height, margin={"l": 0, "r": 0, "t": 30, "b": 0}, showlegend=False,
-                      title={"text": f"dipole · GOF {fit.gof:.1f}% · {fit.region}", "font": {"size": 13}, "x": 0.01},
-                      scene=dict(_SCENE, camera={"eye": {"x": -1.5, "y": 0.8, "z": 0.5}}))
+    fig.update_layout(
+        height=height,
+        margin={"l": 0, "r": 0, "t": 30, "b": 0},
+        showlegend=False,
+        title={"text": f"dipole · GOF {fit.gof:.1f}% · {fit.region}", "font": {"size": 13}, "x": 0.01},
+        scene=dict(_SCENE, camera={"eye": {"x": -1.5, "y": 0.8, "z": 0.5}}),
+    )
     return fig
 
 

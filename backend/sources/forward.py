@@ -155,9 +155,7 @@ def electrodes(info: mne.Info) -> Electrodes:
         label = standard_label(name)
         (used if label in positions else unmatched).append(name)
     if len(used) < 8:
-        raise EEGError(
-            f"only {len(used)} EEG channels have standard 10-05 names; source localisation needs at least 8"
-        )
+        raise EEGError(f"only {len(used)} EEG channels have standard 10-05 names; source localisation needs at least 8")
     sub = mne.pick_info(info, [info.ch_names.index(n) for n in used])
     with sub._unlock():
         sub["bads"] = []

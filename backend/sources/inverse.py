@@ -98,8 +98,16 @@ def event_epochs(raw, electrodes, event: str, tmin=-0.2, tmax=0.5, band=DEFAULT_
         info["sfreq"] = raw.info["sfreq"]
     data = mne.io.RawArray(data.get_data(), info, first_samp=data.first_samp, verbose="error")
     epochs = mne.Epochs(
-        data, events, ids, tmin=tmin, tmax=tmax, baseline=(None, 0), proj=True, preload=True,
-        reject_by_annotation=True, verbose="error",
+        data,
+        events,
+        ids,
+        tmin=tmin,
+        tmax=tmax,
+        baseline=(None, 0),
+        proj=True,
+        preload=True,
+        reject_by_annotation=True,
+        verbose="error",
     )
     if len(epochs) == 0:
         raise EEGError(f"no complete epoch around {event!r} fits in the recording")
@@ -189,7 +197,9 @@ class SourceResult:
 
 def apply(evoked, inverse_operator, method: str, lambda2: float) -> mne.SourceEstimate:
     """Apply the inverse to an Evoked; orientations are pooled (vector norm)."""
-    return mne.minimum_norm.apply_inverse(evoked, inverse_operator, lambda2, method=check_method(method), verbose="error")
+    return mne.minimum_norm.apply_inverse(
+        evoked, inverse_operator, lambda2, method=check_method(method), verbose="error"
+    )
 
 
 def find_peak(stc: mne.SourceEstimate, positions: np.ndarray, tmin=None, tmax=None) -> dict:

@@ -103,9 +103,7 @@ def dipole_gain(info: mne.Info, rr: np.ndarray, nn: np.ndarray, model: str) -> t
 
 
 def _dipole_gain(info, rr, nn, model):
-    src = mne.setup_volume_source_space(
-        "fsaverage", pos={"rr": rr, "nn": nn}, verbose="error", subjects_dir=None
-    )
+    src = mne.setup_volume_source_space("fsaverage", pos={"rr": rr, "nn": nn}, verbose="error", subjects_dir=None)
     trans = template.trans()
     if model == "sphere":
         src, trans = fwd_mod._sources_in_head_frame(src), mne.transforms.Transform("head", "mri")

@@ -16,14 +16,20 @@ from backend.errors import EEGError
 
 def _source_args(p) -> None:
     p.add_argument("root", help="a BIDS dataset, or any folder of recordings (searched recursively)")
-    p.add_argument("--pattern", help="file-name pattern for a plain folder, e.g. 'S{subject}R{run}.edf' "
-                   "(fields {subject} {session} {task} {run}, * for anything); a '/' matches the path below ROOT")
+    p.add_argument(
+        "--pattern",
+        help="file-name pattern for a plain folder, e.g. 'S{subject}R{run}.edf' "
+        "(fields {subject} {session} {task} {run}, * for anything); a '/' matches the path below ROOT",
+    )
     p.add_argument("--subjects", help="only these subjects, comma-separated")
 
 
 def _engine_args(p) -> None:
-    p.add_argument("--scheduler", help="tcp://HOST:PORT of a running Dask scheduler (default: $EEG_EXPLORER_DASK_SCHEDULER, "
-                   "else a local cluster)")
+    p.add_argument(
+        "--scheduler",
+        help="tcp://HOST:PORT of a running Dask scheduler (default: $EEG_EXPLORER_DASK_SCHEDULER, "
+        "else a local cluster)",
+    )
     p.add_argument("--workers", type=int, help="workers of the local cluster (default: one per core)")
 
 
@@ -39,7 +45,9 @@ def add_commands(sub) -> None:
     run = verbs.add_parser("run", help="clean every recording into a BIDS derivatives folder")
     _source_args(run)
     recipe = run.add_mutually_exclusive_group(required=True)
-    recipe.add_argument("--steps", help='pipeline string, as for clean --steps: "bandpass:1,40;notch:60;reref:average;asr:cutoff=20"')
+    recipe.add_argument(
+        "--steps", help='pipeline string, as for clean --steps: "bandpass:1,40;notch:60;reref:average;asr:cutoff=20"'
+    )
     recipe.add_argument("--recipe", help="a recipe or pipeline JSON saved by EEG Explorer")
     run.add_argument("--out", required=True, help="derivatives folder, e.g. ROOT/derivatives/eeg-explorer")
     _engine_args(run)
@@ -121,8 +129,11 @@ def _run(args) -> int:
     client = _client(args)
     link = engine.dashboard_link(client)
     if not args.json:
-        print(f"{len(entries)} recording(s) · {format_pipeline(pipeline)} · {engine.n_workers(client)} worker(s)"
-              + (f" · dashboard {link}" if link else ""), flush=True)
+        print(
+            f"{len(entries)} recording(s) · {format_pipeline(pipeline)} · {engine.n_workers(client)} worker(s)"
+            + (f" · dashboard {link}" if link else ""),
+            flush=True,
+        )
 
     def progress(i, n, row):
         if not args.json:
@@ -132,8 +143,15 @@ def _run(args) -> int:
     rows = flag_outliers(list(run_study(entries, pipeline, args.out, client, progress)))
     counts = {s: sum(r["status"] == s for r in rows) for s in ("done", "skipped", "failed", "cancelled")}
     if args.json:
-        print_json({"out": str(args.out), "pipeline": format_pipeline(pipeline), "counts": counts,
-                    "dashboard": link, "recordings": [{k: v for k, v in r.items() if k != "path"} for r in rows]})
+        print_json(
+            {
+                "out": str(args.out),
+                "pipeline": format_pipeline(pipeline),
+                "counts": counts,
+                "dashboard": link,
+                "recordings": [{k: v for k, v in r.items() if k != "path"} for r in rows],
+            }
+        )
     else:
         print(", ".join(f"{n} {s}" for s, n in counts.items() if n), "→", args.out)
     return 0
@@ -157,8 +175,13 @@ def _qc(args) -> int:
         if r["status"] == "failed":
             print(f"{r.get('file', ''):<28} failed   {r.get('error')}")
             continue
-        cells = [_fmt(r.get("duration_s"), 7, ".1f"), _fmt(r.get("n_bad"), 4, "d"), _fmt(r.get("asr_s"), 6, ".1f"),
-                 _fmt(r.get("line_noise_ratio"), 6, ".2f"), _fmt(r.get("high_amplitude_fraction"), 7, ".3f")]
+        cells = [
+            _fmt(r.get("duration_s"), 7, ".1f"),
+            _fmt(r.get("n_bad"), 4, "d"),
+            _fmt(r.get("asr_s"), 6, ".1f"),
+            _fmt(r.get("line_noise_ratio"), 6, ".2f"),
+            _fmt(r.get("high_amplitude_fraction"), 7, ".3f"),
+        ]
         print(f"{r.get('file', ''):<28} {r['status']:<8} {' '.join(cells)}  {r.get('outlier_reason') or ''}")
     return 0
 
@@ -183,17 +206,23 @@ def _classify(args) -> int:
             score = f"ROC-AUC {row['roc_auc']:.3f}" if row.get("status") == "done" else row.get("error")
             print(f"[{i}/{n}] sub-{row['subject']} {score}", file=sys.stderr, flush=True)
 
-    result = classify_study(entries, task, args.pipeline, client, folds=args.folds, loso=args.loso, steps=steps,
-                            progress=progress)
+    result = classify_study(
+        entries, task, args.pipeline, client, folds=args.folds, loso=args.loso, steps=steps, progress=progress
+    )
     if args.json:
         print_json(result)
         return 0
     print(f"pipeline {args.pipeline} · {result['n_subjects']} subject(s) · within-session {args.folds}-fold")
     for r in result["subjects"]:
-        print(f"sub-{r['subject']:<8} " + (f"ROC-AUC {r['roc_auc']:.3f}" if r["status"] == "done" else f"failed: {r['error']}"))
+        print(
+            f"sub-{r['subject']:<8} "
+            + (f"ROC-AUC {r['roc_auc']:.3f}" if r["status"] == "done" else f"failed: {r['error']}")
+        )
     low, high = result["roc_auc_ci95"]
     print(f"mean         ROC-AUC {result['roc_auc_mean']:.3f} (95 % CI {low:.3f}–{high:.3f})")
     if result["loso"]:
         loso = result["loso"]
-        print(f"leave-one-subject-out ROC-AUC {loso['roc_auc_mean']:.3f} (95 % CI {loso['roc_auc_ci95'][0]:.3f}–{loso['roc_auc_ci95'][1]:.3f})")
+        print(
+            f"leave-one-subject-out ROC-AUC {loso['roc_auc_mean']:.3f} (95 % CI {loso['roc_auc_ci95'][0]:.3f}–{loso['roc_auc_ci95'][1]:.3f})"
+        )
     return 0

@@ -52,7 +52,9 @@ class Entry:
     def label(self) -> str:
         """The BIDS-style name stem, e.g. ``sub-001_ses-1_task-mi_run-04``."""
         parts = [f"sub-{self.subject}"]
-        parts += [f"{key}-{value}" for key, value in (("ses", self.session), ("task", self.task), ("run", self.run)) if value]
+        parts += [
+            f"{key}-{value}" for key, value in (("ses", self.session), ("task", self.task), ("run", self.run)) if value
+        ]
         return "_".join(parts)
 
     def to_dict(self) -> dict:
@@ -78,7 +80,9 @@ def compile_pattern(pattern: str) -> re.Pattern:
         elif token.startswith("{") and token.endswith("}"):
             name = token[1:-1]
             if name not in FIELDS:
-                raise EEGError(f"unknown field {token} in the pattern {pattern!r}; use {', '.join('{' + f + '}' for f in FIELDS)}")
+                raise EEGError(
+                    f"unknown field {token} in the pattern {pattern!r}; use {', '.join('{' + f + '}' for f in FIELDS)}"
+                )
             if name in seen:
                 raise EEGError(f"{token} appears twice in the pattern {pattern!r}")
             seen.add(name)
@@ -93,8 +97,11 @@ def compile_pattern(pattern: str) -> re.Pattern:
 
 
 def _headers(root: Path) -> list[Path]:
-    return sorted(p for p in root.rglob("*") if p.suffix.lower() in HEADER_EXTENSIONS and p.is_file()
-                  and "derivatives" not in p.relative_to(root).parts)
+    return sorted(
+        p
+        for p in root.rglob("*")
+        if p.suffix.lower() in HEADER_EXTENSIONS and p.is_file() and "derivatives" not in p.relative_to(root).parts
+    )
 
 
 def _default_fields(rel: Path) -> dict:
@@ -141,8 +148,10 @@ def _check_unique(entries: Sequence[Entry], pattern: str | None) -> None:
     for entry in entries:
         if entry.label in seen:
             first = Path(seen[entry.label].path).name
-            raise EEGError(f"{first} and {Path(entry.path).name} both read as {entry.label} with the pattern "
-                           f"{pattern!r}; add {{run}} or {{session}} to tell them apart")
+            raise EEGError(
+                f"{first} and {Path(entry.path).name} both read as {entry.label} with the pattern "
+                f"{pattern!r}; add {{run}} or {{session}} to tell them apart"
+            )
         seen[entry.label] = entry
 
 
@@ -249,8 +258,11 @@ def _apply_bids_sidecars(recording: Recording, entry: Entry) -> Recording:
     renames = recording.history[0].params.get("renames", {}) or {}
     ours = set(recording.raw.ch_names)
     names = {name: renames.get(name, name) for name in described.ch_names}
-    types = {names[n]: t for n, t in zip(described.ch_names, described.get_channel_types())
-             if names[n] in ours and t in CHANNEL_TYPES and recording.raw.get_channel_types([names[n]])[0] != t}
+    types = {
+        names[n]: t
+        for n, t in zip(described.ch_names, described.get_channel_types())
+        if names[n] in ours and t in CHANNEL_TYPES and recording.raw.get_channel_types([names[n]])[0] != t
+    }
     if types:
         recording = recording.apply("set_channel_types", mapping=types)
     bads = [names[b] for b in described.info["bads"] if names.get(b) in ours]
@@ -265,12 +277,15 @@ def _apply_bids_sidecars(recording: Recording, entry: Entry) -> Recording:
 def _new_events(raw, described) -> list[list]:
     """The events of ``events.tsv`` (as mne-bids read them) that ``raw`` does not already hold."""
     sfreq = raw.info["sfreq"]
-    held = {(round((o - raw.first_time) * sfreq), str(d)) for o, d in zip(raw.annotations.onset, raw.annotations.description)}
+    held = {
+        (round((o - raw.first_time) * sfreq), str(d))
+        for o, d in zip(raw.annotations.onset, raw.annotations.description)
+    }
     rows = []
-    for onset, duration, description in zip(described.annotations.onset, described.annotations.duration,
-                                             described.annotations.description):
+    for onset, duration, description in zip(
+        described.annotations.onset, described.annotations.duration, described.annotations.description
+    ):
         start = onset - described.first_time
         if (round(start * sfreq), str(description)) not in held:
             rows.append([float(start), float(duration), str(description)])
     return rows
-

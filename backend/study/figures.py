@@ -20,7 +20,9 @@ POINT_COLOR = "#1f77b4"
 
 
 def _label(row: dict) -> str:
-    parts = [f"sub-{row.get('subject')}"] + [f"{k}-{row[v]}" for k, v in (("ses", "session"), ("task", "task"), ("run", "run")) if row.get(v)]
+    parts = [f"sub-{row.get('subject')}"] + [
+        f"{k}-{row[v]}" for k, v in (("ses", "session"), ("task", "task"), ("run", "run")) if row.get(v)
+    ]
     return "_".join(parts)
 
 
@@ -32,15 +34,32 @@ def quality_figure(rows: Sequence[dict], metric: str) -> go.Figure:
     usable = [r for r in rows if r.get("status") in ("done", "skipped") and isinstance(r.get(metric), (int, float))]
     values = [float(r[metric]) for r in usable]
     labels = [_label(r) for r in usable]
-    colors = [OUTLIER_COLOR if r.get("outlier") and metric in (r.get("outlier_reason") or "") else POINT_COLOR for r in usable]
-    hover = [f"{lab}<br>{v:g}" + (f"<br>{r['outlier_reason']}" if c == OUTLIER_COLOR else "")
-             for lab, v, r, c in zip(labels, values, usable, colors)]
+    colors = [
+        OUTLIER_COLOR if r.get("outlier") and metric in (r.get("outlier_reason") or "") else POINT_COLOR for r in usable
+    ]
+    hover = [
+        f"{lab}<br>{v:g}" + (f"<br>{r['outlier_reason']}" if c == OUTLIER_COLOR else "")
+        for lab, v, r, c in zip(labels, values, usable, colors)
+    ]
     fig = go.Figure()
     fig.add_trace(go.Box(y=values, name="cohort", boxpoints=False, marker_color="#aaaaaa", showlegend=False))
-    fig.add_trace(go.Scatter(x=["cohort"] * len(values), y=values, mode="markers", marker=dict(color=colors, size=9),
-                             text=hover, hoverinfo="text", showlegend=False))
-    fig.update_layout(title=METRIC_LABELS.get(metric, metric), yaxis_title=METRIC_LABELS.get(metric, metric),
-                      margin=dict(l=60, r=20, t=50, b=40), height=380)
+    fig.add_trace(
+        go.Scatter(
+            x=["cohort"] * len(values),
+            y=values,
+            mode="markers",
+            marker=dict(color=colors, size=9),
+            text=hover,
+            hoverinfo="text",
+            showlegend=False,
+        )
+    )
+    fig.update_layout(
+        title=METRIC_LABELS.get(metric, metric),
+        yaxis_title=METRIC_LABELS.get(metric, metric),
+        margin=dict(l=60, r=20, t=50, b=40),
+        height=380,
+    )
     return fig
 
 
@@ -52,22 +71,48 @@ def classification_figure(result: dict) -> go.Figure:
     rows = [r for r in result["subjects"] if r.get("status") == "done"]
     names = [f"sub-{r['subject']}" + (f" ses-{r['session']}" if r.get("session") else "") for r in rows]
     fig = go.Figure()
-    fig.add_trace(go.Scatter(x=names, y=[r["roc_auc"] for r in rows], mode="markers", name="subject (k-fold mean)",
-                             error_y=dict(type="data", array=[r.get("roc_auc_std", 0.0) for r in rows], visible=True),
-                             marker=dict(size=10, color=POINT_COLOR)))
+    fig.add_trace(
+        go.Scatter(
+            x=names,
+            y=[r["roc_auc"] for r in rows],
+            mode="markers",
+            name="subject (k-fold mean)",
+            error_y=dict(type="data", array=[r.get("roc_auc_std", 0.0) for r in rows], visible=True),
+            marker=dict(size=10, color=POINT_COLOR),
+        )
+    )
     mean, (low, high) = result["roc_auc_mean"], result["roc_auc_ci95"]
     if names and np.isfinite(mean):
         fig.add_hline(y=mean, line_color="black", annotation_text=f"group mean {mean:.3f}")
         if np.isfinite(low) and np.isfinite(high):
-            fig.add_hrect(y0=low, y1=high, fillcolor="black", opacity=0.1, line_width=0,
-                          annotation_text="95 % CI", annotation_position="bottom right")
+            fig.add_hrect(
+                y0=low,
+                y1=high,
+                fillcolor="black",
+                opacity=0.1,
+                line_width=0,
+                annotation_text="95 % CI",
+                annotation_position="bottom right",
+            )
     if result.get("loso"):
         loso = [r for r in result["loso"]["subjects"] if r.get("status") == "done"]
-        fig.add_trace(go.Scatter(x=[f"sub-{r['subject']}" for r in loso], y=[r["roc_auc"] for r in loso], mode="markers",
-                                 name="leave-one-subject-out", marker=dict(size=9, symbol="diamond", color="#ff7f0e")))
+        fig.add_trace(
+            go.Scatter(
+                x=[f"sub-{r['subject']}" for r in loso],
+                y=[r["roc_auc"] for r in loso],
+                mode="markers",
+                name="leave-one-subject-out",
+                marker=dict(size=9, symbol="diamond", color="#ff7f0e"),
+            )
+        )
     fig.add_hline(y=0.5, line_dash="dot", line_color="#888888", annotation_text="chance")
-    fig.update_layout(title=f"ROC-AUC per subject · {result['pipeline']}", yaxis_title="ROC-AUC", yaxis_range=[0, 1.05],
-                      margin=dict(l=60, r=20, t=50, b=40), height=400)
+    fig.update_layout(
+        title=f"ROC-AUC per subject · {result['pipeline']}",
+        yaxis_title="ROC-AUC",
+        yaxis_range=[0, 1.05],
+        margin=dict(l=60, r=20, t=50, b=40),
+        height=400,
+    )
     return fig
 
 
@@ -76,14 +121,34 @@ def spectra_figure(averages: dict) -> go.Figure:
     fig = go.Figure()
     for r in averages["subjects"]:
         if r.get("status") == "done":
-            fig.add_trace(go.Scatter(x=r["freqs"], y=r["psd_db"], mode="lines", name=f"sub-{r['subject']}",
-                                     line=dict(width=1), opacity=0.6))
+            fig.add_trace(
+                go.Scatter(
+                    x=r["freqs"],
+                    y=r["psd_db"],
+                    mode="lines",
+                    name=f"sub-{r['subject']}",
+                    line=dict(width=1),
+                    opacity=0.6,
+                )
+            )
     grand = averages.get("grand", {})
     if "psd_db" in grand:
-        fig.add_trace(go.Scatter(x=grand["freqs"], y=grand["psd_db"], mode="lines", name="grand average",
-                                 line=dict(width=3, color="black")))
-    fig.update_layout(title="EEG spectrum", xaxis_title="Frequency (Hz)", yaxis_title="Power (dB re 1 V²/Hz)",
-                      margin=dict(l=60, r=20, t=50, b=40), height=400)
+        fig.add_trace(
+            go.Scatter(
+                x=grand["freqs"],
+                y=grand["psd_db"],
+                mode="lines",
+                name="grand average",
+                line=dict(width=3, color="black"),
+            )
+        )
+    fig.update_layout(
+        title="EEG spectrum",
+        xaxis_title="Frequency (Hz)",
+        yaxis_title="Power (dB re 1 V²/Hz)",
+        margin=dict(l=60, r=20, t=50, b=40),
+        height=400,
+    )
     return fig
 
 
@@ -94,12 +159,32 @@ def event_average_figure(averages: dict, condition: str) -> go.Figure:
     for r in averages["subjects"]:
         if r.get("status") == "done" and condition in r.get("erp", {}):
             channel = r["channel"]
-            fig.add_trace(go.Scatter(x=r["times"], y=np.asarray(r["erp"][condition]) * 1e6, mode="lines",
-                                     name=f"sub-{r['subject']}", line=dict(width=1), opacity=0.6))
+            fig.add_trace(
+                go.Scatter(
+                    x=r["times"],
+                    y=np.asarray(r["erp"][condition]) * 1e6,
+                    mode="lines",
+                    name=f"sub-{r['subject']}",
+                    line=dict(width=1),
+                    opacity=0.6,
+                )
+            )
     grand = averages.get("grand", {})
     if condition in grand.get("erp", {}):
-        fig.add_trace(go.Scatter(x=grand["times"], y=np.asarray(grand["erp"][condition]) * 1e6, mode="lines",
-                                 name="grand average", line=dict(width=3, color="black")))
-    fig.update_layout(title=f"{condition} average" + (f" · {channel}" if channel else ""), xaxis_title="Time from event (s)",
-                      yaxis_title="Amplitude (µV)", margin=dict(l=60, r=20, t=50, b=40), height=400)
+        fig.add_trace(
+            go.Scatter(
+                x=grand["times"],
+                y=np.asarray(grand["erp"][condition]) * 1e6,
+                mode="lines",
+                name="grand average",
+                line=dict(width=3, color="black"),
+            )
+        )
+    fig.update_layout(
+        title=f"{condition} average" + (f" · {channel}" if channel else ""),
+        xaxis_title="Time from event (s)",
+        yaxis_title="Amplitude (µV)",
+        margin=dict(l=60, r=20, t=50, b=40),
+        height=400,
+    )
     return fig

@@ -57,8 +57,9 @@ def _safely(row: dict, work: Callable[[], dict]) -> dict:
     return row
 
 
-def cv_task(entries: Sequence[Entry], task: dict, pipeline: str, folds: int = 5, seed: int = 42,
-            steps: Sequence[dict] = ()) -> dict:
+def cv_task(
+    entries: Sequence[Entry], task: dict, pipeline: str, folds: int = 5, seed: int = 42, steps: Sequence[dict] = ()
+) -> dict:
     """Cross-validate ``pipeline`` within one subject's session (the Dask task). Returns its row."""
     from backend.classify.validate import cross_validate
 
@@ -67,8 +68,13 @@ def cv_task(entries: Sequence[Entry], task: dict, pipeline: str, folds: int = 5,
     def work():
         trials = make_trials(_open(entries, steps), TaskSpec(**task))
         result = cross_validate(trials, pipeline, "kfold", folds, seed)
-        return {"roc_auc": result.roc_auc_mean, "roc_auc_std": result.roc_auc_std, "accuracy": result.accuracy_mean,
-                "n_trials": trials.counts(), "folds": [round(f.roc_auc, 4) for f in result.folds]}
+        return {
+            "roc_auc": result.roc_auc_mean,
+            "roc_auc_std": result.roc_auc_std,
+            "accuracy": result.accuracy_mean,
+            "n_trials": trials.counts(),
+            "folds": [round(f.roc_auc, 4) for f in result.folds],
+        }
 
     return _safely({"subject": first.subject, "session": first.session, "runs": len(entries)}, work)
 
@@ -82,7 +88,7 @@ def loso_task(units: dict, held_out: str, task: dict, pipeline: str, steps: Sequ
     spec = TaskSpec(**task)
 
     def work():
-        train_x, train_y, test = [], [], None
+        train_x, test = [], None
         for subject, entries in units.items():
             trials = make_trials(_open(entries, steps), spec)
             if subject == held_out:
@@ -130,9 +136,18 @@ def loso_allowed(pipeline: str) -> bool:
     return pipeline_info(pipeline).kind == "sklearn"
 
 
-def classify_study(entries: Sequence[Entry], task: TaskSpec, pipeline: str, client=None, folds: int = 5,
-                   seed: int = 42, loso: bool = False, steps: Sequence[dict] = (),
-                   progress: Progress | None = None, cancel: engine.CancelHandle | None = None) -> dict:
+def classify_study(
+    entries: Sequence[Entry],
+    task: TaskSpec,
+    pipeline: str,
+    client=None,
+    folds: int = 5,
+    seed: int = 42,
+    loso: bool = False,
+    steps: Sequence[dict] = (),
+    progress: Progress | None = None,
+    cancel: engine.CancelHandle | None = None,
+) -> dict:
     """Within-subject cross-validation of every subject (and leave-one-subject-out when asked).
 
     Returns
@@ -152,7 +167,9 @@ def classify_study(entries: Sequence[Entry], task: TaskSpec, pipeline: str, clie
     subjects = sorted({s for s, _ in units})
     if loso and len(subjects) < 2:
         raise EEGError("leave-one-subject-out needs at least two subjects")
-    calls = [(key, cv_task, (group, task.to_dict(), pipeline, folds, seed, list(steps))) for key, group in units.items()]
+    calls = [
+        (key, cv_task, (group, task.to_dict(), pipeline, folds, seed, list(steps))) for key, group in units.items()
+    ]
     by_subject = {s: [e for e in entries if e.subject == s] for s in subjects}
     if loso:
         calls += [(("loso", s), loso_task, (by_subject, s, task.to_dict(), pipeline, list(steps))) for s in subjects]
@@ -169,9 +186,16 @@ def classify_study(entries: Sequence[Entry], task: TaskSpec, pipeline: str, clie
             progress(len(rows) + len(loso_rows), total, row)
     rows.sort(key=lambda r: (r["subject"], r.get("session") or ""))
     mean, low, high = mean_ci95([r["roc_auc"] for r in rows if r.get("status") == "done"])
-    out = {"pipeline": pipeline, "task": task.to_dict(), "folds": folds, "subjects": rows,
-           "n_subjects": sum(r.get("status") == "done" for r in rows),
-           "roc_auc_mean": mean, "roc_auc_ci95": [low, high], "loso": None}
+    out = {
+        "pipeline": pipeline,
+        "task": task.to_dict(),
+        "folds": folds,
+        "subjects": rows,
+        "n_subjects": sum(r.get("status") == "done" for r in rows),
+        "roc_auc_mean": mean,
+        "roc_auc_ci95": [low, high],
+        "loso": None,
+    }
     if loso:
         loso_rows.sort(key=lambda r: r["subject"])
         lmean, llow, lhigh = mean_ci95([r["roc_auc"] for r in loso_rows if r.get("status") == "done"])
@@ -182,8 +206,9 @@ def classify_study(entries: Sequence[Entry], task: TaskSpec, pipeline: str, clie
 # --- grand averages ----------------------------------------------------------------------------
 
 
-def averages_task(entries: Sequence[Entry], task: dict, channel: str | None = None, fmax: float = 45.0,
-                  steps: Sequence[dict] = ()) -> dict:
+def averages_task(
+    entries: Sequence[Entry], task: dict, channel: str | None = None, fmax: float = 45.0, steps: Sequence[dict] = ()
+) -> dict:
     """One subject's spectrum and event averages (the Dask task).
 
     Returns
@@ -208,7 +233,9 @@ def averages_task(entries: Sequence[Entry], task: dict, channel: str | None = No
         for rec in recordings:
             raw = rec.raw
             data = raw.get_data(picks=mne.pick_types(raw.info, eeg=True, exclude="bads"))
-            freqs, psd = signal.welch(data, fs=raw.info["sfreq"], nperseg=int(min(data.shape[-1], 2 * raw.info["sfreq"])))
+            freqs, psd = signal.welch(
+                data, fs=raw.info["sfreq"], nperseg=int(min(data.shape[-1], 2 * raw.info["sfreq"]))
+            )
             spectra.append(psd.mean(axis=0))
             if name not in raw.ch_names:
                 raise EEGError(f"{rec.name} has no channel {name}")
@@ -219,18 +246,29 @@ def averages_task(entries: Sequence[Entry], task: dict, channel: str | None = No
                     continue
                 i = int(round(onset * sfreq)) + start
                 if 0 <= i and i + n <= len(x):
-                    erp[label] = erp.get(label, 0) + x[i:i + n]
+                    erp[label] = erp.get(label, 0) + x[i : i + n]
                     counts[label] = counts.get(label, 0) + 1
         keep = freqs <= fmax
-        return {"freqs": freqs[keep].round(3).tolist(), "psd_db": (10 * np.log10(np.mean(spectra, axis=0)[keep])).round(3).tolist(),
-                "channel": name, "times": (np.arange(n) / sfreq + spec.tmin).round(5).tolist(),
-                "erp": {k: (v / counts[k]).tolist() for k, v in erp.items()}, "n_trials": counts}
+        return {
+            "freqs": freqs[keep].round(3).tolist(),
+            "psd_db": (10 * np.log10(np.mean(spectra, axis=0)[keep])).round(3).tolist(),
+            "channel": name,
+            "times": (np.arange(n) / sfreq + spec.tmin).round(5).tolist(),
+            "erp": {k: (v / counts[k]).tolist() for k, v in erp.items()},
+            "n_trials": counts,
+        }
 
     return _safely({"subject": entries[0].subject}, work)
 
 
-def averages_study(entries: Sequence[Entry], task: TaskSpec, client=None, channel: str | None = None,
-                   steps: Sequence[dict] = (), cancel: engine.CancelHandle | None = None) -> dict:
+def averages_study(
+    entries: Sequence[Entry],
+    task: TaskSpec,
+    client=None,
+    channel: str | None = None,
+    steps: Sequence[dict] = (),
+    cancel: engine.CancelHandle | None = None,
+) -> dict:
     """Each subject's spectrum and event averages, and their grand averages (mean over subjects)."""
     by_subject: dict[str, list[Entry]] = {}
     for e in entries:
@@ -247,6 +285,9 @@ def averages_study(entries: Sequence[Entry], task: TaskSpec, client=None, channe
         grand["freqs"], grand["psd_db"] = done[0]["freqs"], np.mean([r["psd_db"] for r in done], axis=0).tolist()
     if done and all(len(r["times"]) == len(done[0]["times"]) for r in done):
         grand["times"] = done[0]["times"]
-        grand["erp"] = {c: np.mean([r["erp"][c] for r in done if c in r["erp"]], axis=0).tolist()
-                        for c in task.events if any(c in r["erp"] for r in done)}
+        grand["erp"] = {
+            c: np.mean([r["erp"][c] for r in done if c in r["erp"]], axis=0).tolist()
+            for c in task.events
+            if any(c in r["erp"] for r in done)
+        }
     return {"subjects": rows, "grand": grand}

@@ -42,9 +42,27 @@ OUTLIER_METRICS = {
     "line_noise_ratio": (1, ""),
     "high_amplitude_fraction": (1, ""),
 }
-COLUMNS = ("subject", "session", "task", "run", "file", "status", "error", "duration_s", "n_channels", "n_bad",
-           "bad_channels", "asr_s", "ica_removed", "variance_removed", "iclabel", "line_noise_ratio",
-           "high_amplitude_fraction", "outlier", "outlier_reason")
+COLUMNS = (
+    "subject",
+    "session",
+    "task",
+    "run",
+    "file",
+    "status",
+    "error",
+    "duration_s",
+    "n_channels",
+    "n_bad",
+    "bad_channels",
+    "asr_s",
+    "ica_removed",
+    "variance_removed",
+    "iclabel",
+    "line_noise_ratio",
+    "high_amplitude_fraction",
+    "outlier",
+    "outlier_reason",
+)
 
 
 def _eeg(raw: mne.io.BaseRaw) -> np.ndarray:
@@ -91,7 +109,7 @@ def measure(before: Recording, after: Recording, step_inputs: Sequence[Recording
     ``step_inputs[i]`` is the recording step ``i`` of the recipe was applied to (so that the
     ICA step's variance removed and ICLabel classes can be measured); may be empty.
     """
-    new_steps = after.history[len(before.history):]
+    new_steps = after.history[len(before.history) :]
     out: dict = {
         "duration_s": round(float(after.duration_s), 3),
         "n_channels": int(len(mne.pick_types(before.raw.info, eeg=True, exclude=[]))),

@@ -54,14 +54,24 @@ def write_description(deriv: str | Path) -> None:
     deriv.mkdir(parents=True, exist_ok=True)
     path = deriv / "dataset_description.json"
     if not path.exists():
-        description = {"Name": "EEG Explorer cleaned recordings", "BIDSVersion": "1.9.0", "DatasetType": "derivative",
-                       "GeneratedBy": [{"Name": PIPELINE_NAME, "Description": "EEG Explorer study run"}]}
+        description = {
+            "Name": "EEG Explorer cleaned recordings",
+            "BIDSVersion": "1.9.0",
+            "DatasetType": "derivative",
+            "GeneratedBy": [{"Name": PIPELINE_NAME, "Description": "EEG Explorer study run"}],
+        }
         _atomic_write_text(path, json.dumps(description, indent=2))
 
 
 def _base_row(entry: Entry) -> dict:
-    return {"subject": entry.subject, "session": entry.session, "task": entry.task, "run": entry.run,
-            "file": Path(entry.path).name, "path": entry.path}
+    return {
+        "subject": entry.subject,
+        "session": entry.session,
+        "task": entry.task,
+        "run": entry.run,
+        "file": Path(entry.path).name,
+        "path": entry.path,
+    }
 
 
 def _peak_mb() -> float:
@@ -83,8 +93,12 @@ def clean_task(entry: Entry, pipeline: list[dict], deriv: str, key: str) -> dict
     row = _base_row(entry)
     fif, sidecar = output_paths(entry, deriv)
     fif.parent.mkdir(parents=True, exist_ok=True)
-    record: dict = {"recipe": {"eeg_explorer_recipe": 1, "steps": pipeline}, "software": software_versions(),
-                    "content_key": key, "source": entry.to_dict()}
+    record: dict = {
+        "recipe": {"eeg_explorer_recipe": 1, "steps": pipeline},
+        "software": software_versions(),
+        "content_key": key,
+        "source": entry.to_dict(),
+    }
     try:
         with mne.utils.use_log_level("error"):
             recording = open_entry(entry)
@@ -97,8 +111,7 @@ def clean_task(entry: Entry, pipeline: list[dict], deriv: str, key: str) -> dict
             cleaned.raw.save(tmp, overwrite=True)
             os.replace(tmp, fif)
         record["input_sha256"] = recording.sha256
-        record["steps"] = [{"name": s.name, "params": s.params, "report": s.report}
-                           for s in cleaned.history[1:]]
+        record["steps"] = [{"name": s.name, "params": s.params, "report": s.report} for s in cleaned.history[1:]]
         row.update(status="done", error=None, **figures, output=str(fif))
     except EEGError as err:
         row.update(status="failed", error=str(err))
@@ -180,8 +193,7 @@ def run_study(
         if status == "finished":
             row = value
         else:
-            row = {**_base_row(entry), "status": "cancelled" if status == "cancelled" else "failed",
-                   "error": value}
+            row = {**_base_row(entry), "status": "cancelled" if status == "cancelled" else "failed", "error": value}
         finished += 1
         if progress:
             progress(finished, total, row)

@@ -21,11 +21,22 @@ def variance_removed_figure(removed: dict[str, float]) -> go.Figure:
     """Bar per channel of the variance removed (percent); channels flat before read "n/a"."""
     names = list(removed)
     values = np.array([removed[n] for n in names], dtype=float)
-    fig = go.Figure(go.Bar(x=names, y=values, marker_color=np.where(values < 0, ADDED_COLOR, REMOVED_COLOR),
-                           text=["n/a" if math.isnan(v) else "" for v in values], textposition="outside",
-                           hovertemplate="%{x}: %{y:.1f}%<extra></extra>"))
-    fig.update_layout(height=300, yaxis={"title": AXIS_TITLE, "gridcolor": "#eee"}, plot_bgcolor="white",
-                      margin={"l": 60, "r": 10, "t": 10, "b": 60})
+    fig = go.Figure(
+        go.Bar(
+            x=names,
+            y=values,
+            marker_color=np.where(values < 0, ADDED_COLOR, REMOVED_COLOR),
+            text=["n/a" if math.isnan(v) else "" for v in values],
+            textposition="outside",
+            hovertemplate="%{x}: %{y:.1f}%<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        height=300,
+        yaxis={"title": AXIS_TITLE, "gridcolor": "#eee"},
+        plot_bgcolor="white",
+        margin={"l": 60, "r": 10, "t": 10, "b": 60},
+    )
     return fig
 
 
@@ -35,7 +46,8 @@ def variance_removed_topomap(removed: dict[str, float], info: mne.Info) -> go.Fi
     picks = [info["ch_names"].index(n) for n, v in removed.items() if n in info["ch_names"] and not math.isnan(v)]
     values = np.array([removed[info["ch_names"][p]] for p in picks], dtype=float)
     try:
-        return topomap_figure(values, info, picks, title="variance removed", unit="%", colorscale="Blues", zmid=None,
-                              height=300)
+        return topomap_figure(
+            values, info, picks, title="variance removed", unit="%", colorscale="Blues", zmid=None, height=300
+        )
     except (ValueError, RuntimeError, IndexError, EEGError):  # no or too few positions to draw a head
         return None

@@ -70,9 +70,12 @@ def head_shapes(line_color: str = "#444") -> list[dict]:
     style = {"line": {"color": line_color, "width": 1.5}, "layer": "above"}
     nose = f"M {-0.18 * r} {0.985 * r} L 0 {1.15 * r} L {0.18 * r} {0.985 * r}"
     t = np.linspace(-0.4, 0.4, 12)
-    ear = lambda side: "M " + " L ".join(
-        f"{side * (r + 0.08 * r * np.cos(a * 3.6))} {a * 0.45 * r / 0.4 * 0.4 + 0.0}" for a in t
-    )
+
+    def ear(side: int) -> str:
+        return "M " + " L ".join(
+            f"{side * (r + 0.08 * r * np.cos(a * 3.6))} {a * 0.45 * r / 0.4 * 0.4 + 0.0}" for a in t
+        )
+
     return [
         {"type": "circle", "x0": -r, "y0": -r, "x1": r, "y1": r, **style},
         {"type": "path", "path": nose, **style},
@@ -81,14 +84,31 @@ def head_shapes(line_color: str = "#444") -> list[dict]:
     ]
 
 
-def topomap_traces(values, xy, names, *, colorscale="RdBu_r", zmid=0.0, unit="", showscale=True,
-                   grid: int = GRID, marker_size: int = 5, coloraxis=None):
+def topomap_traces(
+    values,
+    xy,
+    names,
+    *,
+    colorscale="RdBu_r",
+    zmid=0.0,
+    unit="",
+    showscale=True,
+    grid: int = GRID,
+    marker_size: int = 5,
+    coloraxis=None,
+):
     """The heatmap and electrode traces of one scalp map (for figures or subplots)."""
     values = np.asarray(values, float)
     axis, z = interpolate(values, xy, grid)
     heat = go.Heatmap(
-        x=axis, y=axis, z=z, colorscale=colorscale, zsmooth="best", hoverinfo="skip",
-        showscale=showscale, colorbar={"title": {"text": unit}, "thickness": 12},
+        x=axis,
+        y=axis,
+        z=z,
+        colorscale=colorscale,
+        zsmooth="best",
+        hoverinfo="skip",
+        showscale=showscale,
+        colorbar={"title": {"text": unit}, "thickness": 12},
     )
     if coloraxis:
         heat.update(coloraxis=coloraxis)
@@ -96,8 +116,13 @@ def topomap_traces(values, xy, names, *, colorscale="RdBu_r", zmid=0.0, unit="",
         lim = float(np.nanmax(np.abs(z))) or 1.0
         heat.update(zmin=zmid - lim, zmax=zmid + lim)
     dots = go.Scatter(
-        x=xy[:, 0], y=xy[:, 1], mode="markers", marker={"size": marker_size, "color": "black"},
-        text=[f"{n}: {v:.3g} {unit}" for n, v in zip(names, values)], hoverinfo="text", showlegend=False,
+        x=xy[:, 0],
+        y=xy[:, 1],
+        mode="markers",
+        marker={"size": marker_size, "color": "black"},
+        text=[f"{n}: {v:.3g} {unit}" for n, v in zip(names, values)],
+        hoverinfo="text",
+        showlegend=False,
     )
     return [heat, dots]
 
@@ -109,15 +134,30 @@ def square_axes(fig: go.Figure, row=None, col=None) -> None:
     fig.update_yaxes(visible=False, range=[-1.3, 1.3], scaleanchor="x" if row is None else None, **kw)
 
 
-def topomap_figure(values, info: mne.Info, picks=None, *, title: str = "", unit: str = "",
-                   colorscale: str = "RdBu_r", zmid: float | None = 0.0, height: int = 360) -> go.Figure:
+def topomap_figure(
+    values,
+    info: mne.Info,
+    picks=None,
+    *,
+    title: str = "",
+    unit: str = "",
+    colorscale: str = "RdBu_r",
+    zmid: float | None = 0.0,
+    height: int = 360,
+) -> go.Figure:
     """One interactive scalp map of ``values`` (one per picked channel)."""
     picks = mne.pick_types(info, eeg=True, exclude="bads") if picks is None else np.asarray(picks)
     xy, names = sensor_xy(info, picks)
     by_name = dict(zip([info["ch_names"][p] for p in picks], np.asarray(values, float)))
     fig = go.Figure(topomap_traces([by_name[n] for n in names], xy, names, colorscale=colorscale, zmid=zmid, unit=unit))
-    fig.update_layout(title=title, height=height, width=height + 60, shapes=head_shapes(),
-                      margin={"l": 10, "r": 10, "t": 40 if title else 10, "b": 10},
-                      plot_bgcolor="white", xaxis={"visible": False, "range": [-1.3, 1.3]},
-                      yaxis={"visible": False, "range": [-1.3, 1.3], "scaleanchor": "x"})
+    fig.update_layout(
+        title=title,
+        height=height,
+        width=height + 60,
+        shapes=head_shapes(),
+        margin={"l": 10, "r": 10, "t": 40 if title else 10, "b": 10},
+        plot_bgcolor="white",
+        xaxis={"visible": False, "range": [-1.3, 1.3]},
+        yaxis={"visible": False, "range": [-1.3, 1.3], "scaleanchor": "x"},
+    )
     return fig

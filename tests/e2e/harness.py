@@ -92,10 +92,28 @@ class StreamlitServer:
     def start(self, timeout_s: float = 90.0) -> str:
         out = open(self.log, "wb") if self.log else subprocess.DEVNULL
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(self.port),
-             "--server.address", "127.0.0.1", "--server.headless", "true",
-             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-            cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                "app.py",
+                "--server.port",
+                str(self.port),
+                "--server.address",
+                "127.0.0.1",
+                "--server.headless",
+                "true",
+                "--browser.gatherUsageStats",
+                "false",
+                "--server.fileWatcherType",
+                "none",
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
@@ -119,7 +137,7 @@ class StreamlitServer:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait()
 
-    def __enter__(self) -> "StreamlitServer":
+    def __enter__(self) -> StreamlitServer:
         self.start()
         return self
 
@@ -188,7 +206,7 @@ def click(page, key: str, timeout_s: float = 60.0) -> None:
 def clear_uploads(page, key: str) -> None:
     """Remove every file from the ``st.file_uploader`` created with ``key=...``."""
     chips = widget(page, key).locator('[data-testid="stFileChip"]')
-    while (n := chips.count()):
+    while n := chips.count():
         chip = chips.first
         delete = chip.locator('[data-testid="stFileChipDeleteBtn"] button').click
         delete()

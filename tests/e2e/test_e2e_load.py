@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import pytest
-
 import hostile
+import pytest
 from conftest import MAX_UPLOAD_MB
-from harness import WARNING, check, eventually, click, messages, metrics, open_app, select, sidebar_text, upload, widget
+from harness import WARNING, check, click, eventually, messages, metrics, open_app, select, sidebar_text, upload, widget
+
 from backend.config import BUNDLED_SAMPLES
 from backend.errors import EEGError
 from backend.io import load_recording
@@ -16,7 +16,11 @@ pytestmark = pytest.mark.e2e
 
 def _expected_metrics(rec) -> dict[str, str]:
     info = rec.summary()
-    return {"Channels": str(info["n_channels"]), "Rate": f"{info['sfreq']:g} Hz", "Duration": f"{info['duration_s']:.1f} s"}
+    return {
+        "Channels": str(info["n_channels"]),
+        "Rate": f"{info['sfreq']:g} Hz",
+        "Duration": f"{info['duration_s']:.1f} s",
+    }
 
 
 def _assert_equal(shown, expected, what) -> None:
@@ -33,7 +37,9 @@ def _shown(page, rec) -> None:
     assert page.locator('[data-testid="stMain"] h3', has_text=f"{rec.name}  ·  {rec.format}").count() == 1
 
 
-def test_open_sample_then_upload_a_real_file(page, app_url, physionet_file, eeglab_files, physionet_recording, eeglab_recording):
+def test_open_sample_then_upload_a_real_file(
+    page, app_url, physionet_file, eeglab_files, physionet_recording, eeglab_recording
+):
     open_app(page, app_url)
     _shows(page, eeglab_recording)  # the app opens on the default bundled sample
     check(page, "load-01-default-sample")
@@ -51,7 +57,9 @@ def test_open_sample_then_upload_a_real_file(page, app_url, physionet_file, eegl
     check(page, "load-03-uploaded-eeglab")
 
 
-def test_hostile_uploads_are_refused_and_keep_the_recording(page, app_url, physionet_file, physionet_recording, tmp_path):
+def test_hostile_uploads_are_refused_and_keep_the_recording(
+    page, app_url, physionet_file, physionet_recording, tmp_path
+):
     open_app(page, app_url)
     upload(page, "uploads", [physionet_file])
     click(page, "load_upload")
@@ -64,7 +72,7 @@ def test_hostile_uploads_are_refused_and_keep_the_recording(page, app_url, physi
             load_recording(case.files)
         upload(page, "uploads", case.files)
         click(page, "load_upload")
-        eventually(lambda: _assert_equal(messages(page), [str(expected.value)], case.label))
+        eventually(lambda case=case: _assert_equal(messages(page), [str(expected.value)], case.label))
         _shows(page, physionet_recording)  # nothing already loaded is lost
         check(page, f"load-hostile-{case.label}")
 

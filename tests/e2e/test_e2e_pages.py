@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 
 import pytest
-
 from harness import ROOT, check, click, eventually, go_to, open_app, select, settle, sidebar_text, upload, widget
 
 pytestmark = pytest.mark.e2e
@@ -69,8 +68,12 @@ def test_browse_turn_pages_switch_montage_add_annotation(page, app_url, eeglab_r
     form = page.locator('[data-testid="stForm"]', has_text="Add an annotation")
     form.get_by_label("Label").fill("e2e-mark")
     settle(page, form.get_by_role("button", name="Add", exact=True).click, timeout_s=120)
-    eventually(lambda: _assert("add_annotation" in sidebar_text(page) and "e2e-mark" in sidebar_text(page),
-                               "the added annotation is a step in the history"))
+    eventually(
+        lambda: _assert(
+            "add_annotation" in sidebar_text(page) and "e2e-mark" in sidebar_text(page),
+            "the added annotation is a step in the history",
+        )
+    )
     check(page, "browse-04-annotation-added")
 
 
@@ -91,8 +94,12 @@ def _open_physionet(page, app_url, physionet_file) -> None:
     open_app(page, app_url)
     upload(page, "uploads", [physionet_file])
     click(page, "load_upload")
-    eventually(lambda: _assert(page.locator('[data-testid="stMain"] h3', has_text=physionet_file.name).count() == 1,
-                               "the PhysioNet run is open"))
+    eventually(
+        lambda: _assert(
+            page.locator('[data-testid="stMain"] h3', has_text=physionet_file.name).count() == 1,
+            "the PhysioNet run is open",
+        )
+    )
 
 
 def test_components_fit_ica_and_remove_a_component(page, app_url):
@@ -107,8 +114,10 @@ def test_components_fit_ica_and_remove_a_component(page, app_url):
     assert widget(page, "card_grid").count() == 1
     removal = widget(page, "apply_removal").locator("button")
     if not removal.count():
-        pytest.fail("ICLabel's rule (eye, muscle, heart, line, channel noise at p ≥ 0.8) picked no component "
-                    "of the EEGLAB blink recording")
+        pytest.fail(
+            "ICLabel's rule (eye, muscle, heart, line, channel noise at p ≥ 0.8) picked no component "
+            "of the EEGLAB blink recording"
+        )
     settle(page, removal.click, timeout_s=300)
     eventually(lambda: _assert("ica_remove" in _history(page), "the removal is a step in the history"), 60)
     check(page, "components-02-removed")
@@ -123,8 +132,12 @@ def test_clean_with_asr(page, app_url):
     typed.fill("bandpass:1,40;asr:cutoff=20")
     settle(page, lambda: typed.press("Enter"))
     click(page, "clean_run", timeout_s=300)
-    eventually(lambda: _assert("asr" in _history(page) and "bandpass" in _history(page),
-                               "the cleaning steps are in the history"), 60)
+    eventually(
+        lambda: _assert(
+            "asr" in _history(page) and "bandpass" in _history(page), "the cleaning steps are in the history"
+        ),
+        60,
+    )
     check(page, "clean-01-asr")
 
 
@@ -159,12 +172,21 @@ def test_sources_localise_and_move_the_time_slider(page, app_url):
         page.mouse.up()
 
     settle(page, click_cortex, timeout_s=60)
-    eventually(lambda: _assert("Time course at the clicked source" in " ".join(page.locator(_CAPTION).all_inner_texts()),
-                               "the time course follows the click"), 30)
+    eventually(
+        lambda: _assert(
+            "Time course at the clicked source" in " ".join(page.locator(_CAPTION).all_inner_texts()),
+            "the time course follows the click",
+        ),
+        30,
+    )
     check(page, "sources-03-clicked")
     click(page, "src_course_peak")
-    eventually(lambda: _assert("Time course at the peak" in " ".join(page.locator(_CAPTION).all_inner_texts()),
-                               "back at the peak"), 30)
+    eventually(
+        lambda: _assert(
+            "Time course at the peak" in " ".join(page.locator(_CAPTION).all_inner_texts()), "back at the peak"
+        ),
+        30,
+    )
 
 
 def test_classify_runs_cross_validation(page, app_url, physionet_file):

@@ -5,9 +5,20 @@ from __future__ import annotations
 import time
 
 import pytest
-
 from conftest import GRACE_S
-from harness import click, eventually, go_to, metrics, open_app, run_count, settle, sidebar_text, wait_for_run, wait_idle, widget
+from harness import (
+    click,
+    eventually,
+    go_to,
+    metrics,
+    open_app,
+    run_count,
+    settle,
+    sidebar_text,
+    wait_for_run,
+    wait_idle,
+    widget,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -47,8 +58,14 @@ def test_two_sessions_at_once_see_only_their_own_recording(
     a.set_default_timeout(90_000)
     b.set_default_timeout(90_000)
     before = _folders(workspace_root)
-    _both([a, b], lambda p: widget(p, "uploads").locator('input[type="file"]').set_input_files(
-        [str(f) for f in ([physionet_file] if p is a else eeglab_files)]))
+    _both(
+        [a, b],
+        lambda p: (
+            widget(p, "uploads")
+            .locator('input[type="file"]')
+            .set_input_files([str(f) for f in ([physionet_file] if p is a else eeglab_files)])
+        ),
+    )
     _both([a, b], lambda p: widget(p, "load_upload").locator("button").click())
 
     _shows(a, physionet_recording)
@@ -91,12 +108,19 @@ def test_two_sessions_on_the_same_recording_keep_their_annotations_and_results_a
     assert "add_annotation" not in sidebar_text(b)
 
 
-def test_a_closed_sessions_files_are_removed_after_the_grace_period(new_page, app_url, workspace_root, physionet_file, eeglab_files):
+def test_a_closed_sessions_files_are_removed_after_the_grace_period(
+    new_page, app_url, workspace_root, physionet_file, eeglab_files
+):
     leaving, staying = new_page(), new_page()
     for p, files in ((leaving, [physionet_file]), (staying, eeglab_files)):
         open_app(p, app_url)
         before = set(_folders(workspace_root))
-        _both([p], lambda q: widget(q, "uploads").locator('input[type="file"]').set_input_files([str(f) for f in files]))
+        _both(
+            [p],
+            lambda q, files=files: (
+                widget(q, "uploads").locator('input[type="file"]').set_input_files([str(f) for f in files])
+            ),
+        )
         _both([p], lambda q: widget(q, "load_upload").locator("button").click())
         p.session_folder = (set(_folders(workspace_root)) - before).pop()
     gone, kept = leaving.session_folder, staying.session_folder

@@ -95,14 +95,15 @@ def get_client(address: str | None = None, n_workers: int | None = None):
     address = scheduler_address(address)
     if n_workers is not None and (not isinstance(n_workers, int) or n_workers < 1):
         raise EEGError(f"the number of workers must be a positive whole number, got {n_workers!r}")
-    key = (address, None if address else (n_workers or default_workers()))
+    workers = n_workers or default_workers()
+    key = (address, None if address else workers)
     with _lock:
         client = _clients.get(key)
         if client is not None and client.status == "running":
             return client
         if address is None:
             try:
-                cluster = _start_local(key[1])
+                cluster = _start_local(workers)
             except Exception as exc:  # ports, processes, memory: say so in one line
                 raise EEGError(f"could not start a local Dask cluster: {exc}") from None
             _clusters[key] = cluster

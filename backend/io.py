@@ -294,7 +294,7 @@ def _check_edf(path: Path, fmt: str) -> None:
         )
 
 
-def _reason(exc: Exception) -> str:
+def _reason(exc: BaseException | str) -> str:
     text = str(exc).strip().splitlines()
     return (text[0] if text else type(exc).__name__)[:200]
 
@@ -363,7 +363,7 @@ def _read(primary: Path, fmt: str) -> tuple[mne.io.BaseRaw, list[str]]:
 # --- EEGLAB: parsed only in a child process ------------------------------------------
 
 
-def _read_eeglab(set_path: Path) -> tuple[mne.io.BaseRaw, object, list[str]]:
+def _read_eeglab(set_path: Path) -> tuple[mne.io.BaseRaw, mne.preprocessing.ICA | None, list[str]]:
     """Read with MNE (continuous, or epochs joined end to end); return the Raw, a stored ICA and the code."""
     q = repr(set_path.name)
     try:
@@ -467,7 +467,8 @@ def _without_export_padding(raw: mne.io.BaseRaw) -> mne.io.BaseRaw:
 def _non_finite(raw: mne.io.BaseRaw) -> str | None:
     """Where NaN/Inf samples are, in one line, or None. Reads the data in chunks."""
     step = max(1, int(_NAN_SCAN_SECONDS * raw.info["sfreq"]))
-    bad_channels, first = set(), None
+    bad_channels: set[str] = set()
+    first = None
     for start in range(0, raw.n_times, step):
         block = raw.get_data(start=start, stop=min(raw.n_times, start + step))
         finite = np.isfinite(block)

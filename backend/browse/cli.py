@@ -5,7 +5,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from backend.browse import annotations, display, figures
+from backend.browse import annotations as annotation_table
+from backend.browse import display, figures
 from backend.browse.montages import MONTAGES, build_montage, parse_pairs
 from backend.cli import add_command, print_json
 from backend.errors import EEGError
@@ -52,9 +53,9 @@ def _page(args) -> int:
     fig = figures.page_figure(
         page,
         sensitivity,
-        events=annotations.stim_events(raw),
-        annotations=annotations.in_window(raw, page.start, page.start + page.duration),
-        all_labels=annotations.labels(raw),
+        events=annotation_table.stim_events(raw),
+        annotations=annotation_table.in_window(raw, page.start, page.start + page.duration),
+        all_labels=annotation_table.labels(raw),
         title=f"{rec.name} · {MONTAGES[args.montage]}",
     )
     build_ms = (time.perf_counter() - t0) * 1e3
@@ -84,8 +85,8 @@ def _page(args) -> int:
 def _annotations(args) -> int:
     raw = load_recording(args.paths, look_beside=True).raw
     if args.csv:
-        args.csv.write_text(annotations.to_csv(raw))
+        args.csv.write_text(annotation_table.to_csv(raw))
         print(args.csv)
     else:
-        print_json(annotations.table(raw))
+        print_json(annotation_table.table(raw))
     return 0

@@ -69,6 +69,8 @@ def welch(
         weight += n_seg
         if progress:
             progress((b1 - first) / (last - first))
+    if total is None:
+        raise EEGError(f"{span:g} s is too short for a spectrum (one {nper / sfreq:g}-s segment is needed)")
     psd = total / weight
     keep = freqs <= (fmax if fmax else sfreq / 2)
     return freqs[keep], psd[:, keep], [raw.ch_names[p] for p in picks]

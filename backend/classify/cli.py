@@ -9,7 +9,7 @@ from backend.classify.epochs import TaskSpec, load_runs, make_trials
 from backend.classify.persistence import load_model, save_model, train_model
 from backend.classify.pipelines import BEST, PIPELINES
 from backend.classify.timeline import predict_timeline
-from backend.cli import add_command, parse_floats, print_json
+from backend.cli import add_command, print_json
 from backend.errors import EEGError
 
 
@@ -25,7 +25,7 @@ def _task_args(p) -> None:
 
 
 def _task(args) -> TaskSpec:
-    return TaskSpec(tuple(args.events.split(",")), args.tmin, args.tmax, parse_floats(args.band, "--band", 2))
+    return TaskSpec.from_options(args.events, args.tmin, args.tmax, args.band)
 
 
 def add_commands(sub) -> None:

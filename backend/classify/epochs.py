@@ -55,6 +55,14 @@ class TaskSpec:
         object.__setattr__(self, "tmin", float(self.tmin))
         object.__setattr__(self, "tmax", float(self.tmax))
 
+    @classmethod
+    def from_options(cls, events: str, tmin: float, tmax: float, band: str) -> TaskSpec:
+        """The task of the command line's ``--events T1,T2 --tmin --tmax --band LOW,HIGH``."""
+        from backend.cli import parse_floats
+
+        low, high = parse_floats(band, "--band", 2)
+        return cls(tuple(events.split(",")), tmin, tmax, (low, high))
+
     @property
     def window_s(self) -> float:
         return self.tmax - self.tmin

@@ -13,6 +13,7 @@ import json
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import skops.io as sio
@@ -55,7 +56,7 @@ class TrainedModel:
     """
 
     pipeline: str
-    estimator: object
+    estimator: Any  # a scikit-learn pipeline, or cnn.ShallowConvNetClassifier (the same contract)
     task: TaskSpec
     ch_names: tuple[str, ...]
     sfreq: float

@@ -61,7 +61,7 @@ def run_asr(
     cutoff: float = 20.0,
     win_len: float = 0.5,
     method: str = "euclid",
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Clean ``data`` (n_channels, n_times), high-passed, with ASR calibrated on ``calibration``.
 
     Returns

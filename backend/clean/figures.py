@@ -59,11 +59,13 @@ def overlay_figure(
     n = len(names)
     for label, data, sfreq, color, width in signals:
         times = start_s + np.arange(data.shape[1]) / sfreq
-        xs, ys = [], []
+        xs: list[np.ndarray] = []
+        ys: list[np.ndarray] = []
+        gap = np.array([np.nan])  # breaks the line between channels
         for i in range(n):
             t, v = _thin(times, data[i] * UV)
-            xs += [t, [np.nan]]
-            ys += [v - np.mean(v) + (n - 1 - i) * spacing_uv, [np.nan]]
+            xs += [t, gap]
+            ys += [v - np.mean(v) + (n - 1 - i) * spacing_uv, gap]
         fig.add_trace(
             go.Scattergl(
                 x=np.concatenate(xs),

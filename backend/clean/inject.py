@@ -134,9 +134,12 @@ def expand_kinds(kinds: str | Iterable[str]) -> tuple[str, ...]:
 
 
 def _template(name: str) -> np.ndarray:
+    """The template position of a standard label this module names (never None for those)."""
     from backend.channels import template_position
 
-    return template_position(name)
+    position = template_position(name)
+    assert position is not None, name
+    return position
 
 
 def _proximity(pos: np.ndarray, centre: np.ndarray, length_m: float) -> np.ndarray:

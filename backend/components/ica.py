@@ -323,7 +323,8 @@ class _LRU:
     """A small thread-safe least-recently-used map (Streamlit serves sessions on threads)."""
 
     def __init__(self, size: int):
-        self.size, self._items, self._lock = size, OrderedDict(), threading.Lock()
+        self.size, self._lock = size, threading.Lock()
+        self._items: OrderedDict = OrderedDict()
 
     def get(self, key):
         with self._lock:

@@ -235,7 +235,8 @@ class PairSampler:
     ):
         self.splits = list(splits)
         self.n_times, self.art_fraction, self.snr_range, self.min_chans = n_times, art_fraction, snr_range, min_chans
-        self.injected_fraction, self.bank_size, self._bank = injected_fraction, bank_size, {}
+        self.injected_fraction, self.bank_size = injected_fraction, bank_size
+        self._bank: dict = {}
         self.raw_input_p = raw_input_p
         self.rng = np.random.default_rng(seed)
         self.bases = [clean_base(d) for d in self.splits]
@@ -337,7 +338,7 @@ class PairSampler:
 
     def batch(self, size: int, n_chans: int | None = None):
         """A batch with one montage (channels are the same within a batch so windows stack)."""
-        samples = []
+        samples: list = []
         while len(samples) < size:
             samples.append(self.sample())
         k = n_chans or min(s[0].shape[0] for s in samples)

@@ -22,6 +22,8 @@ HEAD_RADIUS_M = 0.095  # positions are divided by this so the scalp sits near th
 class PositionEmbedding(nn.Module):
     """Fourier features of 3-D electrode positions, projected to ``d_model``."""
 
+    freqs: torch.Tensor  # a buffer, registered in __init__
+
     def __init__(self, d_model: int, n_freqs: int = 6):
         super().__init__()
         self.register_buffer(

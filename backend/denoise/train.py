@@ -129,7 +129,9 @@ def train(
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_at)
     start = time.monotonic()
     best = {"rrmse_t": float("inf")}
-    history, step, running = [], 0, []
+    history: list[dict] = []
+    running: list[float] = []
+    step = 0
 
     def write_meta() -> dict:
         meta = {

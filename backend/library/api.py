@@ -9,6 +9,7 @@ only after it is committed.
 from __future__ import annotations
 
 import atexit
+import builtins  # Library.list shadows the built-in in the class's annotations
 import contextlib
 import csv
 import functools
@@ -24,7 +25,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from sqlalchemy import delete, func, or_, select, text, update
+from sqlalchemy import delete, func, insert, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from backend.errors import EEGError
@@ -455,7 +456,7 @@ class Library:
             rows = table(raw)
             if rows:
                 s.execute(
-                    AnnotationRow.__table__.insert(),
+                    insert(AnnotationRow),
                     [
                         {
                             "recording_id": row.id,
@@ -573,7 +574,7 @@ class Library:
         descending: bool | None = None,
         limit: int = 50,
         offset: int = 0,
-    ) -> list[Entry]:
+    ) -> builtins.list[Entry]:
         """One page of ``owner``'s recordings, filtered and sorted.
 
         Parameters
@@ -634,7 +635,7 @@ class Library:
         with self._session(write=False) as s:
             return self._entry(s, self._own(s, owner, recording_id))
 
-    def files(self, owner: str, recording_id) -> list[dict]:
+    def files(self, owner: str, recording_id) -> builtins.list[dict]:
         """The stored files of a recording: ``name``, ``sha256`` and ``size_bytes``."""
         with self._session(write=False) as s:
             row = self._own(s, owner, recording_id)
@@ -706,7 +707,7 @@ class Library:
             s.execute(update(RecordingRow).where(RecordingRow.id == rid).values(cache_sha256=sha))
 
     @staticmethod
-    def _with_annotations(recording, rows: list[Annotation]):
+    def _with_annotations(recording, rows: builtins.list[Annotation]):
         import mne
         import numpy as np
 
@@ -764,7 +765,7 @@ class Library:
             s.flush()
             return self._entry(s, row)
 
-    def _check_tags(self, tags: Iterable[str]) -> list[str]:
+    def _check_tags(self, tags: Iterable[str]) -> builtins.list[str]:
         tags = [check_text(t, "a tag", MAX_TAG) for t in ([tags] if isinstance(tags, str) else tags)]
         if len(set(tags)) > MAX_TAGS:
             raise EEGError(f"at most {MAX_TAGS} tags a recording")
@@ -818,7 +819,7 @@ class Library:
 
     # --- annotations ---
 
-    def annotations(self, owner: str, recording_id) -> list[Annotation]:
+    def annotations(self, owner: str, recording_id) -> builtins.list[Annotation]:
         """A recording's annotations, by onset."""
         with self._session(write=False) as s:
             row = self._own(s, owner, recording_id, RecordingRow.id)
@@ -858,7 +859,7 @@ class Library:
             row = self._own(s, owner, recording_id, RecordingRow.id, RecordingRow.duration_s)
             onset, duration, label = self._check_annotation(row, onset, duration, label)
             new_id = s.execute(
-                AnnotationRow.__table__.insert()
+                insert(AnnotationRow)
                 .returning(AnnotationRow.id)
                 .values(
                     recording_id=row.id, onset=onset, duration=duration, label=label, version=1, updated_at=db.utcnow()
@@ -990,7 +991,7 @@ class Library:
             self._collect([old_sha])
         return result
 
-    def results(self, owner: str, recording_id, kind: str | None = None) -> list[Result]:
+    def results(self, owner: str, recording_id, kind: str | None = None) -> builtins.list[Result]:
         """A recording's results (of one kind if given), newest first."""
         with self._session(write=False) as s:
             rec = self._own(s, owner, recording_id)

@@ -10,6 +10,7 @@ figure near 2 MB.
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
@@ -20,7 +21,7 @@ from backend.sources import template
 from backend.viz.topomap import head_shapes, interpolate, sensor_xy
 
 SURFACES = ("pial", "inflated", "white")
-VIEWS = {
+VIEWS: dict[str, dict[str, Any]] = {
     "left lateral": {"eye": (-1.8, 0.0, 0.1), "hemis": ("lh", "rh")},
     "right lateral": {"eye": (1.8, 0.0, 0.1), "hemis": ("lh", "rh")},
     "left medial": {"eye": (1.8, 0.0, 0.1), "hemis": ("lh",)},
@@ -89,7 +90,7 @@ def frame_indices(times: np.ndarray, peak_time: float, n_frames: int = 30) -> np
 def _colorscale(threshold: float) -> list:
     """Grey below ``threshold`` (fraction of the maximum), then yellow to dark red."""
     t = float(np.clip(threshold, 0.0, 0.99))
-    scale = [[0.0, "#d9d9d9"], [t, "#d9d9d9"]]
+    scale: list[list] = [[0.0, "#d9d9d9"], [t, "#d9d9d9"]]
     hot = ["#fee391", "#fe9929", "#ec7014", "#cc4c02", "#8c2d04"]
     for i, colour in enumerate(hot):
         scale.append([t + (1 - t) * i / (len(hot) - 1) + (1e-6 if i == 0 else 0.0), colour])
@@ -192,7 +193,7 @@ def cortex_figure(
             )
         )
     animated = list(range(len(hemis)))
-    scalp_maps = []
+    scalp_maps: list = []
     if scalp:
         scalp_traces, scalp_maps = _scalp_panel(result.evoked, frames_idx, start)
         animated.append(len(traces))

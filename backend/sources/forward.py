@@ -150,7 +150,8 @@ def electrodes(info: mne.Info) -> Electrodes:
     picks = mne.pick_types(info, eeg=True, exclude="bads")
     names = [info.ch_names[p] for p in picks]
     positions = standard_montage().get_positions()["ch_pos"]
-    used, unmatched = [], []
+    used: list[str] = []
+    unmatched: list[str] = []
     for name in names:
         label = standard_label(name)
         (used if label in positions else unmatched).append(name)

@@ -235,7 +235,7 @@ def localise(
     tmin: float | None = None,
     tmax: float | None = None,
     event: str | None = None,
-    epoch=(-0.2, 0.5),
+    epoch: tuple[float, float] = (-0.2, 0.5),
     covariance: str | None = None,
     stretch=None,
     snr: float = 3.0,

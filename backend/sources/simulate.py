@@ -68,13 +68,15 @@ def random_dipoles(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """
     if n < 1:
         raise EEGError(f"number of dipoles must be at least 1, got {n}")
-    rr, nn, tris = [], [], []
+    rr_parts: list[np.ndarray] = []
+    nn_parts: list[np.ndarray] = []
+    tri_parts: list[np.ndarray] = []
     for hemi, surf in zip(template.HEMIS, fwd_mod.source_space(5)):
         cortical = ~template.medial_wall(hemi)[surf["tris"]].any(axis=1)
-        tris.append(surf["tris"][cortical] + sum(len(r) for r in rr))
-        rr.append(surf["rr"])
-        nn.append(surf["nn"])
-    rr, nn, tris = np.concatenate(rr), np.concatenate(nn), np.concatenate(tris)
+        tri_parts.append(surf["tris"][cortical] + sum(len(r) for r in rr_parts))
+        rr_parts.append(surf["rr"])
+        nn_parts.append(surf["nn"])
+    rr, nn, tris = np.concatenate(rr_parts), np.concatenate(nn_parts), np.concatenate(tri_parts)
     corners = rr[tris]  # (n_tris, 3 corners, xyz)
     area = 0.5 * np.linalg.norm(np.cross(corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 0]), axis=1)
     rng = np.random.default_rng(seed)
@@ -165,7 +167,7 @@ def localisation_errors(
     centring = np.eye(n_ch) - 1.0 / n_ch
     signal = centring @ gain
     rng = np.random.default_rng(seed + 1)
-    results = {}
+    results: dict = {}
     for snr_db in snrs_db:
         # Scale each dipole so its mean signal power over the noise power is the SNR.
         power = np.mean(signal**2, axis=0)

@@ -132,7 +132,7 @@ def outer_skull_surface() -> dict:
     gap, _ = cKDTree(scalp_surface()["rr"]).query(rr)
     offset = np.clip(0.5 * gap, 0.002, 0.007)
     # Smooth the offsets over neighbours so the surface stays regular.
-    neighbours = [[] for _ in range(len(rr))]
+    neighbours: list[list[int]] = [[] for _ in range(len(rr))]
     for a, b, c in tris:
         neighbours[a] += [b, c]
         neighbours[b] += [a, c]
@@ -197,5 +197,7 @@ def head_sphere() -> tuple[np.ndarray, tuple[float, float, float]]:
     """
     centre, _ = _fit_sphere(_above_fiducial_plane(scalp_surface()))
     surfaces = (inner_skull_surface(), outer_skull_surface(), scalp_surface())
-    radii = tuple(float(np.median(np.linalg.norm(_above_fiducial_plane(s) - centre, axis=1))) for s in surfaces)
-    return centre, radii
+    inner, outer, scalp = (
+        float(np.median(np.linalg.norm(_above_fiducial_plane(s) - centre, axis=1))) for s in surfaces
+    )
+    return centre, (inner, outer, scalp)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from backend.cli import add_command, parse_floats, print_json
+from backend.cli import add_command, print_json
 from backend.errors import EEGError
 
 
@@ -88,6 +88,8 @@ def read_pipeline(steps: str | None, recipe: str | None) -> list[dict]:
 
     if steps is not None:
         return parse_pipeline(steps)
+    if recipe is None:
+        raise EEGError("give the pipeline as --steps or --recipe")
     try:
         text = Path(recipe).read_text(encoding="utf-8", errors="replace")
     except OSError as exc:
@@ -196,7 +198,7 @@ def _classify(args) -> int:
     from backend.study.group import classify_study
 
     pipeline_info(args.pipeline)
-    task = TaskSpec(tuple(args.events.split(",")), args.tmin, args.tmax, parse_floats(args.band, "--band", 2))
+    task = TaskSpec.from_options(args.events, args.tmin, args.tmax, args.band)
     steps = read_pipeline(args.steps, None) if args.steps else []
     entries = _entries(args)
     client = _client(args)

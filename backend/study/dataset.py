@@ -128,13 +128,14 @@ def find_in_folder(root: str | Path, pattern: str | None = None) -> list[Entry]:
     """
     root = Path(root).resolve()
     regex = compile_pattern(pattern) if pattern is not None else None
+    whole_path = pattern is not None and "/" in pattern  # a pattern with folders matches the path below root
     entries = []
     for path in _headers(root):
         rel = path.relative_to(root)
         if regex is None:
             fields = _default_fields(rel)
         else:
-            match = regex.match(rel.as_posix() if "/" in pattern else path.name)
+            match = regex.match(rel.as_posix() if whole_path else path.name)
             if match is None:
                 continue
             fields = {k: v for k, v in match.groupdict().items() if v}

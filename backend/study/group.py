@@ -17,6 +17,7 @@ Tasks read their recordings themselves and return small tables (scores, spectra)
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -167,14 +168,16 @@ def classify_study(
     subjects = sorted({s for s, _ in units})
     if loso and len(subjects) < 2:
         raise EEGError("leave-one-subject-out needs at least two subjects")
-    calls = [
+    calls: list[tuple[Any, Callable, tuple]] = [
         (key, cv_task, (group, task.to_dict(), pipeline, folds, seed, list(steps))) for key, group in units.items()
     ]
     by_subject = {s: [e for e in entries if e.subject == s] for s in subjects}
     if loso:
         calls += [(("loso", s), loso_task, (by_subject, s, task.to_dict(), pipeline, list(steps))) for s in subjects]
     client = client or engine.get_client()
-    rows, loso_rows, total = [], [], len(calls)
+    rows: list[dict] = []
+    loso_rows: list[dict] = []
+    total = len(calls)
     for tag, status, value in engine.run_tasks(client, calls, cancel, name="classify"):
         if status == "finished":
             row = value

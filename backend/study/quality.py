@@ -170,6 +170,7 @@ def flag_outliers(rows: list[dict], z: float = OUTLIER_Z) -> list[dict]:
             if mad <= 0:
                 continue
             for r, v in values:
+                assert v is not None  # kept above: numbers only
                 score = (v - median) / mad
                 if (direction >= 0 and score > z) or (direction <= 0 and score < -z):
                     word = "high" if score > 0 else "low"

@@ -34,9 +34,9 @@ def sensor_xy(info: mne.Info, picks=None) -> tuple[np.ndarray, list[str]]:
             pos.append(loc)
     if len(pos) < 3:
         raise EEGError("a scalp map needs at least 3 channels with electrode positions")
-    pos = np.asarray(pos, dtype=float)
-    center = _fit_sphere(pos)
-    rel = pos - center
+    xyz = np.asarray(pos, dtype=float)
+    center = _fit_sphere(xyz)
+    rel = xyz - center
     r = np.linalg.norm(rel, axis=1)
     theta = np.arccos(np.clip(rel[:, 2] / r, -1, 1)) / (np.pi / 2)
     phi = np.arctan2(rel[:, 1], rel[:, 0])

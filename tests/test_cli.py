@@ -8,6 +8,7 @@ import sys
 import pytest
 
 from backend.cli import COMMAND_MODULES, COMMANDS, build_parser
+from tests.conftest import ROOT
 
 HEAVY = ("torch", "sklearn", "pyriemann", "onnxruntime")
 
@@ -49,3 +50,17 @@ def test_help_lists_every_command_without_importing_them():
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     for name in COMMANDS:
         assert name in run.stdout
+
+
+def test_output_cut_short_by_the_reader_is_no_traceback(physionet_file):
+    """``python -m backend info FILE | head -0``: the reader is gone before the output, the command stops quietly."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "backend", "info", str(physionet_file)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    proc.stdout.close()  # as `head` does once it has what it wants
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 141
+    assert err == ""

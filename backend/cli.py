@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import logging
 import os
 import sys
 import warnings
@@ -95,6 +96,7 @@ def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser(argv).parse_args(argv)
     warnings.filterwarnings("ignore")
+    logging.disable(logging.WARNING)  # the command's own lines only; the app's server log keeps these
     import mne
 
     mne.set_log_level("error")

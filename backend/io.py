@@ -419,9 +419,9 @@ def convert_eeglab(out_dir: str, look_beside: str, set_path: str, *paths: str) -
         except Exception as exc:  # MNE's reader raises many types for damaged files
             raise EEGError(f"could not read {source.name} as EEGLAB: {_reason(exc)}") from None
     # Double precision: the parent must see exactly the values MNE read.
-    raw.save(out / "raw.fif", fmt="double", overwrite=True)
+    raw.save(out / "raw.fif", fmt="double", overwrite=True, verbose="error")
     if ica is not None:
-        ica.save(out / "stored-ica.fif", overwrite=True)
+        ica.save(out / "stored-ica.fif", overwrite=True, verbose="error")
     found = sorted({_reason(w.message) for w in caught if issubclass(w.category, RuntimeWarning)})
     return {
         "reader": reader,

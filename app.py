@@ -2,13 +2,13 @@
 
 import streamlit as st
 
-from ui import session
+from ui import library, session
 from ui.errors import run_guarded
 
 st.set_page_config(page_title="EEG Explorer", page_icon=":material/neurology:", layout="wide")
 
 PAGES = [
-    st.Page("pages/load.py", title="Load", icon=":material/folder_open:", default=True),
+    st.Page("pages/load.py", title="Library", icon=":material/local_library:", default=True),
     st.Page("pages/browse.py", title="Browse", icon=":material/show_chart:"),
     st.Page("pages/clean.py", title="Clean", icon=":material/cleaning_services:"),
     st.Page("pages/components.py", title="Components", icon=":material/extension:"),
@@ -19,6 +19,7 @@ PAGES = [
 page = st.navigation(PAGES)
 st.session_state["_shell"] = True  # pages check it: see ui.session.ensure_shell
 session.housekeeping()
+library.require_user()  # with sign-in configured: the sign-in screen until signed in
 # Before the page: a page that changes the recording reruns, so the sidebar is never behind
 # (drawing it after the page would lose it whenever a page calls st.stop()).
 session.sidebar()

@@ -1,4 +1,4 @@
-"""Load: open a bundled sample or upload a recording; see what it holds; fix channels; export."""
+"""Library: every recording the user has opened; add, find, open, rename, tag, delete; the open one's details."""
 
 import pandas as pd
 import streamlit as st
@@ -6,35 +6,96 @@ import streamlit as st
 from backend import recipe, workspace
 from backend.channels import CHANNEL_TYPES
 from backend.config import BUNDLED_SAMPLES, max_upload_bytes
-from backend.io import EXPORT_FORMATS, export_bytes, load_recording
-from ui import session
+from backend.io import EXPORT_FORMATS, export_bytes
+from ui import library, session
 from ui.cache import cached
 
 session.ensure_shell()
-st.title("Load")
-st.caption("Open a bundled recording or upload your own; check what it holds, fix channel names and types, and export.")
+st.title("Library")
+st.caption(
+    "Every recording you have opened, saved as you work: annotations, channel fixes and processing steps. "
+    "Add an upload or open a bundled sample; below, what the open recording holds."
+)
 
 left, right = st.columns(2)
 with left:
-    st.subheader("Bundled sample")
-    sample = st.selectbox("Recording", list(BUNDLED_SAMPLES), key="sample_choice")
-    if st.button("Open sample", key="open_sample"):
-        with session.user_errors():
-            session.open_recording(session.load_bundled(str(BUNDLED_SAMPLES[sample])))
-            st.rerun()  # the sidebar was drawn before this page: draw it again
-with right:
-    st.subheader("Upload")
+    st.subheader("Add a recording")
     uploads = st.file_uploader(
         "All files of one recording (EDF/BDF/GDF, FIF, BrainVision .vhdr+.vmrk+.eeg, "
         "EEGLAB .set(+.fdt), Nihon Kohden .EEG+.21E+.PNT+.LOG, Neuroscan .cnt)",
         accept_multiple_files=True,
         key="uploads",
     )
+    deidentify = st.checkbox(
+        "De-identify (store without patient names, ids, birth dates and free-text fields)",
+        value=True,
+        key="deidentify",
+    )
     if st.button("Load upload", key="load_upload", disabled=not uploads):
         with session.user_errors(), st.spinner("Reading…"):
             paths = workspace.save_upload(session.session_id(), [(f.name, f.getvalue()) for f in uploads])
-            session.open_recording(load_recording(paths, max_bytes=max_upload_bytes()))
+            session.open_upload(paths, keep_identity=not deidentify, max_bytes=max_upload_bytes())
+            st.rerun()  # the sidebar was drawn before this page: draw it again
+with right:
+    st.subheader("Bundled sample")
+    sample = st.selectbox("Recording", list(BUNDLED_SAMPLES), key="sample_choice")
+    if st.button("Open sample", key="open_sample"):
+        with session.user_errors():
+            session.open_sample(BUNDLED_SAMPLES[sample])
             st.rerun()
+
+st.subheader("Your recordings")
+tags, formats = library.facets()
+f1, f2, f3, f4, f5 = st.columns([3, 2, 2, 2, 2])
+search = f1.text_input("Search by name", key="lib_search")
+tag = f2.selectbox("Tag", [library.ANY, *tags], key="lib_tag")
+fmt_filter = f3.selectbox("Format", [library.ANY, *formats], key="lib_format")
+dates = f4.date_input("Recorded between", value=(), key="lib_dates", format="YYYY-MM-DD")
+sort = f5.selectbox("Sort by", list(library.SORTS), key="lib_sort")
+entries = library.find(search, tag, fmt_filter, dates, library.SORTS[sort])
+if not entries:
+    st.caption("No recordings match." if formats else "Your library is empty: add a recording above.")
+else:
+    st.dataframe(library.listing(entries), hide_index=True, width="stretch", key="lib_table")
+    chosen = st.selectbox(
+        "Recording",
+        [e.id for e in entries],
+        format_func={e.id: f"{e.name} (#{e.id})" for e in entries}.get,
+        key="lib_chosen",
+    )
+    picked = next(e for e in entries if e.id == chosen)
+    st.caption(library.identity_note(picked))
+    a1, a2, a3 = st.columns(3)
+    if a1.button("Open", key="lib_open", type="primary"):
+        with session.user_errors(), st.spinner("Opening…"):
+            session.open_entry(picked.id)
+            st.rerun()
+    with a2.form("lib_rename_form", border=False):
+        new_name = st.text_input("Name", value=picked.name, key=f"lib_name:{picked.id}")
+        if st.form_submit_button("Rename", key="lib_rename"):
+            with session.user_errors():
+                library.rename(picked.id, new_name)
+                st.rerun()
+    with a3.form("lib_tags_form", border=False):
+        new_tags = st.text_input("Tags (comma-separated)", value=", ".join(picked.tags), key=f"lib_tags:{picked.id}")
+        if st.form_submit_button("Save tags", key="lib_save_tags"):
+            with session.user_errors():
+                library.set_tags(picked.id, new_tags)
+                st.rerun()
+    if st.session_state.get("lib_confirm") == picked.id:
+        st.warning(f"Delete {picked.name} with its annotations, history and results? This cannot be undone.")
+        c1, c2 = st.columns(2)
+        if c1.button("Delete for good", key="lib_delete_yes", type="primary"):
+            with session.user_errors():
+                session.delete_entry(picked.id)
+                st.session_state.pop("lib_confirm", None)
+                st.rerun()
+        if c2.button("Keep it", key="lib_delete_no"):
+            st.session_state.pop("lib_confirm", None)
+            st.rerun()
+    elif st.button("Delete…", key="lib_delete"):
+        st.session_state["lib_confirm"] = picked.id
+        st.rerun()
 
 rec = session.current()
 info = rec.summary()

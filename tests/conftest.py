@@ -19,6 +19,13 @@ mne.set_log_level("error")
 os.environ["EEG_EXPLORER_RAISE_ERRORS"] = "1"
 
 
+@pytest.fixture(autouse=True)
+def _private_library(tmp_path_factory, monkeypatch):
+    """Every test gets its own empty data folder: the app's Library never touches the user's own."""
+    monkeypatch.setenv("EEG_EXPLORER_HOME", str(tmp_path_factory.mktemp("eeg-home")))
+    monkeypatch.delenv("EEG_EXPLORER_DATABASE_URL", raising=False)
+
+
 def _find_shared_data() -> Path | None:
     """``../shared/data`` beside the project (or $EEG_SHARED_DATA), if present."""
     candidates = [os.environ.get("EEG_SHARED_DATA"), ROOT.parent / "shared" / "data"]

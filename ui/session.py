@@ -2,6 +2,8 @@
 
 ``st.session_state["recordings"]`` is a stack: the current recording last, its
 ancestors before it, so "before/after" is one lookup away and undo is a pop.
+Every push and pop is saved to the Library (:func:`ui.library.autosave`) when the
+recording is one of its entries; a new session opens the last-opened entry.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from backend.config import BUNDLED_SAMPLES, DEFAULT_SAMPLE
 from backend.errors import EEGError
 from backend.io import load_recording
 from backend.recording import Recording
+from ui import library
 from ui.cache import cached
 
 _SWEEP_EVERY_S = 60.0
@@ -99,12 +102,49 @@ def stack() -> list[Recording]:
     recordings = st.session_state.get("recordings")
     if recordings and any(_files_gone(r) for r in recordings):
         st.warning(
-            "This session was idle too long and its upload was removed; the bundled sample is open again. Upload the file once more to go on."
+            "This session was idle too long and its upload was removed; the last recording of your library "
+            "(or the bundled sample) is open again. Upload the file once more to go on."
         )
         recordings = None
     if not recordings:
-        st.session_state["recordings"] = [load_bundled(str(BUNDLED_SAMPLES[DEFAULT_SAMPLE]))]
+        _restore()
     return st.session_state["recordings"]
+
+
+def _restore() -> None:
+    """A session with nothing open: the last-opened Library entry, else the bundled sample."""
+    with user_errors():
+        last = library.last_opened()
+        if last is not None:
+            st.session_state["recordings"] = [library.open_entry(last.id)]
+            return
+    open_sample(BUNDLED_SAMPLES[DEFAULT_SAMPLE])
+
+
+def open_sample(path: Path) -> None:
+    """Open a bundled sample: it joins the Library with its first change."""
+    open_recording(load_bundled(str(path)))
+    library.remember_bundled(path)
+
+
+def open_entry(recording_id) -> None:
+    """Open a Library entry as it was last saved."""
+    recording = library.open_entry(recording_id)
+    _new_history(recording)
+
+
+def open_upload(paths, keep_identity: bool = False, max_bytes: int | None = None) -> None:
+    """Add an upload to the Library (de-identified unless ``keep_identity``) and open it."""
+    recording = library.add(paths, keep_identity=keep_identity, max_bytes=max_bytes)
+    _new_history(recording)
+
+
+def delete_entry(recording_id) -> None:
+    """Delete a Library entry; when it is the open recording, the session opens another."""
+    library.get().remove(library.owner(), recording_id)
+    if library.entry() is not None and library.entry().id == recording_id:
+        library.forget()
+        st.session_state["recordings"] = None
 
 
 def current() -> Recording:
@@ -116,7 +156,12 @@ def original() -> Recording:
 
 
 def open_recording(recording: Recording) -> None:
-    """Make ``recording`` current, starting a new history."""
+    """Make ``recording`` current, starting a new history (outside the Library)."""
+    library.forget()
+    _new_history(recording)
+
+
+def _new_history(recording: Recording) -> None:
     st.session_state["recordings"] = [recording]
     for key in [k for k in st.session_state if str(k).startswith("result:")]:
         del st.session_state[key]
@@ -125,6 +170,16 @@ def open_recording(recording: Recording) -> None:
 def push(recording: Recording) -> None:
     """Make a processed version current, keeping its ancestors."""
     stack().append(recording)
+    _autosave()
+
+
+def _autosave() -> None:
+    """Save the current recording to the Library; a failure is shown on every run until a save succeeds."""
+    try:
+        library.autosave(current())
+        st.session_state.pop(library.SAVE_ERROR, None)
+    except EEGError as err:
+        st.session_state[library.SAVE_ERROR] = f"Not saved to the library: {err}"
 
 
 def apply_step(name: str, **params) -> bool:
@@ -135,20 +190,39 @@ def apply_step(name: str, **params) -> bool:
     return False
 
 
+def can_undo() -> bool:
+    """Ancestors in the session, or (a reopened Library entry) steps in its history."""
+    return len(stack()) > 1 or (library.entry() is not None and len(current().history) > 1)
+
+
 def undo() -> None:
     if len(stack()) > 1:
         stack().pop()
+    elif can_undo():
+        try:
+            st.session_state["recordings"] = [library.previous_state(current())]
+        except EEGError as err:
+            st.session_state[library.SAVE_ERROR] = f"Cannot undo: {err}"
+            return
+    else:
+        return
+    _autosave()
 
 
 def sidebar() -> None:
     """The current recording and its history, on every page."""
     rec = current()
+    if library.SAVE_ERROR in st.session_state:
+        st.error(st.session_state[library.SAVE_ERROR], icon=":material/sync_problem:")
+    entry = library.entry()
     with st.sidebar:
-        st.markdown(f"**{rec.name}**")
+        st.markdown(f"**{entry.name if entry is not None else rec.name}**")
         raw = rec.raw
         st.caption(f"{len(raw.ch_names)} channels · {raw.info['sfreq']:g} Hz · {rec.duration_s:.1f} s · {rec.format}")
         st.markdown("**History**")
         for i, step in enumerate(rec.history):
             st.caption(f"{i + 1}. {step.label()}")
-        if len(stack()) > 1:
+        if entry is not None:
+            st.caption("Saved in your library as you work.")
+        if can_undo():
             st.button("Undo last step", on_click=undo, key="sidebar_undo", width="stretch")

@@ -45,6 +45,7 @@ def app_url(app_tmp, tmp_path_factory):
     server = StreamlitServer(
         env={
             "TMPDIR": str(app_tmp),
+            "EEG_EXPLORER_HOME": str(tmp_path_factory.mktemp("app-home")),  # a private Library
             "EEG_EXPLORER_GRACE_S": str(GRACE_S),
             "STREAMLIT_SERVER_MAX_UPLOAD_SIZE": str(MAX_UPLOAD_MB),
         },

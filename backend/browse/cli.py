@@ -49,14 +49,7 @@ def _page(args) -> int:
     sensitivity = args.sensitivity or display.autoscale(page.values, row_mm)
     if sensitivity <= 0:
         raise EEGError("the sensitivity must be a positive number of µV/mm")
-    fig = figures.page_figure(
-        page,
-        sensitivity,
-        events=annotations.stim_events(raw),
-        annotations=annotations.in_window(raw, page.start, page.start + page.duration),
-        all_labels=annotations.labels(raw),
-        title=f"{rec.name} · {MONTAGES[args.montage]}",
-    )
+    fig = figures.annotated_page_figure(raw, page, sensitivity, title=f"{rec.name} · {MONTAGES[args.montage]}")
     build_ms = (time.perf_counter() - t0) * 1e3
     if args.html:
         args.html.parent.mkdir(parents=True, exist_ok=True)

@@ -291,7 +291,10 @@ def step_sentence(step: Step, recording: Recording | None = None) -> tuple[str, 
     writer = SENTENCES.get(step.name)
     if writer is None:
         return f"Step {step.label()} was applied.", []
-    return writer(dict(step.params), dict(step.report))
+    from backend import steps
+
+    defaults = {k: v for k, v in steps.get(step.name).params.items() if v is not steps.REQUIRED}
+    return writer({**defaults, **step.params}, dict(step.report))
 
 
 def methods(recording: Recording, analyses: Iterable[tuple[str, dict[str, Any]]] = ()) -> tuple[str, list[str]]:

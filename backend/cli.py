@@ -39,6 +39,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "classify": ("backend.classify.cli", "cross-validate, train and apply classifiers on annotated EEG"),
     "library": ("backend.library.cli", "the recordings you have opened, with annotations and results"),
     "study": ("backend.study.cli", "run a recipe, a quality table and classification over a whole dataset on Dask"),
+    "report": ("backend.report.cli", "build the recording report (header, pages of traces, methods) as HTML or PDF"),
 }
 COMMAND_MODULES = tuple(dict.fromkeys(module for module, _ in COMMANDS.values()))
 

@@ -470,6 +470,14 @@ def main(argv=None):
             model,
         )
 
+    from backend.report import validation  # the figures the app states about the denoiser
+
+    validation.write(
+        "denoise",
+        {"floor": floor, "snrs_db": list(snrs)},
+        benchmark="benchmarks/denoise.py",
+        protocol="semi-synthetic artifacts added to clean stretches of held-out recordings; mean RRMSE_t",
+    )
     print("\nspeed (32 channels of S009R04 repeated 8 times, 160 Hz, resampled to 128 Hz and back):")
     cap = clean_benchmark_module().CAP_32
     speeds = [speed(model, 1, cap), speed(model, 2, cap)]

@@ -10,7 +10,7 @@ from backend.browse import annotations as notes
 from backend.browse import display, figures, spectra
 from backend.browse.montages import MONTAGES, REGIONS, build_montage, parse_pairs
 from backend.errors import EEGError
-from ui import session
+from ui import report, session
 from ui.cache import cached
 from ui.trace_view import overview_view, trace_view
 
@@ -315,6 +315,13 @@ def page_view(view: dict) -> None:
     st.caption(
         " · ".join(bits) + f" · built in {built_ms:.0f} ms. Hover a trace for channel, time and value; "
         "blue left, red right, grey bad."
+    )
+    report.add_button(
+        "browse",
+        f"Traces from {page.start:g} s",
+        lambda: figures.page_figure(page, sensitivity, **drawn),
+        " · ".join(bits),
+        key="browse_page",
     )
     if montage.missing:
         st.warning(

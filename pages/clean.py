@@ -23,7 +23,7 @@ from backend.clean.pipeline import (
 )
 from backend.clean.teach import known_truth_case, run_on_case, score_case
 from backend.viz import removal
-from ui import session
+from ui import report, session
 from ui.cache import cached
 
 session.ensure_shell()
@@ -181,6 +181,16 @@ with tab_compare:
             traces, psd, bars, topo = _compare(before, after, start)
             st.plotly_chart(traces, key="clean_traces")
             st.caption("10 s of up to 20 EEG channels: grey is the original, blue the cleaned signal.")
+            report.add_button(
+                "clean",
+                "Before and after cleaning",
+                traces,
+                "; ".join(
+                    f"{r['parameters']}: {r['changed']}"
+                    for r in figures.changes_table(after.history[len(before.history) :])
+                ),
+                key="clean_compare",
+            )
             st.plotly_chart(psd, key="clean_psd")
             st.caption(
                 "Mean power spectrum over EEG channels before and after: filters cut bands, ASR and ICA lower broadband power."

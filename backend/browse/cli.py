@@ -50,14 +50,7 @@ def _page(args) -> int:
     sensitivity = args.sensitivity or display.autoscale(page.values, row_mm)
     if sensitivity <= 0:
         raise EEGError("the sensitivity must be a positive number of µV/mm")
-    fig = figures.page_figure(
-        page,
-        sensitivity,
-        events=annotation_table.stim_events(raw),
-        annotations=annotation_table.in_window(raw, page.start, page.start + page.duration),
-        all_labels=annotation_table.labels(raw),
-        title=f"{rec.name} · {MONTAGES[args.montage]}",
-    )
+    fig = figures.annotated_page_figure(raw, page, sensitivity, title=f"{rec.name} · {MONTAGES[args.montage]}")
     build_ms = (time.perf_counter() - t0) * 1e3
     if args.html:
         args.html.parent.mkdir(parents=True, exist_ok=True)

@@ -324,6 +324,20 @@ def page_figure(
     return go.Figure(data=traces, layout=layout, _validate=False)
 
 
+def annotated_page_figure(raw: mne.io.BaseRaw, page: Page, sensitivity: float, title: str = "") -> go.Figure:
+    """:func:`page_figure` with the recording's annotations and stim events on the page (CLI, report)."""
+    from backend.browse import annotations
+
+    return page_figure(
+        page,
+        sensitivity,
+        events=annotations.stim_events(raw),
+        annotations=annotations.in_window(raw, page.start, page.start + page.duration),
+        all_labels=annotations.labels(raw),
+        title=title,
+    )
+
+
 def page_view_data(
     page: Page,
     sensitivity: float,

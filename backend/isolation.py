@@ -44,7 +44,7 @@ _log = logging.getLogger(__name__)
 def limits_for(input_bytes: int) -> tuple[float, int]:
     """The time (s) and address-space (bytes) limits for parsing ``input_bytes`` of files."""
     return (
-        BASE_TIMEOUT_S + TIMEOUT_S_PER_MB * input_bytes / 2** 20,
+        BASE_TIMEOUT_S + TIMEOUT_S_PER_MB * input_bytes / 2**20,
         BASE_MEMORY_BYTES + MEMORY_PER_INPUT_BYTE * input_bytes,
     )
 

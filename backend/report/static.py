@@ -76,7 +76,8 @@ def _axis_name(ref: str, kind: str) -> str:
 
 
 def _domain(layout: dict, name: str) -> tuple[float, float]:
-    return tuple(layout.get(name, {}).get("domain", (0.0, 1.0)))  # type: ignore[return-value]
+    low, high = layout.get(name, {}).get("domain", (0.0, 1.0))
+    return float(low), float(high)
 
 
 def _style_axis(ax, layout: dict, xname: str, yname: str) -> None:
@@ -224,14 +225,8 @@ def render_png(figure: dict, dpi: int = DPI) -> tuple[bytes, float, list[str]]:
                 if key not in axes:
                     scene = layout.get(key[0], {}) or {}
                     dom = scene.get("domain", {}) or {}
-                    axes[key] = fig.add_axes(
-                        [
-                            dom.get("x", (0, 1))[0],
-                            dom.get("y", (0, 1))[0],
-                            *(b - a for a, b in (dom.get("x", (0, 1)), dom.get("y", (0, 1)))),
-                        ],
-                        projection="3d",
-                    )
+                    (x0, x1), (y0, y1) = dom.get("x", (0, 1)), dom.get("y", (0, 1))
+                    axes[key] = fig.add_axes((x0, y0, x1 - x0, y1 - y0), projection="3d")
                 _mesh(axes[key], t)
                 continue
             xname, yname = _axis_name(t.get("xaxis", "x"), "x"), _axis_name(t.get("yaxis", "y"), "y")

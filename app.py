@@ -14,6 +14,7 @@ PAGES = [
     st.Page("pages/components.py", title="Components", icon=":material/extension:"),
     st.Page("pages/sources.py", title="Sources", icon=":material/psychology:"),
     st.Page("pages/classify.py", title="Classify", icon=":material/target:"),
+    st.Page("pages/study.py", title="Study", icon=":material/groups:"),
     st.Page("pages/report.py", title="Report", icon=":material/description:"),
 ]
 

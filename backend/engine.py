@@ -58,7 +58,7 @@ def default_workers() -> int:
 def _start_local(n_workers: int):
     from distributed import LocalCluster
 
-    # Any free port on this host only; its pages need bokeh, which is not a requirement.
+    # Any free port on this host only; its pages need bokeh (in requirements.txt).
     return LocalCluster(
         n_workers=n_workers,
         threads_per_worker=1,

@@ -14,6 +14,7 @@ PAGES = [
     "pages/components.py",
     "pages/sources.py",
     "pages/classify.py",
+    "pages/study.py",
 ]
 
 

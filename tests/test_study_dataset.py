@@ -72,3 +72,10 @@ def test_bids_dataset_gives_entities_bads_and_events(tmp_path, physionet_file):
     second = dataset.open_entry(entries[1])
     assert second.history[-1].name == "import_annotations"
     assert list(second.raw.annotations.description).count("probe") == 1
+
+
+def test_missing_root_and_a_file_as_root_are_one_line(tmp_path, physionet_file):
+    with pytest.raises(EEGError, match=r"nowhere does not exist$"):
+        dataset.find_recordings(tmp_path / "nowhere")
+    with pytest.raises(EEGError, match=r"S001R04.edf is not a folder$"):
+        dataset.find_recordings(physionet_file)

@@ -192,9 +192,11 @@ def find_recordings(root: str | Path, pattern: str | None = None, subjects: Sequ
     Raises
     ------
     EEGError
-        When ``root`` is not a folder or nothing is found.
+        When ``root`` does not exist or is not a folder, or nothing is found.
     """
     root = Path(root)
+    if not root.exists():
+        raise EEGError(f"{root} does not exist")
     if not root.is_dir():
         raise EEGError(f"{root} is not a folder")
     entries = find_in_bids(root) if pattern is None and is_bids(root) else find_in_folder(root, pattern)

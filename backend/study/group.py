@@ -270,9 +270,13 @@ def averages_study(
     client=None,
     channel: str | None = None,
     steps: Sequence[dict] = (),
+    progress: Progress | None = None,
     cancel: engine.CancelHandle | None = None,
 ) -> dict:
-    """Each subject's spectrum and event averages, and their grand averages (mean over subjects)."""
+    """Each subject's spectrum and event averages, and their grand averages (mean over subjects).
+
+    ``progress(n_finished, n_subjects, row)`` is called after each subject.
+    """
     by_subject: dict[str, list[Entry]] = {}
     for e in entries:
         by_subject.setdefault(e.subject, []).append(e)
@@ -281,6 +285,8 @@ def averages_study(
     rows = []
     for subject, status, value in engine.run_tasks(client, calls, cancel, name="averages"):
         rows.append(value if status == "finished" else {"subject": subject, "status": status, "error": value})
+        if progress:
+            progress(len(rows), len(calls), rows[-1])
     rows.sort(key=lambda r: r["subject"])
     done = [r for r in rows if r.get("status") == "done"]
     grand: dict = {}

@@ -1,7 +1,12 @@
 """Where a derivative comes from: software versions, input files and the content key of a result.
 
 A result is reused when its sidecar holds the same content key: the sha256 of the input
-files' bytes, the recipe and the software versions. Changing any of them reruns it.
+files' bytes, the recipe and the versions of what computes it (:func:`software_versions`):
+EEG Explorer's ``backend.__version__`` and the releases of the libraries its steps and
+quality figures call. A commit that leaves ``__version__`` as it is (a page, a test, a
+refactor) reruns nothing; whoever changes what a step computes bumps ``__version__``.
+The key is computed where the study is started, so workers of a remote cluster should run
+the same releases (their own versions are written into each sidecar's ``software``).
 """
 
 from __future__ import annotations
@@ -10,35 +15,47 @@ import functools
 import hashlib
 import json
 import platform
+from importlib import metadata
 from pathlib import Path
 
 from backend.study.dataset import Entry
 
-_BACKEND = Path(__file__).resolve().parent.parent
+# Distributions whose release can change a cleaned recording or its quality figures: reading
+# (mne, mne-bids, edfio), the steps (scipy, meegkit for ASR, pyprep, python-picard, mne-icalabel
+# and onnxruntime for ICLabel, torch for the denoiser) and the figures (numpy, scikit-learn).
+LIBRARIES = (
+    "mne",
+    "mne-bids",
+    "edfio",
+    "numpy",
+    "scipy",
+    "scikit-learn",
+    "meegkit",
+    "pyprep",
+    "python-picard",
+    "mne-icalabel",
+    "onnxruntime",
+    "torch",
+)
+
+
+def _release(distribution: str) -> str:
+    try:
+        return metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        return "absent"
 
 
 @functools.cache
 def software_versions() -> dict[str, str]:
-    """Versions of what computes a result; ``eeg_explorer`` is a hash of the ``backend`` package's code."""
-    import mne
-    import mne_bids
-    import numpy
-    import scipy
-    import sklearn
+    """Versions of what computes a result: ``eeg_explorer`` (``backend.__version__``), the libraries
+    of :data:`LIBRARIES` (read from their installed metadata, nothing imported) and Python."""
+    from backend import __version__
 
-    code = hashlib.sha256()
-    for path in sorted(_BACKEND.rglob("*.py")):
-        code.update(path.relative_to(_BACKEND).as_posix().encode())
-        code.update(path.read_bytes())
-    return {
-        "eeg_explorer": code.hexdigest()[:16],
-        "mne": mne.__version__,
-        "mne_bids": mne_bids.__version__,
-        "numpy": numpy.__version__,
-        "scipy": scipy.__version__,
-        "scikit_learn": sklearn.__version__,
-        "python": platform.python_version(),
-    }
+    versions = {"eeg_explorer": __version__}
+    versions.update({name.replace("-", "_"): _release(name) for name in LIBRARIES})
+    versions["python"] = platform.python_version()
+    return versions
 
 
 def input_files(entry: Entry) -> list[Path]:

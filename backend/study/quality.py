@@ -195,11 +195,20 @@ def to_delimited(rows: Sequence[dict], sep: str = ",") -> str:
     return out.getvalue()
 
 
-def _cell(value) -> str:
-    if value is None:
-        return "n/a"
+def display_rows(rows: Sequence[dict]) -> list[dict]:
+    """The quality table's columns for a table view: numbers and None kept, lists joined with ``, ``,
+    dicts as ``k=v``."""
+    return [{k: _flat(r.get(k), ", ") for k in COLUMNS} for r in rows]
+
+
+def _flat(value, join: str):
+    """A list as its items joined with ``join``, a dict as ``k=v`` pairs; anything else as it is."""
     if isinstance(value, (list, tuple)):
-        return "+".join(map(str, value))
+        return join.join(map(str, value))
     if isinstance(value, dict):
         return " ".join(f"{k}={v}" for k, v in value.items())
-    return str(value)
+    return value
+
+
+def _cell(value) -> str:
+    return "n/a" if value is None else str(_flat(value, "+"))

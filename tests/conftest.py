@@ -68,3 +68,22 @@ def physionet_recording(physionet_file):
     from backend.io import load_recording
 
     return load_recording([physionet_file])
+
+
+def open_app(page: str | None = None, *, recordings=None, timeout: float = 180):
+    """The app in Streamlit's AppTest after its first run, on ``page`` (``"pages/browse.py"``; the default page if None).
+
+    ``recordings`` preloads the session's recording stack (the current one last). The
+    first run must not raise. Every page test opens the app through here, so the app's
+    shell (navigation, sidebar, Library) runs around each page as it does for a user.
+    """
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=timeout)
+    if recordings is not None:
+        at.session_state["recordings"] = list(recordings)
+    if page is not None:
+        at.switch_page(page)
+    at.run()
+    assert not at.exception, at.exception
+    return at

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import ROOT
+from tests.conftest import open_app
 
 PAGES = [
     "pages/load.py",
@@ -15,12 +15,12 @@ PAGES = [
     "pages/sources.py",
     "pages/classify.py",
     "pages/study.py",
+    "pages/report.py",
 ]
 
 
 def _app() -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.run()
+    at = open_app(timeout=120)
     assert not at.exception, at.exception
     return at
 

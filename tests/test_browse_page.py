@@ -3,20 +3,17 @@
 import json
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from backend.browse import annotations
 from backend.io import load_recording
+from tests.conftest import open_app
 
 TIMEOUT = 90
 
 
 @pytest.fixture
 def app(physionet_file):
-    at = AppTest.from_file("../app.py", default_timeout=TIMEOUT)
-    at.session_state["recordings"] = [load_recording([physionet_file])]
-    at.switch_page("pages/browse.py")
-    at.run(timeout=TIMEOUT)
+    at = open_app("pages/browse.py", recordings=[load_recording([physionet_file])], timeout=TIMEOUT)
     assert not at.exception, at.exception
     return at
 
@@ -36,9 +33,7 @@ def _rows(at) -> list[str]:
 
 
 def test_browse_page_renders_the_default_sample():
-    at = AppTest.from_file("../app.py", default_timeout=TIMEOUT)
-    at.switch_page("pages/browse.py")
-    at.run(timeout=TIMEOUT)
+    at = open_app("pages/browse.py", timeout=TIMEOUT)
     assert not at.exception
     assert "0.0–10.0 s" in _caption(at)
     assert len(_rows(at)) == 32  # the EEGLAB tutorial's 32 channels
@@ -119,10 +114,7 @@ def test_browse_page_renders_the_138_and_88_channel_recordings(shared_data, rela
     primary = shared_data / relative
     files = list(primary.parent.glob(primary.stem + ".*")) if primary.suffix == ".vhdr" else [primary]
     rec = load_recording(files)
-    at = AppTest.from_file("../app.py", default_timeout=TIMEOUT)
-    at.session_state["recordings"] = [rec]
-    at.switch_page("pages/browse.py")
-    at.run(timeout=TIMEOUT)
+    at = open_app("pages/browse.py", recordings=[rec], timeout=TIMEOUT)
     assert not at.exception
     signal_channels = [t for t in rec.raw.get_channel_types() if t != "stim"]
     assert len(_rows(at)) == len(signal_channels)

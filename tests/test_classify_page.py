@@ -2,17 +2,15 @@
 
 from pathlib import Path
 
-from streamlit.testing.v1 import AppTest
-
 from backend.classify.pipelines import BEST, PIPELINES
 from backend.config import BUNDLED_SAMPLES
+from tests.conftest import open_app
 
 APP = Path(__file__).resolve().parent.parent / "app.py"
 
 
 def _page(sample_label=None):
-    at = AppTest.from_file(str(APP), default_timeout=300)
-    at.run()
+    at = open_app(timeout=300)
     if sample_label is not None:
         at.switch_page("pages/load.py").run()
         at.selectbox(key="sample_choice").set_value(sample_label).run()

@@ -1,17 +1,13 @@
 """The Clean page in Streamlit's test harness: builds, runs a pipeline, compares, teaches."""
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
-from tests.conftest import ROOT
+from tests.conftest import open_app
 
 
 @pytest.fixture
 def page():
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
-    at.run()
-    at.switch_page("pages/clean.py")
-    at.run()
+    at = open_app("pages/clean.py", timeout=180)
     assert not at.exception
     return at
 

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from streamlit.testing.v1 import AppTest
-
 from backend.recording import Recording
+from tests.conftest import open_app
 
 
 def test_components_page_fits_previews_and_applies():
-    at = AppTest.from_file("../app.py", default_timeout=180)
-    at.run()
-    at.switch_page("pages/components.py")
-    at.run()
+    at = open_app("pages/components.py", timeout=180)
     assert not at.exception
     assert any("Fit ICA" in i.value for i in at.info)  # nothing fitted before the user asks
 
@@ -40,11 +36,7 @@ def test_components_page_shows_a_stored_ica(shared_data):
 
     folder = shared_data / "eeglab_sample"
     rec = load_recording([folder / "eeglab_data_epochs_ica.set", folder / "eeglab_data_epochs_ica.fdt"])
-    at = AppTest.from_file("../app.py", default_timeout=180)
-    at.session_state["recordings"] = [rec]
-    at.run()
-    at.switch_page("pages/components.py")
-    at.run()
+    at = open_app("pages/components.py", recordings=[rec], timeout=180)
     assert at.radio(key="ica_source").value == "Stored in the file"
     at.button(key="fit_ica").click()
     at.run()

@@ -15,18 +15,13 @@ from streamlit.testing.v1 import AppTest
 from backend.browse import annotations
 from backend.library import LOCAL_USER
 from backend.library.api import Library
-from tests.conftest import ROOT
+from tests.conftest import open_app
 
 TIMEOUT = 120
 
 
 def _session(page: str | None = None) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
-    if page:
-        at.switch_page(page)
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return open_app(page, timeout=TIMEOUT)
 
 
 def _upload(at: AppTest, files: list[Path], deidentify: bool = True) -> AppTest:

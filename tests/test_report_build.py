@@ -11,7 +11,7 @@ from backend.browse import figures, spectra
 from backend.report.build import Item, Report, item_from_figure
 from backend.report.items import browse_item
 from backend.report.methods import step_sentence
-from tests.conftest import ROOT
+from tests.conftest import ROOT, open_app
 
 HOSTILE = "<script>window.__pwned=1</script><img src=x onerror=window.__pwned=2>"
 
@@ -116,12 +116,7 @@ def test_cli_writes_html_pdf_and_bibtex(physionet_file, tmp_path):
 
 
 def test_page_lists_added_items_and_reorders():
-    from streamlit.testing.v1 import AppTest
-
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
-    at.run()
-    at.switch_page("pages/report.py")
-    at.run()
+    at = open_app("pages/report.py", timeout=180)
     assert not at.exception and "Nothing added yet" in at.info[0].value
     at.session_state["report_items"] = [
         Item("figure", "first", {"data": [], "layout": {}}).to_dict(),

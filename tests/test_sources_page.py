@@ -1,15 +1,11 @@
 """The Sources page renders, localises the bundled recording and fits a dipole."""
 
-from streamlit.testing.v1 import AppTest
-
 import tests.sources_support as sources_support  # noqa: F401  (sets the cache folder)
+from tests.conftest import open_app
 
 
 def test_sources_page_localises_and_fits_a_dipole():
-    at = AppTest.from_file("../app.py", default_timeout=240)
-    at.run()
-    at.switch_page("pages/sources.py")
-    at.run()
+    at = open_app("pages/sources.py", timeout=240)
     assert not at.exception
     at.selectbox(key="src_model").set_value("sphere")
     at.radio(key="src_what").set_value("Event average")
@@ -36,10 +32,7 @@ def test_component_dipole_is_of_the_component_the_components_page_shows():
     from backend.components.ica import for_recording
     from backend.sources import dipole
 
-    at = AppTest.from_file("../app.py", default_timeout=240)
-    at.run()
-    at.switch_page("pages/components.py")
-    at.run()
+    at = open_app("pages/components.py", timeout=240)
     at.selectbox(key="ica_method").set_value("fastica")
     at.button(key="fit_ica").click().run()
     assert not at.exception and not at.error

@@ -8,7 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from backend import engine
-from tests.conftest import ROOT
+from tests.conftest import open_app
 
 TIMEOUT_S = 240
 
@@ -16,11 +16,7 @@ TIMEOUT_S = 240
 @pytest.fixture
 def page(monkeypatch):
     monkeypatch.delenv(engine.SCHEDULER_ENV, raising=False)
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT_S)
-    at.run()
-    at.switch_page("pages/study.py")
-    at.run()
-    assert not at.exception
+    at = open_app("pages/study.py", timeout=TIMEOUT_S)
     yield at
     for job in at.session_state["study_jobs"].values() if "study_jobs" in at.session_state else ():
         job.cancel.cancel()

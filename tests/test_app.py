@@ -7,6 +7,9 @@ from streamlit.testing.v1 import AppTest
 
 from tests.conftest import open_app
 
+# Each test opens the app in Streamlit's AppTest: seconds to minutes. The fast loop leaves them out.
+pytestmark = pytest.mark.slow
+
 PAGES = [
     "pages/load.py",
     "pages/browse.py",

@@ -8,6 +8,9 @@ from backend.browse import annotations
 from backend.io import load_recording
 from tests.conftest import open_app
 
+# Each test opens the app in Streamlit's AppTest: seconds to minutes. The fast loop leaves them out.
+pytestmark = pytest.mark.slow
+
 TIMEOUT = 90
 
 

@@ -30,7 +30,10 @@ def trials(small_recording):
     return make_trials([small_recording], TASK)
 
 
-@pytest.mark.parametrize("pipeline", ["ts-lr", "best", "shallow-cnn"])
+@pytest.mark.parametrize(
+    "pipeline",
+    ["ts-lr", pytest.param("best", marks=pytest.mark.slow), pytest.param("shallow-cnn", marks=pytest.mark.slow)],
+)
 def test_round_trip_gives_the_same_probabilities(pipeline, trials, tmp_path):
     model = train_model(trials, pipeline)
     path = save_model(model, tmp_path / "model.zip")

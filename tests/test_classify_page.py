@@ -2,9 +2,14 @@
 
 from pathlib import Path
 
+import pytest
+
 from backend.classify.pipelines import BEST, PIPELINES
 from backend.config import BUNDLED_SAMPLES
 from tests.conftest import open_app
+
+# Each test opens the app in Streamlit's AppTest: seconds to minutes. The fast loop leaves them out.
+pytestmark = pytest.mark.slow
 
 APP = Path(__file__).resolve().parent.parent / "app.py"
 

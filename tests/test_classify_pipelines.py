@@ -20,7 +20,15 @@ def sample_trials(physionet_recording):
     return dataclasses.replace(trials, X=trials.X[:, ::4], ch_names=trials.ch_names[::4])
 
 
-@pytest.mark.parametrize("name", list(PIPELINES))
+# Pipelines whose inner grid search or network training takes seconds: run in the full suite only.
+HEAVY = {"acm-ts-lr", "acm-ts-svm", "best", "shallow-cnn"}
+
+
+def _slow_if_heavy(name: str):
+    return pytest.param(name, marks=pytest.mark.slow) if name in HEAVY else name
+
+
+@pytest.mark.parametrize("name", [_slow_if_heavy(n) for n in PIPELINES])
 def test_pipeline_fits_and_gives_probabilities(name, sample_trials):
     X, y = sample_trials.X, sample_trials.y
     train = np.concatenate([np.flatnonzero(y == "T1")[:5], np.flatnonzero(y == "T2")[:5]])
@@ -51,7 +59,7 @@ def subject_trials(shared_data):
 
 # The CNN's CV is left to the benchmark: three trainings cost minutes on a shared CPU; its
 # fit/predict and save/load are tested on the bundled run.
-@pytest.mark.parametrize("name", [n for n in PIPELINES if PIPELINES[n].kind != "torch"])
+@pytest.mark.parametrize("name", [_slow_if_heavy(n) for n in PIPELINES if PIPELINES[n].kind != "torch"])
 def test_pipeline_cross_validates_on_three_runs(name, subject_trials):
     result = cross_validate(subject_trials, name, "runs")
     assert [f.n_test for f in result.folds] == [15, 15, 15]

@@ -4,6 +4,9 @@ import pytest
 
 from tests.conftest import open_app
 
+# Each test opens the app in Streamlit's AppTest: seconds to minutes. The fast loop leaves them out.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture
 def page():

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
+
 from backend.recording import Recording
 from tests.conftest import open_app
+
+# Each test opens the app in Streamlit's AppTest: seconds to minutes. The fast loop leaves them out.
+pytestmark = pytest.mark.slow
 
 
 def test_components_page_fits_previews_and_applies():

@@ -272,6 +272,7 @@ def _check(worker, case) -> None:
         assert "\n" not in result["message"] and result["message"].strip(), f"{what}: {result}"
 
 
+@pytest.mark.slow
 @FUZZ
 @given(data=st.data())
 def test_mutated_bundled_recordings_load_or_raise_eegerror(worker, bundled_seeds, tmp_path_factory, data):
@@ -279,6 +280,7 @@ def test_mutated_bundled_recordings_load_or_raise_eegerror(worker, bundled_seeds
     _check(worker, data.draw(mutated_recording(bundled_seeds, folder)))
 
 
+@pytest.mark.slow
 @FUZZ
 @given(data=st.data())
 def test_mutated_shared_recordings_load_or_raise_eegerror(worker, shared_seeds, tmp_path_factory, data):

@@ -213,6 +213,7 @@ def test_each_bad_input_is_refused_with_one_line(tmp_path, eeglab_files, physion
     assert "\n" not in result["message"]
 
 
+@pytest.mark.slow
 def test_matlab_structure_that_crashes_scipy_never_kills_the_loading_process(tmp_path, eeglab_files, physionet_file):
     """The regression of the urgent issue, loaded ten times from this process: each a one-line refusal."""
     files, fragment = _bad_cases(tmp_path, eeglab_files, physionet_file)["MATLAB structure that crashes scipy"]

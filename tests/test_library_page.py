@@ -17,6 +17,9 @@ from backend.library import LOCAL_USER
 from backend.library.api import Library
 from tests.conftest import open_app
 
+# Each test opens the app in Streamlit's AppTest: seconds to minutes. The fast loop leaves them out.
+pytestmark = pytest.mark.slow
+
 TIMEOUT = 120
 
 

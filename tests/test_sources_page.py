@@ -1,7 +1,12 @@
 """The Sources page renders, localises the bundled recording and fits a dipole."""
 
+import pytest
+
 import tests.sources_support as sources_support  # noqa: F401  (sets the cache folder)
 from tests.conftest import open_app
+
+# Each test opens the app in Streamlit's AppTest: seconds to minutes. The fast loop leaves them out.
+pytestmark = pytest.mark.slow
 
 
 def test_sources_page_localises_and_fits_a_dipole():

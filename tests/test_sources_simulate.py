@@ -41,6 +41,7 @@ def test_medial_wall_is_the_flat_patchs_gap():
         assert np.median(np.abs(x[wall])) < np.median(np.abs(x[~wall]))
 
 
+@pytest.mark.slow
 def test_dipoles_follow_cortical_area_not_vertex_count():
     # Vertices of fsaverage5 are spread evenly on the sphere, not on the cortex: the
     # quarter of cortical vertices with the most surface around them should draw

@@ -34,6 +34,7 @@ def test_template_builds_offline(tmp_path, monkeypatch, no_network):
     assert len(xyz) > 200 and "DefaultMode" in set(networks)
 
 
+@pytest.mark.slow
 def test_bem_layers_nest():
     # What MNE's make_bem_model checks before it accepts three layers.
     inner, outer, scalp = template.inner_skull_surface(), template.outer_skull_surface(), template.scalp_surface()

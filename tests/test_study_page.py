@@ -10,6 +10,9 @@ from streamlit.testing.v1 import AppTest
 from backend import engine
 from tests.conftest import open_app
 
+# Each test opens the app in Streamlit's AppTest: seconds to minutes. The fast loop leaves them out.
+pytestmark = pytest.mark.slow
+
 TIMEOUT_S = 240
 
 

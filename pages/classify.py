@@ -12,7 +12,7 @@ from backend.classify.timeline import predict_timeline
 from backend.classify.validate import cross_validate
 from backend.config import max_upload_bytes
 from backend.io import load_recording
-from ui import session
+from ui import library, results, session
 from ui.cache import cached
 
 session.ensure_shell()
@@ -70,6 +70,9 @@ def _map(runs, task, method):
 
 
 rec = session.current()
+saved = library.latest_result("classification")
+if saved is not None:
+    st.caption(results.classification_summary(saved, {k: p.label for k, p in PIPELINES.items()}))
 labels = annotation_labels(rec)
 if len(labels) < 2:
     st.info(
@@ -136,11 +139,11 @@ st.subheader("Cross-validation")
 st.caption(
     "Each fold trains a fresh pipeline on the other folds only; hyper-parameters are searched inside the training folds (nested)."
 )
-results = []
+scores = []
 with session.user_errors():
     for name in pipelines:
-        results.append(_cv(runs, task, name, scheme, int(folds)))
-if not results:
+        scores.append(_cv(runs, task, name, scheme, int(folds)))
+if not scores:
     st.info("Pick at least one pipeline.")
     st.stop()
 table = pd.DataFrame(
@@ -153,21 +156,24 @@ table = pd.DataFrame(
             "fit (s/fold)": r.to_dict()["fit_s_mean"],
             "predict (s/fold)": r.to_dict()["predict_s_mean"],
         }
-        for r in results
+        for r in scores
     ]
+)
+library.save_result(
+    "classification", "cross-validation", results.classification_payload(task, scheme, folds, runs, scores)
 )
 st.dataframe(table.style.format(precision=3), hide_index=True, width="stretch")
 left, right = st.columns(2)
-left.plotly_chart(figures.comparison_figure(results), width="stretch")
-right.plotly_chart(figures.roc_figure(results), width="stretch")
+left.plotly_chart(figures.comparison_figure(scores), width="stretch")
+right.plotly_chart(figures.roc_figure(scores), width="stretch")
 chosen = st.selectbox(
     "Details of",
-    [r.pipeline for r in results],
+    [r.pipeline for r in scores],
     format_func=lambda k: PIPELINES[k].label,
     key="classify_detail",
-    index=max(range(len(results)), key=lambda i: results[i].roc_auc_mean),
+    index=max(range(len(scores)), key=lambda i: scores[i].roc_auc_mean),
 )
-result = next(r for r in results if r.pipeline == chosen)
+result = next(r for r in scores if r.pipeline == chosen)
 left, right = st.columns(2)
 left.plotly_chart(figures.fold_scores_figure(result), width="stretch")
 right.plotly_chart(figures.confusion_figure(result), width="stretch")
@@ -195,9 +201,13 @@ with session.user_errors():
         with st.spinner(f"training {PIPELINES[chosen].label} on all {len(trials.y)} trials…"):
             model_source = ("trained", runs, task, chosen)
             model = _model(*model_source[1:])
+        packed = model_bytes(model)
+        library.save_result(
+            "model", chosen, results.task_payload(task, scheme, folds, runs) | {"pipeline": chosen}, blob=packed
+        )
         st.download_button(
             "Save model",
-            model_bytes(model),
+            packed,
             file_name=f"{rec.name.rsplit('.', 1)[0]}-{chosen}.zip",
             key="classify_save",
         )

@@ -16,7 +16,7 @@ from backend.components.ica import (
     warm_iclabel,
 )
 from backend.viz import removal
-from ui import session
+from ui import library, results, session
 from ui.cache import cached
 
 session.ensure_shell()
@@ -99,6 +99,9 @@ if start_fit:
             status.update(label=f"{done}; ICLabel in {dec.label_s:.1f} s", state="complete")
         st.session_state[session.SHOWN_COMPONENTS] = (rec.key, settings)
 
+saved = library.latest_result("ica")
+if saved is not None:
+    st.caption(results.ica_summary(saved, rec))
 shown = session.shown_components(rec)
 if shown is None:
     st.info(
@@ -196,8 +199,9 @@ rule_classes = r1.multiselect(
 )
 threshold = r2.slider("with probability at least", 0.0, 1.0, 0.8, 0.05, key="rule_threshold")
 chosen_key = f"exclude:{dec.key}"
-if chosen_key not in st.session_state:
-    st.session_state[chosen_key] = select_by_rule(probs, rule_classes, threshold)
+if chosen_key not in st.session_state:  # as saved for this decomposition, else by the rule
+    chosen = results.saved_chosen(rec, dec, shown)
+    st.session_state[chosen_key] = select_by_rule(probs, rule_classes, threshold) if chosen is None else chosen
 r3.write("")
 if r3.button("Select by rule", key="rule_apply"):
     st.session_state[chosen_key] = select_by_rule(probs, rule_classes, threshold)
@@ -207,6 +211,7 @@ exclude = st.multiselect(
     format_func=lambda i: figures.card_title(dec, i),
     key=chosen_key,
 )
+library.save_result("ica", "ICA", results.ica_payload(rec, dec, shown, exclude))
 
 if exclude:
     with session.user_errors(), st.spinner("Computing the preview…"):

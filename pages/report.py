@@ -39,8 +39,11 @@ for n, item in enumerate(list(items)):
         item["caption"] = st.text_input("Caption (optional)", item["caption"], key=f"report_caption_{n}_{id(item)}")
 
 st.subheader("Reviewer")
-reviewer = st.text_input("Name", key="report_reviewer")
-impression = st.text_area("Impression", key="report_impression", height=120)
+report.load_impression()
+reviewer = st.text_input("Name", key=report.REVIEWER)
+impression = st.text_area("Impression", key=report.IMPRESSION, height=120)
+report.save_impression(reviewer, impression)
+st.caption("The impression and the reviewer's name are saved to your library as you write them.")
 
 doc = Report(rec, report.as_items(), reviewer=reviewer, impression=impression)
 text, keys = doc.methods()

@@ -7,7 +7,7 @@ from backend.components.ica import DEFAULT_METHOD, DEFAULT_SEED
 from backend.errors import EEGError
 from backend.sources import dipole, figures, inverse
 from backend.sources.forward import HEAD_MODELS, electrodes
-from ui import session
+from ui import library, results, session
 from ui.cache import cached
 from ui.plotly_click import on_plotly_click
 
@@ -126,6 +126,9 @@ if submitted:
         params["stretch"] = (float(s0), float(s1))
     st.session_state["src_params"] = (rec.key, tuple(sorted(params.items())))
 
+last = library.latest_result("sources")
+if last is not None:
+    st.caption(results.sources_summary(last))
 saved = st.session_state.get("src_params")
 if not saved or saved[0] != rec.key:
     with session.user_errors():
@@ -140,6 +143,7 @@ if result is None:
     st.stop()
 
 peak = result.peak
+library.save_result("sources", "localisation", results.sources_payload(params, peak))
 st.caption(result.electrodes.note() + f"; {result.model} head model, {result.covariance} noise covariance.")
 m1, m2, m3, m4 = st.columns([3, 2, 2, 2])
 m1.metric("Peak", peak["region"].split(" (")[0])

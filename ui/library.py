@@ -16,6 +16,7 @@ from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -23,7 +24,7 @@ from backend import recipe
 from backend.browse.annotations import table
 from backend.errors import EEGError
 from backend.library import LOCAL_USER
-from backend.library.api import Entry, Library, data_home
+from backend.library.api import Entry, Library, Result, data_home
 from backend.recording import Recording
 
 ENTRY = "library_entry"  # the Entry of the open recording (None: not in the Library)
@@ -31,6 +32,7 @@ NOTES = "library_notes"  # the annotation rows this session last saw, with their
 SAVED = "library_saved"  # the key of the recording state last saved
 BUNDLED = "library_bundled"  # the bundled sample open but not yet in the Library (its path)
 SAVE_ERROR = "library_save_error"  # why the last autosave failed, shown until one succeeds or another opens
+RESULTS = "library_results"  # (entry id, kind, name) -> the payload last saved by this session
 
 
 @st.cache_resource(show_spinner=False)
@@ -87,7 +89,7 @@ def entry() -> Entry | None:
 
 def forget() -> None:
     """The open recording is not (or not yet) in the Library."""
-    for key in (ENTRY, NOTES, SAVED, BUNDLED, SAVE_ERROR):
+    for key in (ENTRY, NOTES, SAVED, BUNDLED, SAVE_ERROR, RESULTS):
         st.session_state.pop(key, None)
 
 
@@ -226,12 +228,8 @@ def autosave(recording: Recording) -> None:
         When another session changed the same recording or annotation meanwhile
         (nothing of theirs is overwritten), or the Library cannot be written.
     """
-    if entry() is None:
-        if BUNDLED not in st.session_state:
-            return
-        path = Path(st.session_state[BUNDLED])
-        found = get().add(owner(), sorted(path.parent.glob(path.stem + ".*")))
-        _remember(found, None)
+    if _join() is None:
+        return
     lib, found = get(), entry()
     # Annotations first: each row has its own version, so they are kept even when the history is refused.
     _sync_annotations(lib, found.id, recording)
@@ -239,6 +237,86 @@ def autosave(recording: Recording) -> None:
         version = lib.save_state(owner(), found.id, recording, expected_version=found.version)
         st.session_state[ENTRY] = replace(found, version=version)
         st.session_state[SAVED] = recording.key
+
+
+def _join() -> Entry | None:
+    """The open recording's entry; a bundled sample joins the Library here, at its first change."""
+    if entry() is None and BUNDLED in st.session_state:
+        path = Path(st.session_state[BUNDLED])
+        found = get().add(owner(), sorted(path.parent.glob(path.stem + ".*")))
+        _remember(found, None)
+    return entry()
+
+
+def save_result(kind: str, name: str, payload: dict, blob: bytes | None = None) -> bool:
+    """Save a result of the open recording as it is produced (one of :data:`RESULT_KINDS`, replacing its namesake).
+
+    Nothing is written when this session already saved the same payload, so pages may
+    call it on every run. A bundled sample joins the Library first (its first change);
+    a recording outside the Library is not saved and a caption says so. A failure is
+    shown above every page, as for the history's autosave. True when it is saved.
+    """
+    if entry() is None and BUNDLED not in st.session_state:
+        st.caption("This recording is not in your library: its results are not saved.")
+        return False
+    done = st.session_state.setdefault(RESULTS, {})
+    try:
+        found = _join()
+        if found is None:
+            return False
+        if done.get((found.id, kind, name)) == payload:
+            return True
+        get().save_result(owner(), found.id, kind, name, _finite(payload), blob=blob)
+    except EEGError as err:
+        st.session_state[SAVE_ERROR] = f"Not saved to the library: {err}"
+        return False
+    st.session_state.setdefault(RESULTS, {})[(found.id, kind, name)] = payload
+    return True
+
+
+def _finite(value):
+    """NaN and infinite numbers (a score that could not be computed) as JSON null."""
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    if isinstance(value, float | np.floating) and not np.isfinite(value):
+        return None
+    if isinstance(value, np.ndarray):
+        return _finite(value.tolist())
+    return value
+
+
+def latest_result(kind: str, name: str | None = None) -> Result | None:
+    """The open recording's newest saved result of ``kind`` (and ``name``), or None."""
+    found = entry()
+    if found is None:
+        return None
+    try:
+        rows = get().results(owner(), found.id, kind=kind)
+    except EEGError:
+        return None
+    return next((r for r in rows if name is None or r.name == name), None)
+
+
+def delete_result(result: Result) -> None:
+    """Delete a saved result of the open recording (an impression cleared by the user)."""
+    try:
+        get().delete_result(owner(), result.id)
+    except EEGError as err:
+        st.session_state[SAVE_ERROR] = f"Not saved to the library: {err}"
+        return
+    st.session_state.get(RESULTS, {}).pop((result.recording_id, result.kind, result.name), None)
+
+
+def result_blob(result: Result) -> bytes:
+    return get().result_blob(owner(), result.id)
+
+
+def saved_when(result: Result) -> str:
+    """When a result was saved, in local time."""
+    t = result.updated_at
+    return _when(t if t.tzinfo is not None else t.replace(tzinfo=dt.UTC))
 
 
 def _key(onset: float, duration: float, label: str) -> tuple:

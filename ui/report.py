@@ -12,8 +12,11 @@ from typing import Any
 import streamlit as st
 
 from backend.report.build import Item, item_from_figure
+from ui import library
 
 ITEMS = "report_items"
+REVIEWER, IMPRESSION = "report_reviewer", "report_impression"
+LOADED = "report_loaded"  # the Library entry whose saved impression the fields hold
 
 
 def items() -> list[dict[str, Any]]:
@@ -33,3 +36,26 @@ def add_button(
 
 def as_items() -> list[Item]:
     return [Item.from_dict(d) for d in items()]
+
+
+def load_impression() -> None:
+    """Fill the reviewer and impression fields with those saved for the open recording (when it changes)."""
+    found = library.entry()
+    loaded = found.id if found is not None else None
+    if st.session_state.get(LOADED, "none yet") == loaded:
+        return
+    saved = library.latest_result("impression")
+    st.session_state[LOADED] = loaded
+    st.session_state[REVIEWER] = saved.payload.get("reviewer", "") if saved else ""
+    st.session_state[IMPRESSION] = saved.payload.get("text", "") if saved else ""
+
+
+def save_impression(reviewer: str, impression: str) -> None:
+    """Autosave the impression and reviewer as typed; clearing the impression deletes the saved one."""
+    if impression.strip():
+        if library.save_result("impression", "impression", {"text": impression, "reviewer": reviewer}):
+            st.session_state[LOADED] = library.entry().id  # a bundled sample may have just joined the Library
+        return
+    saved = library.latest_result("impression")
+    if saved is not None:
+        library.delete_result(saved)

@@ -216,7 +216,8 @@ def mutate_eeglab(draw, data: bytes, folder: Path) -> bytes:
     )
     eeg[field][0, 0] = np.array(value) if not isinstance(value, np.ndarray) else value
     out = folder / "mutated.set"
-    scipy.io.savemat(out, mat, format="5", do_compression=draw(st.booleans()))
+    variables = {k: v for k, v in mat.items() if not k.startswith("__")}  # loadmat's own header entries
+    scipy.io.savemat(out, variables, format="5", do_compression=draw(st.booleans()))
     folder.joinpath("mutation.txt").write_text(f"EEG.{field} = {value!r}")
     return out.read_bytes()
 

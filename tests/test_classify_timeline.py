@@ -36,6 +36,7 @@ def test_timeline_covers_the_recording(physionet_recording, model_and_trials, st
     assert set(rows[0]) == {"start_s", "center_s", "p_T1", "p_T2"}
 
 
+@pytest.mark.slow
 def test_timeline_follows_the_training_trials(physionet_recording, model_and_trials):
     """Windows aligned on the training trials get the probabilities of those trials."""
     model, trials = model_and_trials
@@ -51,6 +52,7 @@ def test_timeline_refuses_a_bad_step(physionet_recording, model_and_trials):
         predict_timeline(physionet_recording, model_and_trials[0], step_s=0)
 
 
+@pytest.mark.slow
 def test_potato_and_map(physionet_recording, model_and_trials):
     _, trials = model_and_trials
     flags = embedding.potato_flags(physionet_recording, band=(1.0, 35.0), window_s=2.0, step_s=1.0)
@@ -64,6 +66,7 @@ def test_potato_and_map(physionet_recording, model_and_trials):
         embedding.covariance_map(trials, "umap")
 
 
+@pytest.mark.slow
 def test_figures_build(physionet_recording, model_and_trials):
     model, trials = model_and_trials
     result = cross_validate(trials, "csp-lda", "kfold", 3)

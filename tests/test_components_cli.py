@@ -20,6 +20,7 @@ def test_header_is_the_documented_one():
     assert ",".join(CSV_HEADER) == "component,brain,muscle,eye,heart,line_noise,channel_noise,other,label,variance"
 
 
+@pytest.mark.slow
 def test_writes_one_row_per_component(eeglab_files, tmp_path, capsys):
     out = tmp_path / "table.csv"
     assert main(["components", *map(str, eeglab_files), "--method", "fastica", "--seed", "97", "--out", str(out)]) == 0
@@ -86,6 +87,7 @@ def test_refuses_a_non_csv_output(eeglab_files, tmp_path, capsys):
     assert "error: --out must name a .csv file" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_stored_ica_is_used_by_default(shared_data, tmp_path):
     folder = shared_data / "eeglab_sample"
     out = tmp_path / "stored.csv"

@@ -82,6 +82,7 @@ def test_injected_pairs_follow_the_snr(splits):
     assert -8.5 < min(snrs) and max(snrs) < 3.5
 
 
+@pytest.mark.slow
 def test_tiny_training_run_lowers_the_loss(splits, tmp_path):
     out = tmp_path / "tiny.pt"
     meta = train(

@@ -20,6 +20,7 @@ def test_address_from_argument_or_environment(monkeypatch):
         engine.scheduler_address("localhost 8786")
 
 
+@pytest.mark.slow
 def test_unreachable_scheduler_is_one_line():
     with pytest.raises(EEGError, match=r"^cannot reach the Dask scheduler at tcp://127.0.0.1:9 ") as err:
         engine.get_client("tcp://127.0.0.1:9")

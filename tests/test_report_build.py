@@ -39,6 +39,7 @@ def test_html_is_one_file_escaping_user_text(report):
     assert len(text) < 20e6
 
 
+@pytest.mark.slow
 def test_html_opens_offline_in_chromium(report, tmp_path):
     sync_api = pytest.importorskip("playwright.sync_api")
     from tests.e2e.harness import CHROMIUM, CHROMIUM_ARGS
@@ -103,6 +104,7 @@ def test_bad_items_are_refused():
     assert len(Item("figure", "x", caption="c" * 10_000).caption) == 2000
 
 
+@pytest.mark.slow
 def test_cli_writes_html_pdf_and_bibtex(physionet_file, tmp_path):
     out = tmp_path / "r.pdf"
     cmd = [sys.executable, "-m", "backend", "report", str(physionet_file), "--steps", "bandpass:1,40"]

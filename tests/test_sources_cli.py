@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 import tests.sources_support as sup
 from backend.cli import main
 
@@ -24,6 +26,7 @@ def test_source_window_text(physionet_file, capsys):
     assert "peak" in out and "mm (fsaverage template)" in out
 
 
+@pytest.mark.slow
 def test_simulate_json_keyed_by_method(capsys):
     code = main(
         [

@@ -11,6 +11,7 @@ def _white_vertices():
     return np.concatenate([template.cortex_mesh(h, "white")[0] for h in template.HEMIS])
 
 
+@pytest.mark.slow
 def test_simulated_dipoles_are_cortical_and_off_every_grid():
     rr, nn = simulate.random_dipoles(300, seed=3)
     assert rr.shape == nn.shape == (300, 3)

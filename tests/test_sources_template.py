@@ -44,6 +44,7 @@ def test_bem_layers_nest():
     assert thickness.min() >= 1.9 and thickness.max() <= 7.1
 
 
+@pytest.mark.slow
 def test_cortex_lies_inside_inner_skull_and_sphere():
     src = forward.source_space(sources_support.ICO)
     rr = np.concatenate([s["rr"][s["vertno"]] for s in src])

@@ -38,14 +38,36 @@ def workspace_root(app_tmp) -> Path:
 
 
 @pytest.fixture(scope="session")
-def app_url(app_tmp, tmp_path_factory):
+def app_home(tmp_path_factory) -> Path:
+    """The app server's data folder: a private Library."""
+    return tmp_path_factory.mktemp("app-home")
+
+
+@pytest.fixture(autouse=True)
+def empty_library(app_home):
+    """Each browser test starts as a first visit: an empty Library, so a new session opens the bundled sample.
+
+    (A new session reopens the user's last-opened recording; without this, one test's upload would be
+    the next test's starting point.)
+    """
+    from backend.library import LOCAL_USER
+    from backend.library.api import Library
+
+    with Library(str(app_home)) as library:
+        while entries := library.list(LOCAL_USER, limit=500):
+            for entry in entries:
+                library.remove(LOCAL_USER, entry.id)
+
+
+@pytest.fixture(scope="session")
+def app_url(app_tmp, app_home, tmp_path_factory):
     """URL of a running ``streamlit run app.py``; stopped after the run."""
     _require_chromium()
     log = tmp_path_factory.mktemp("app-log") / "streamlit.log"
     server = StreamlitServer(
         env={
             "TMPDIR": str(app_tmp),
-            "EEG_EXPLORER_HOME": str(tmp_path_factory.mktemp("app-home")),  # a private Library
+            "EEG_EXPLORER_HOME": str(app_home),
             "EEG_EXPLORER_GRACE_S": str(GRACE_S),
             "STREAMLIT_SERVER_MAX_UPLOAD_SIZE": str(MAX_UPLOAD_MB),
         },

@@ -100,7 +100,13 @@ else:
 rec = session.current()
 info = rec.summary()
 st.divider()
-st.subheader(f"{info['file']}  ·  {info['format']}")
+opened = library.entry()
+if opened is not None:  # the user's name and the format uploaded, whatever copy the Library keeps
+    st.subheader(f"{opened.name}  ·  {opened.format}")
+    if (opened.name, opened.format) != (info["file"], info["format"]):
+        st.caption(f"Kept in your library as {info['file']} ({info['format']}).")
+else:
+    st.subheader(f"{info['file']}  ·  {info['format']}")
 cols = st.columns(5)
 cols[0].metric("Channels", info["n_channels"])
 cols[1].metric("Rate", f"{info['sfreq']:g} Hz")

@@ -39,7 +39,7 @@ def test_round_trip_gives_the_same_probabilities(pipeline, trials, tmp_path):
     path = save_model(model, tmp_path / "model.zip")
     with zipfile.ZipFile(path) as zf:
         names = set(zf.namelist())
-    assert names == {"model.json", "weights.pt" if pipeline == "shallow-cnn" else "estimator.skops"}
+    assert names == {"model.json", "weights.npz" if pipeline == "shallow-cnn" else "estimator.skops"}
     loaded = load_model(path)
     assert loaded.ch_names == trials.ch_names and loaded.task == TASK and loaded.sfreq == trials.sfreq
     np.testing.assert_allclose(loaded.predict_proba(trials.X), model.predict_proba(trials.X), rtol=1e-5, atol=1e-6)
@@ -73,4 +73,16 @@ def test_foreign_files_are_refused(trials):
         zf.writestr("model.json", json.dumps(meta))
         zf.writestr("estimator.skops", sio.dumps(evil))
     with pytest.raises(EEGError, match="untrusted"):
+        load_model(buffer.getvalue())
+
+
+def test_torch_weights_in_torchs_own_format_are_never_parsed(trials):
+    """An uploaded model's network is read from NumPy arrays only: torch's C++ file reader never sees upload bytes."""
+    meta = json.loads(zipfile.ZipFile(io.BytesIO(model_bytes(train_model(trials, "ts-lr")))).read("model.json"))
+    meta["pipeline"] = "shallow-cnn"
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        zf.writestr("model.json", json.dumps(meta))
+        zf.writestr("weights.pt", b"PK\x03\x04 forged torch archive")
+    with pytest.raises(EEGError, match="torch's own format .* which is not read: train it again"):
         load_model(buffer.getvalue())

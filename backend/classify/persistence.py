@@ -2,8 +2,10 @@
 
 A model file is a zip archive holding ``model.json`` (pipeline, task, channels, rate, classes)
 and the estimator: ``estimator.skops`` for scikit-learn pipelines (skops, loaded only when every
-type it names is from a trusted package) or ``weights.pt`` for the torch CNN (a ``state_dict``
-read with ``torch.load(weights_only=True)``). Nothing is ever unpickled.
+type it names is from a trusted package) or ``weights.npz`` for the torch CNN (its ``state_dict``
+as NumPy arrays, read with ``np.load(allow_pickle=False)``). Nothing is ever unpickled, and no
+native parser reads an uploaded model: torch's own file reader is C++, numpy's ``.npz`` reader
+is Python's zipfile and a header parsed by Python.
 """
 
 from __future__ import annotations
@@ -111,8 +113,8 @@ def model_bytes(model: TrainedModel) -> bytes:
                 "n_times": int(est.module_.n_times),
             }
             weights = io.BytesIO()
-            torch.save(est.module_.state_dict(), weights)
-            zf.writestr("weights.pt", weights.getvalue())
+            np.savez(weights, **{k: v.detach().cpu().numpy() for k, v in est.module_.state_dict().items()})
+            zf.writestr("weights.npz", weights.getvalue())
         else:
             zf.writestr("estimator.skops", sio.dumps(model.estimator))
         zf.writestr("model.json", json.dumps(meta, indent=1))
@@ -147,7 +149,12 @@ def load_model(source: str | Path | bytes) -> TrainedModel:
             tuple(meta["task"]["events"]), meta["task"]["tmin"], meta["task"]["tmax"], tuple(meta["task"]["band"])
         )
         if info.kind == "torch":
-            estimator = _load_torch(zf.read("weights.pt"), meta)
+            if "weights.npz" not in zf.namelist():
+                raise EEGError(
+                    "this model file keeps its network in torch's own format (an older EEG Explorer), which is not read: "
+                    "train it again"
+                )
+            estimator = _load_torch(zf.read("weights.npz"), meta)
         else:
             blob = zf.read("estimator.skops")
             bad = _untrusted(sio.get_untrusted_types(data=blob))
@@ -175,7 +182,8 @@ def _load_torch(blob: bytes, meta: dict) -> ShallowConvNetClassifier:
     est.classes_ = np.asarray(spec["classes"])
     est.scale_ = np.asarray(spec["scale"], dtype=float)
     est.module_ = est.build(len(meta["ch_names"]), int(spec["n_times"]), len(est.classes_))
-    est.module_.load_state_dict(torch.load(io.BytesIO(blob), weights_only=True))
+    with np.load(io.BytesIO(blob), allow_pickle=False) as arrays:
+        est.module_.load_state_dict({k: torch.from_numpy(arrays[k].copy()) for k in arrays.files})
     est.module_.eval()
     return est
 

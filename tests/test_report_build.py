@@ -7,28 +7,15 @@ import sys
 
 import pytest
 
-from backend.browse import figures, spectra
-from backend.report.build import Item, Report, item_from_figure
-from backend.report.items import browse_item
+from backend.report.build import Item, Report
 from backend.report.methods import step_sentence
 from tests.conftest import ROOT, open_app
-
-HOSTILE = "<script>window.__pwned=1</script><img src=x onerror=window.__pwned=2>"
+from tests.report_support import HOSTILE, sample_report
 
 
 @pytest.fixture(scope="module")
 def report(physionet_recording):
-    rec = (
-        physionet_recording.apply("bandpass", l_freq=1.0, h_freq=30.0)
-        .apply("notch", freq=50.0)
-        .apply("add_annotation", onset=12.5, duration=1.25, description="spike?")
-    )
-    freqs, psd, names = spectra.welch(rec.raw, start=0.0, duration=20.0)
-    items = [
-        browse_item(rec, 10.0, sensitivity=20.0),
-        item_from_figure("spectra", "Spectrum", figures.psd_figure(freqs, psd, names, title="PSD"), caption=HOSTILE),
-    ]
-    return Report(rec, items, reviewer="Dr. Ada Example", impression="Normal background.\n" + HOSTILE)
+    return sample_report(physionet_recording)
 
 
 def test_html_is_one_file_escaping_user_text(report):
@@ -37,38 +24,6 @@ def test_html_is_one_file_escaping_user_text(report):
     assert HOSTILE not in text and "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in text
     assert "http://" not in text.split("<script>")[0] and "Content-Security-Policy" in text
     assert len(text) < 20e6
-
-
-@pytest.mark.slow
-def test_html_opens_offline_in_chromium(report, tmp_path):
-    sync_api = pytest.importorskip("playwright.sync_api")
-    from tests.e2e.harness import CHROMIUM, CHROMIUM_ARGS
-
-    if not CHROMIUM.exists():
-        pytest.skip("Chromium is not installed")
-    path = tmp_path / "report.html"
-    path.write_text(report.html(), encoding="utf-8")
-    errors, outside = [], []
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        context = browser.new_context(offline=True, viewport={"width": 390, "height": 844})  # a phone
-        page = context.new_page()
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.on(
-            "request", lambda r: outside.append(r.url) if not r.url.startswith(("file:", "data:", "blob:")) else None
-        )
-        page.goto(path.as_uri())
-        page.wait_for_function("document.querySelectorAll('.plot .main-svg').length >= 2", timeout=30000)
-        drawn = page.evaluate(
-            "[...document.querySelectorAll('.plot')].map(d => d.querySelectorAll('.scatterlayer .trace').length)"
-        )
-        pwned = page.evaluate("window.__pwned === undefined")
-        width = page.evaluate("document.documentElement.scrollWidth")
-        browser.close()
-    assert not errors and not outside
-    assert len(drawn) == 2 and all(n > 0 for n in drawn)
-    assert pwned and width <= 400  # no script from the captions ran; readable on a phone
 
 
 @pytest.mark.parametrize("paper", ["A4", "Letter"])

@@ -14,6 +14,7 @@ from backend.errors import EEGError
 from backend.study import dataset, figures, group, quality, run
 from backend.study.dataset import Entry
 from ui import jobs, session
+from ui import study as ui_study
 
 session.ensure_shell()
 st.title("Study")
@@ -36,39 +37,48 @@ def _busy(stage: str) -> bool:
 # --- 1. the dataset --------------------------------------------------------------------------
 
 st.subheader("Dataset")
-st.caption("A folder on the server running this app: a BIDS dataset, or any folder of recordings searched recursively.")
-folder = st.text_input(
-    "Dataset folder (a path on the server)", key="study_root", placeholder="/data/eegbci or ~/studies/mi"
-).strip()
-if not folder:
-    st.info("Type the path of a dataset folder to see its recordings.", icon=":material/folder_open:")
-    st.stop()
-root = Path(folder).expanduser()
-if not root.exists():
-    st.error(f"{folder} does not exist on this server.", icon=":material/error:")
-    st.stop()
-bids = dataset.is_bids(root)
-kind = st.radio(
-    "Kind",
-    list(KINDS),
-    format_func=KINDS.get,
-    index=0 if bids else 1,
+SOURCES = {"folder": "A folder on the server", "library": "Recordings in the Library"}
+source = st.radio(
+    "Recordings from",
+    list(SOURCES),
+    format_func=SOURCES.get,
     horizontal=True,
-    key="study_kind",
-    help="A BIDS dataset is read with mne-bids (its channels.tsv and events.tsv apply); any other folder by pattern.",
+    key="study_source",
+    help="A folder: a BIDS dataset, or any folder of recordings searched recursively. The Library: the recordings "
+    "you keep there (their stored, de-identified files), chosen by tag or one by one.",
 )
 pattern = None
-if kind == "folder":
-    pattern = st.text_input(
-        "File-name pattern",
-        value="S{subject}R{run}.edf",
-        key="study_pattern",
-        help="{subject}, {session}, {task} and {run} match letters and digits, * anything; "
-        "a pattern with / matches the path below the folder. Files it does not match are left out.",
+if source == "library":
+    root = ui_study.library_selection()
+    if root is None:
+        st.stop()
+    pattern = ui_study.pattern_input()
+else:
+    folder = st.text_input(
+        "Dataset folder (a path on the server)", key="study_root", placeholder="/data/eegbci or ~/studies/mi"
+    ).strip()
+    if not folder:
+        st.info("Type the path of a dataset folder to see its recordings.", icon=":material/folder_open:")
+        st.stop()
+    root = Path(folder).expanduser()
+    if not root.exists():
+        st.error(f"{folder} does not exist on this server.", icon=":material/error:")
+        st.stop()
+    bids = dataset.is_bids(root)
+    kind = st.radio(
+        "Kind",
+        list(KINDS),
+        format_func=KINDS.get,
+        index=0 if bids else 1,
+        horizontal=True,
+        key="study_kind",
+        help="A BIDS dataset is read with mne-bids (its channels.tsv and events.tsv apply); any other folder by pattern.",
     )
-elif not bids:
-    st.error(f"{folder} has no dataset_description.json, so it is not a BIDS dataset; choose Folder.")
-    st.stop()
+    if kind == "folder":
+        pattern = ui_study.pattern_input()
+    elif not bids:
+        st.error(f"{folder} has no dataset_description.json, so it is not a BIDS dataset; choose Folder.")
+        st.stop()
 
 entries = None
 with session.user_errors():

@@ -77,6 +77,30 @@ def test_folder_is_listed_with_its_labels_before_anything_runs(page, folder):
     assert at.button(key="study_run").disabled
 
 
+def test_library_recordings_are_chosen_by_tag(folder, monkeypatch):
+    from backend.library import LOCAL_USER
+    from backend.library.api import Library
+
+    with Library() as lib:  # the test's own data folder (EEG_EXPLORER_HOME), as the page's
+        lib.add(LOCAL_USER, [folder / "S01R04.edf"], tags=["motor"])
+        lib.add(LOCAL_USER, [folder / "nested" / "S02R04.edf"], tags=["motor"])
+        lib.add(LOCAL_USER, [folder / "S01R04.edf"], tags=["rest"])  # the same file again, another entry
+    monkeypatch.delenv(engine.SCHEDULER_ENV, raising=False)
+    at = open_app("pages/study.py", timeout=TIMEOUT_S)
+    at.radio(key="study_source").set_value("library").run()
+    assert not at.exception
+    assert at.selectbox(key="study_library_tag").options == ["All my recordings", "motor", "rest"]
+    # All three: two entries of the same file read as the same subject and run, said in one line.
+    assert [e.value for e in at.error] == [
+        "S01R04.edf and S01R04.edf both read as sub-01_run-04 with the pattern 'S{subject}R{run}.edf'; "
+        "add {run} or {session} to tell them apart"
+    ]
+    at.selectbox(key="study_library_tag").set_value("motor").run()
+    found = at.dataframe[0].value
+    assert not at.exception and not at.error and list(found["subject"]) == ["01", "02"]
+    assert "2 recording(s) of 2 subject(s) found" in " ".join(c.value for c in at.caption)
+
+
 @pytest.mark.slow
 def test_run_quality_open_on_browse_and_group(page, folder):
     at = page

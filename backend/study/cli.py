@@ -15,13 +15,18 @@ from backend.errors import EEGError
 
 
 def _source_args(p) -> None:
-    p.add_argument("root", help="a BIDS dataset, or any folder of recordings (searched recursively)")
+    p.add_argument(
+        "root",
+        help="a BIDS dataset, any folder of recordings (searched recursively), or a Library selection: "
+        "library:3,5,9 (ids), library:tag=NAME or library:all",
+    )
     p.add_argument(
         "--pattern",
         help="file-name pattern for a plain folder, e.g. 'S{subject}R{run}.edf' "
         "(fields {subject} {session} {task} {run}, * for anything); a '/' matches the path below ROOT",
     )
     p.add_argument("--subjects", help="only these subjects, comma-separated")
+    p.add_argument("--user", help="whose Library, for a library: selection (default: the local user)")
 
 
 def _engine_args(p) -> None:
@@ -76,10 +81,16 @@ def add_commands(sub) -> None:
 
 
 def _entries(args):
-    from backend.study.dataset import find_recordings
+    from backend.study import dataset
 
+    if dataset.is_library_selection(args.root):
+        from backend.library.api import LOCAL_USER, Library
+
+        selection = dataset.parse_library_selection(args.root)
+        with Library() as library:
+            args.root = dataset.library_folder(library, args.user or LOCAL_USER, selection)
     subjects = [s.strip() for s in args.subjects.split(",") if s.strip()] if args.subjects else None
-    return find_recordings(args.root, args.pattern, subjects)
+    return dataset.find_recordings(args.root, args.pattern, subjects)
 
 
 def read_pipeline(steps: str | None, recipe: str | None) -> list[dict]:

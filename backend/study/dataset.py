@@ -5,11 +5,14 @@ subjects, sessions, tasks and runs from the file names; events from ``events.tsv
 and channel types and bads from ``channels.tsv`` are applied when a recording is
 opened (:func:`open_entry`), as steps of its history. Any other folder is searched
 recursively, and subject, session, task and run are taken from the file names with
-a pattern the user can edit, such as ``S{subject}R{run}.edf``.
+a pattern the user can edit, such as ``S{subject}R{run}.edf``. A selection from the Library
+(``library:3,5,9``, ``library:tag=motor`` or ``library:all``) becomes such a folder: links to
+the stored files, one folder per recording (:func:`library_folder`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -207,6 +210,64 @@ def find_recordings(root: str | Path, pattern: str | None = None, subjects: Sequ
         what = f"matching {pattern!r}" if pattern else "(EDF, BDF, GDF, BrainVision, EEGLAB, FIF or CNT)"
         raise EEGError(f"no recordings found in {root} {what}")
     return entries
+
+
+# --- a selection from the Library -----------------------------------------------------------
+
+LIBRARY_PREFIX = "library:"
+
+
+def is_library_selection(root: str | Path) -> bool:
+    return str(root).startswith(LIBRARY_PREFIX)
+
+
+def parse_library_selection(text: str) -> dict:
+    """``library:3,5,9`` -> ``{"ids": [3, 5, 9]}``; ``library:tag=motor`` -> ``{"tag": "motor"}``; ``library:all`` -> ``{}``."""
+    body = str(text)[len(LIBRARY_PREFIX) :].strip()
+    if body == "all":
+        return {}
+    if body.startswith("tag="):
+        tag = body[len("tag=") :].strip()
+        if tag:
+            return {"tag": tag}
+    elif body and all(part.strip().isdigit() for part in body.split(",")):
+        return {"ids": sorted({int(part) for part in body.split(",")})}
+    raise EEGError(f"{text!r} is not a Library selection; write library:3,5,9, library:tag=NAME or library:all")
+
+
+def library_folder(library, owner: str, selection: dict) -> Path:
+    """A folder of links to the stored files of the selected Library recordings: ``<id>/<file name>``.
+
+    The links point into the Library's content-addressed store, so a study reads the bytes the
+    Library keeps (de-identified unless the owner kept the identity) and its resume key stays the
+    same from run to run. The folder is named after the selection, so a rerun finds its derivatives.
+
+    Raises
+    ------
+    EEGError
+        When the selection names no recording of ``owner`` (or one that is not theirs).
+    """
+    if "ids" in selection:
+        chosen = [library.get(owner, rid) for rid in selection["ids"]]
+    else:
+        chosen = library.list(owner, tag=selection.get("tag"), sort="name", limit=1000)
+    if not chosen:
+        what = f"tagged {selection['tag']!r}" if "tag" in selection else "at all"
+        raise EEGError(f"the Library has no recordings {what}")
+    ids = sorted(entry.id for entry in chosen)
+    name = "library-" + hashlib.sha256(",".join(map(str, ids)).encode()).hexdigest()[:12]
+    root = Path(library.home) / "studies" / name
+    for rid in ids:
+        folder = root / str(rid)
+        folder.mkdir(parents=True, exist_ok=True)
+        for stored in library.files(owner, rid):
+            link = folder / stored["name"]
+            target = library.store.path(stored["sha256"])
+            if link.is_symlink() and link.resolve() == target.resolve():
+                continue
+            link.unlink(missing_ok=True)
+            library.store.link(stored["sha256"], folder, stored["name"])
+    return root
 
 
 def _subject_key(label: str) -> str:

@@ -17,6 +17,10 @@ set of a worker process.
 Run:  nice python benchmarks/study.py [--subjects 10] [--pipeline best] [--steps ...]
 Smoke: nice python benchmarks/study.py --subjects 2 --pipeline ts-lr
 Targets (issue #17): speedup ≥ 1.7× on this 2-core machine, overhead ≤ 50 ms per task.
+
+From the measured per-task costs it projects the time for 1,000 subjects on 8, 64 and 512 workers
+(:func:`projected_s`), and checks that model against runs of many small tasks on the local cluster
+(:func:`check_projection`): busy tasks on its 2 workers, waiting tasks on 32 worker threads.
 The last line printed is one JSON object.
 """
 
@@ -64,6 +68,73 @@ def _noop(i):
     return i
 
 
+def _busy(seconds: float) -> float:
+    """A task that keeps one core busy for ``seconds`` (a small stand-in for a recording's work)."""
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        pass
+    return seconds
+
+
+def _waiting(seconds: float) -> float:
+    """A task that waits ``seconds`` without a core, so a few cores can stand for many workers."""
+    time.sleep(seconds)
+    return seconds
+
+
+def projected_s(n_tasks: int, task_s: float, workers: int, dispatch_ms: float, longest_s: float) -> float:
+    """The wall time of ``n_tasks`` tasks of ``task_s`` seconds on average on ``workers`` workers.
+
+    The work spreads evenly (many tasks, each small beside the total); the scheduler handles the
+    tasks one after another at ``dispatch_ms`` each (the round trip of a no-op task when many are
+    in flight), which no number of workers hides; the last wave adds at most the longest task.
+    """
+    return n_tasks * task_s / workers + n_tasks * dispatch_ms / 1000 + longest_s
+
+
+def check_projection(n_tasks: int = 400, task_s: float = 0.05, threads: int = 16) -> list[dict]:
+    """Many small tasks on the local cluster, measured against :func:`projected_s`, its dispatch
+    cost taken from no-op tasks on the same cluster first.
+
+    Two runs: busy tasks on the machine's 2 single-thread workers, and waiting tasks on 2 workers
+    of ``threads`` threads each (2 × ``threads`` slots, as many workers as a small cluster has).
+    """
+    from distributed import Client, LocalCluster
+
+    checks = []
+    for kind, func, workers, per_worker in (("busy", _busy, 2, 1), ("waiting", _waiting, 2 * threads, threads)):
+        # As the engine's local cluster (worker processes on the loopback), with more threads for the second run.
+        cluster = LocalCluster(
+            n_workers=2, threads_per_worker=per_worker, host="127.0.0.1", dashboard_address=None, processes=True
+        )
+        client = Client(cluster)
+        try:
+            client.gather(client.map(_noop, range(50), pure=False))  # the workers are up and warm
+            t0 = time.perf_counter()
+            client.gather(client.map(_noop, range(n_tasks), pure=False))
+            dispatch_ms = (time.perf_counter() - t0) / n_tasks * 1000
+            t0 = time.perf_counter()
+            client.gather(client.map(func, [task_s] * n_tasks, pure=False))
+            measured = time.perf_counter() - t0
+        finally:
+            client.close()
+            cluster.close()
+        predicted = projected_s(n_tasks, task_s, workers, dispatch_ms, task_s)
+        checks.append(
+            {
+                "tasks": kind,
+                "workers": workers,
+                "n_tasks": n_tasks,
+                "task_s": task_s,
+                "dispatch_ms": round(dispatch_ms, 2),
+                "predicted_s": round(predicted, 2),
+                "measured_s": round(measured, 2),
+                "error": round(measured / predicted - 1, 3),
+            }
+        )
+    return checks
+
+
 def _idle_between_tasks(stream: list[dict]) -> float:
     """Seconds workers sat idle between consecutive tasks, summed over workers."""
     by_worker: dict[str, list[tuple[float, float]]] = {}
@@ -75,6 +146,11 @@ def _idle_between_tasks(stream: list[dict]) -> float:
         spans.sort()
         idle += sum(max(0.0, nxt[0] - cur[1]) for cur, nxt in zip(spans, spans[1:]))
     return idle
+
+
+def _compute_s(stream: list[dict]) -> list[float]:
+    """Seconds each task computed (Dask's task stream)."""
+    return [sum(s["stop"] - s["start"] for s in t["startstops"] if s["action"] == "compute") for t in stream]
 
 
 def measure(n_workers: int, entries, pipeline, task, classifier: str, out: Path) -> dict:
@@ -111,6 +187,7 @@ def measure(n_workers: int, entries, pipeline, task, classifier: str, out: Path)
         "rows": rows,
         "classify": result,
         "n_tasks": len(stream),
+        "task_s": _compute_s(stream),
         "idle_s": _idle_between_tasks(stream),
         "noop_ms": noop_ms,
         "peak_mb": peak,
@@ -172,6 +249,29 @@ def main() -> None:
     speedup = serial["wall_s"] / parallel["wall_s"]
     overhead = parallel["idle_s"] * 1000 / max(1, parallel["n_tasks"])
     print(f"\nspeedup {speedup:.2f}× (target ≥ 1.7) · overhead {overhead:.1f} ms/task (target ≤ 50)")
+
+    # 1,000 subjects from this run's costs: the tasks of one subject (its runs' cleaning and its
+    # classification), each as long as it took on the lone worker plus the idle time between two
+    # tasks on the 2 workers, dispatched at the 2 workers' no-op round trip.
+    durations = serial["task_s"]
+    tasks_per_subject = len(durations) / args.subjects
+    mean_task, longest = sum(durations) / len(durations), max(durations)
+    projection = {
+        workers: projected_s(
+            round(1000 * tasks_per_subject), mean_task + overhead / 1000, workers, parallel["noop_ms"], longest
+        )
+        for workers in (8, 64, 512)
+    }
+    print(
+        f"1,000 subjects ({tasks_per_subject:.0f} tasks each, mean {mean_task:.2f} s, longest {longest:.1f} s): "
+        + ", ".join(f"{w} workers {t / 60:.1f} min" for w, t in projection.items())
+    )
+    checks = check_projection()
+    for c in checks:
+        print(
+            f"check: {c['n_tasks']} {c['tasks']} tasks of {c['task_s']} s on {c['workers']} workers: "
+            f"projected {c['predicted_s']:.2f} s, measured {c['measured_s']:.2f} s ({c['error']:+.0%})"
+        )
     print(
         json.dumps(
             {
@@ -186,6 +286,10 @@ def main() -> None:
                 "noop_ms_per_task": round(parallel["noop_ms"], 2),
                 "peak_worker_mb": round(max(serial["peak_mb"], parallel["peak_mb"]), 1),
                 "roc_auc_mean": parallel["classify"]["roc_auc_mean"],
+                "mean_task_s": round(mean_task, 3),
+                "tasks_per_subject": tasks_per_subject,
+                "projected_1000_subjects_s": {str(w): round(t, 1) for w, t in projection.items()},
+                "projection_check": checks,
             }
         )
     )

@@ -1,4 +1,4 @@
-"""``python -m backend classify cv|train|predict`` on the bundled run."""
+"""``python -m backend classify cv|train|predict|timeline`` on the bundled run."""
 
 import csv
 import json
@@ -32,6 +32,17 @@ def test_train_then_predict(physionet_file, tmp_path, capsys):
         rows = list(csv.DictReader(f))
     assert len(rows) > 200  # 125 s, 2 s windows every 0.5 s
     assert abs(float(rows[0]["p_T1"]) + float(rows[0]["p_T2"]) - 1) < 1e-9
+
+
+def test_out_of_fold_timeline(physionet_file, tmp_path, capsys):
+    out_csv = tmp_path / "oof.csv"
+    args = ["classify", "timeline", str(physionet_file), *SAMPLE_ARGS, "--pipeline", "ts-lr", "--folds", "3"]
+    assert main([*args, "--step", "1", "--out", str(out_csv)]) == 0
+    assert "(out of fold)" in capsys.readouterr().out
+    with open(out_csv) as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 124  # 125 s, 2 s windows every 1 s
+    assert all(abs(float(r["p_T1"]) + float(r["p_T2"]) - 1) < 1e-9 for r in rows)
 
 
 def test_bad_input_exits_2(physionet_file, eeglab_files, tmp_path, capsys):

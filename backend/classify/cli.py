@@ -52,6 +52,19 @@ def add_commands(sub) -> None:
     predict.add_argument("--out", required=True, help="CSV to write: start_s, center_s, p_<class>…")
     predict.set_defaults(func=_predict)
 
+    timeline = verbs.add_parser(
+        "timeline",
+        help="out-of-fold class probabilities on sliding windows of the first recording: each window predicted "
+        "by the cross-validation fold model that did not see the trials it overlaps",
+    )
+    _task_args(timeline)
+    timeline.add_argument("--folds", type=int, default=5, help="k of stratified k-fold (default 5)")
+    timeline.add_argument("--scheme", choices=("kfold", "runs"), default="kfold", help="kfold, or runs")
+    timeline.add_argument("--seed", type=int, default=42, help="seed of the fold shuffling (as for cv)")
+    timeline.add_argument("--step", type=float, default=0.5, help="hop between windows, s (default 0.5)")
+    timeline.add_argument("--out", required=True, help="CSV to write: start_s, center_s, p_<class>… (empty: no model)")
+    timeline.set_defaults(func=_timeline)
+
 
 def _cv(args) -> int:
     from backend.classify.validate import cross_validate
@@ -88,11 +101,26 @@ def _predict(args) -> int:
     runs = load_runs(args.paths)
     if len(runs) != 1:
         raise EEGError("predict reads one recording at a time")
-    timeline = predict_timeline(runs[0], model, step_s=args.step)
+    return _write_timeline(predict_timeline(runs[0], model, step_s=args.step), args.out)
+
+
+def _timeline(args) -> int:
+    from backend.classify.timeline import out_of_fold_timeline
+
+    runs = load_runs(args.paths)
+    trials = make_trials(runs, _task(args))
+    timeline = out_of_fold_timeline(
+        runs[0], trials, args.pipeline, args.scheme, args.folds, args.seed, step_s=args.step
+    )
+    return _write_timeline(timeline, args.out)
+
+
+def _write_timeline(timeline, out: str) -> int:
     rows = timeline.to_rows()
-    with open(args.out, "w", newline="") as f:
+    with open(out, "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
-    print(f"{len(rows)} windows of {timeline.window_s:g} s every {timeline.step_s:g} s → {args.out}")
+    how = "out of fold" if timeline.out_of_fold else "one model"
+    print(f"{len(rows)} windows of {timeline.window_s:g} s every {timeline.step_s:g} s ({how}) → {out}")
     return 0

@@ -91,11 +91,16 @@ class TrainedModel:
 
 def train_model(trials: Trials, pipeline: str) -> TrainedModel:
     """Fit pipeline ``pipeline`` on all ``trials``."""
+    return fit_model(trials, pipeline, np.arange(len(trials.y)))
+
+
+def fit_model(trials: Trials, pipeline: str, index: np.ndarray) -> TrainedModel:
+    """Fit pipeline ``pipeline`` on the trials at ``index`` (a cross-validation fold's training set)."""
     estimator = make_estimator(pipeline, trials.sfreq, trials.ch_names)
     with threadpool_limits(limits=1, user_api="blas"):
-        estimator.fit(trials.X, trials.y)
+        estimator.fit(trials.X[index], trials.y[index])
     return TrainedModel(
-        pipeline, estimator, trials.task, trials.ch_names, trials.sfreq, list(trials.run_names), len(trials.y)
+        pipeline, estimator, trials.task, trials.ch_names, trials.sfreq, list(trials.run_names), len(index)
     )
 
 

@@ -52,6 +52,12 @@ class Item:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    def validation(self) -> str | None:
+        """How the method behind this figure was validated, from ``benchmarks/results`` (or ``None``)."""
+        from backend.report.validation import for_item
+
+        return for_item(self.kind, self.analysis)
+
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Item:
         return cls(**{k: d[k] for k in ("kind", "title", "figure", "caption", "settings", "analysis") if k in d})

@@ -22,6 +22,7 @@ text-align:left;vertical-align:top} th{background:#f6f6f6}
 .kv td:first-child{width:13em;color:#555}
 .scroll{max-height:22em;overflow:auto}
 figure{margin:1.2em 0;padding:0} .plot{width:100%} figcaption{font-size:.9rem}
+.validation{color:#555;font-size:.85rem;font-style:italic}
 .settings{color:#555;font-size:.85rem;font-family:ui-monospace,monospace;white-space:pre-wrap}
 .impression{white-space:pre-wrap;border-left:3px solid #4a7;padding-left:.8em}
 #methods{white-space:pre-wrap} pre{white-space:pre-wrap;font-size:.8rem;background:#f6f6f6;padding:.6em}
@@ -101,6 +102,8 @@ def render(report: Report) -> str:
             parts.append(f"<div class='settings'>{escape(item.settings)}</div>")
         if item.caption:
             parts.append(f"<figcaption>{escape(item.caption)}</figcaption>")
+        if validated := item.validation():
+            parts.append(f"<p class='validation'>{escape(validated)}</p>")
         parts.append("</figure>")
     parts += [
         "<h2>Methods</h2>",

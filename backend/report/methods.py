@@ -269,8 +269,18 @@ SENTENCES: dict[str, Callable[[dict[str, Any], dict[str, Any]], tuple[str, list[
     "art": _art,
 }
 
+
+def _components(s: dict[str, Any]) -> tuple[str, list[str]]:
+    labelled = "were labelled with ICLabel (mne-icalabel; brain, muscle, eye, heart, line noise, channel noise, other)"
+    if s.get("method") == "stored":
+        return f"The independent components stored in the file {labelled}.", ["piontonachini2019", "li2022"]
+    what, refs = _ica(s)
+    return f"The components of an {what} {labelled}.", [*refs, "piontonachini2019", "li2022"]
+
+
 # Analyses shown in a report that are not steps of the history (figures added from their pages).
 ANALYSES: dict[str, Callable[[dict[str, Any]], tuple[str, list[str]]]] = {
+    "components": _components,
     "sources": lambda s: (
         f"Sources were estimated with {s.get('method', 'eLORETA')} (MNE-Python) on the fsaverage template head "
         f"({s.get('model', 'a three-layer BEM')}; regularisation λ² = 1/SNR²), not the subject's MRI.",
@@ -301,19 +311,36 @@ def methods(recording: Recording, analyses: Iterable[tuple[str, dict[str, Any]]]
     """The methods paragraph of ``recording`` and the keys of the references it cites, in order.
 
     ``analyses`` are ``(kind, settings)`` pairs of figures added to the report that
-    are not history steps (``'sources'``, ``'classify'``).
+    are not history steps (``'components'``, ``'sources'``, ``'classify'``).
     """
+    return _paragraph(recording.history, recording, analyses)
+
+
+def recipe_methods(
+    steps: Iterable[dict[str, Any]], analyses: Iterable[tuple[str, dict[str, Any]]] = ()
+) -> tuple[str, list[str]]:
+    """The methods paragraph of a recipe's steps (``[{'name': ..., 'params': {...}}]``), as a study applied them."""
+    history = [Step(s["name"], dict(s.get("params") or {})) for s in steps]
+    return _paragraph(history, None, analyses)
+
+
+def _paragraph(
+    history: Iterable[Step], recording: Recording | None, analyses: Iterable[tuple[str, dict[str, Any]]]
+) -> tuple[str, list[str]]:
     from backend.report.validation import line
 
     sentences: list[str] = []
     keys: list[str] = []
+    stated: set[str] = set()  # a validation line is said once
 
     def add(text: str, refs: list[str], validated: str | None = None) -> None:
         keys.extend(k for k in refs if k not in keys)
         cite = f" [{', '.join(str(keys.index(k) + 1) for k in dict.fromkeys(refs))}]" if refs else ""
-        sentences.append(text[:-1] + cite + "." + (f" {validated}" if validated else ""))
+        tail = f" {validated}" if validated and validated not in stated else ""
+        stated.add(validated or "")
+        sentences.append(text[:-1] + cite + "." + tail)
 
-    for step in recording.history:
+    for step in history:
         add(*step_sentence(step, recording), line(step.name))
     seen = set()
     for kind, settings in analyses:

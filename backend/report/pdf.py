@@ -111,6 +111,10 @@ def render(report: Report, paper: str = "A4") -> bytes:
             pdf.set_font("dejavu", size=9)
         if item.caption:
             _para(pdf, item.caption)
+        if validated := item.validation():
+            pdf.set_font("dejavu", size=8)
+            _para(pdf, validated, 4.0)
+            pdf.set_font("dejavu", size=9)
     text, keys = report.methods()
     _heading(pdf, "Methods")
     _para(pdf, text)

@@ -79,6 +79,11 @@ def versions() -> dict[str, str]:
     return out
 
 
+def software() -> tuple[str, str]:
+    """The report's "Software" row: EEG Explorer and the versions it ran with."""
+    return "Software", "EEG Explorer; " + ", ".join(f"{k} {v}" for k, v in versions().items())
+
+
 def header(recording: Recording, display: str = "") -> list[tuple[str, str]]:
     """The first page's rows: recording, montage and display, history in plain words."""
     s = recording.summary()

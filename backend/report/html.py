@@ -80,11 +80,13 @@ def table(columns: list[str], rows: list[list[str]], scroll: bool = True) -> lis
     ]
 
 
-def figures(items: list[Item], empty: str = "No figures were added to this report.") -> tuple[list[str], list[str]]:
-    """Each item's figure, settings, caption and validation line; and the scripts that draw them."""
+def figures(
+    items: list[Item], empty: str = "No figures were added to this report.", start: int = 1
+) -> tuple[list[str], list[str]]:
+    """Each item's figure, settings, caption and validation line (numbered from ``start``); the scripts drawing them."""
     parts: list[str] = [] if items else [f"<p>{escape(empty)}</p>"]
     scripts = []
-    for n, item in enumerate(items, 1):
+    for n, item in enumerate(items, start):
         parts.append(f"<figure><h3>{n}. {escape(item.title)}</h3>")
         if item.figure:
             parts.append(f"<div class='plot' id='fig{n}'></div>")

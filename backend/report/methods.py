@@ -324,6 +324,41 @@ def recipe_methods(
     return _paragraph(history, None, analyses)
 
 
+def study_methods(
+    recipe: Iterable[dict[str, Any]],
+    n_recordings: int,
+    n_subjects: int,
+    outlier_z: float,
+    classification: dict[str, Any] | None = None,
+) -> tuple[str, list[str]]:
+    """The methods paragraph of a study: its recipe's steps, the quality flags and the group classification."""
+    analyses = []
+    if classification:
+        from backend.classify.pipelines import PIPELINES
+
+        name = classification.get("pipeline", "")
+        analyses.append(
+            (
+                "classify",
+                {
+                    "pipelines": PIPELINES[name].label if name in PIPELINES else name,
+                    "cv": f"within-subject stratified {classification.get('folds', 5)}-fold cross-validation; "
+                    "the group mean ROC-AUC is given with its 95% confidence interval (Student's t over subjects)",
+                },
+            )
+        )
+    text, keys = recipe_methods(recipe, analyses)
+    intro = (
+        f"Each of {n_recordings} recordings of {n_subjects} subjects was processed with the same recipe "
+        "(EEG Explorer study run, one task per recording on a Dask cluster)."
+    )
+    quality = (
+        f"A recording was flagged when a quality metric lay more than {outlier_z:g} robust z-scores (median and "
+        "scaled median absolute deviation of the cohort) from the cohort's median in the direction of worse data."
+    )
+    return " ".join(part for part in (intro, text, quality) if part), keys
+
+
 def _paragraph(
     history: Iterable[Step], recording: Recording | None, analyses: Iterable[tuple[str, dict[str, Any]]]
 ) -> tuple[str, list[str]]:

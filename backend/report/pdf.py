@@ -72,13 +72,13 @@ def table(pdf, columns: list[str], rows: list[list[str]], widths: tuple[float, .
     pdf.set_font("dejavu", size=9)
 
 
-def figures(pdf, items: list[Item], empty: str = "No figures were added to this report.") -> None:
-    """Each item's figure (drawn again by matplotlib), settings, caption and validation line."""
+def figures(pdf, items: list[Item], empty: str = "No figures were added to this report.", start: int = 1) -> None:
+    """Each item's figure (drawn again by matplotlib), settings, caption and validation line, numbered from ``start``."""
     from backend.report.static import render_png
 
     if not items:
         para(pdf, empty)
-    for n, item in enumerate(items, 1):
+    for n, item in enumerate(items, start):
         if item.figure:
             png, aspect, skipped = render_png(item.figure)
             height = pdf.epw * aspect

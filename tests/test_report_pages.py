@@ -68,3 +68,16 @@ def test_classify_adds_the_results_and_the_timeline():
     assert results["kind"] == timeline["kind"] == "classify"
     assert results["title"] == "Classification results" and "T1 vs T2" in results["settings"]
     assert timeline["title"] == "Class probabilities over time" and timeline["figure"]["data"]
+
+
+def test_clean_run_with_the_denoiser_shows_its_line_and_adds_it():
+    at = open_app("pages/clean.py", timeout=300)
+    at.text_input(key=next(k.key for k in at.text_input if k.key.startswith("clean_text:"))).set_value(
+        "bandpass:1,40;art"
+    ).run()
+    at.button(key="clean_run").click().run()
+    assert not at.exception and not at.error
+    assert "RRMSE_t" in _validation_caption(at, "art")
+    at.button(key="report_add_clean_compare").click().run()
+    (item,) = _items(at)
+    assert item["kind"] == "clean" and item["analysis"]["steps"] == ["bandpass", "art"]

@@ -12,7 +12,7 @@ from backend.classify.timeline import predict_timeline
 from backend.classify.validate import cross_validate
 from backend.config import max_upload_bytes
 from backend.io import load_recording
-from ui import library, results, session
+from ui import library, report, results, session
 from ui.cache import cached
 
 session.ensure_shell()
@@ -166,6 +166,17 @@ st.dataframe(table.style.format(precision=3), hide_index=True, width="stretch")
 left, right = st.columns(2)
 left.plotly_chart(figures.comparison_figure(scores), width="stretch")
 right.plotly_chart(figures.roc_figure(scores), width="stretch")
+report.validation_caption("classify")
+report.add_button(
+    "classify",
+    "Classification results",
+    lambda: figures.comparison_figure(scores),
+    f"{' vs '.join(events)}, {tmin:g}–{tmax:g} s, {band[0]:g}–{band[1]:g} Hz · {schemes[scheme]}"
+    + (f", {folds} folds" if scheme == "kfold" else ""),
+    key="classify_results",
+    pipelines=", ".join(PIPELINES[r.pipeline].label for r in scores),
+    cv=schemes[scheme],
+)
 chosen = st.selectbox(
     "Details of",
     [r.pipeline for r in scores],
@@ -216,6 +227,15 @@ with session.user_errors():
         timeline = _timeline(rec, model_source, step)
         potato = _potato(rec, (1.0, float(min(35.0, nyquist - 1))))
         st.plotly_chart(figures.timeline_figure(timeline, potato), width="stretch")
+        report.add_button(
+            "classify",
+            "Class probabilities over time",
+            lambda: figures.timeline_figure(timeline, potato),
+            f"{source}: {PIPELINES[chosen].label if source.startswith('train') else 'uploaded model'} · step {step:g} s",
+            key="classify_timeline",
+            pipelines=PIPELINES[chosen].label,
+            cv=schemes[scheme],
+        )
 
 # --- covariance map ---------------------------------------------------------------------------
 st.subheader("Trial covariances")

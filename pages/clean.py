@@ -190,7 +190,10 @@ with tab_compare:
                     for r in figures.changes_table(after.history[len(before.history) :])
                 ),
                 key="clean_compare",
+                steps=[s.name for s in after.history[len(before.history) :]],
             )
+            if any(s.name == "art" for s in after.history[len(before.history) :]):
+                report.validation_caption("art")
             st.plotly_chart(psd, key="clean_psd")
             st.caption(
                 "Mean power spectrum over EEG channels before and after: filters cut bands, ASR and ICA lower broadband power."

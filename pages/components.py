@@ -16,7 +16,7 @@ from backend.components.ica import (
     warm_iclabel,
 )
 from backend.viz import removal
-from ui import library, results, session
+from ui import library, report, results, session
 from ui.cache import cached
 
 session.ensure_shell()
@@ -146,8 +146,17 @@ columns = c3.slider("Cards per row", 3, 8, 6, key="card_columns")
 order = figures.card_order(dec, sort_by, shown_classes)
 if order:
     st.plotly_chart(_grid(dec, tuple(order), columns), key="card_grid", config={"displayModeBar": False})
+    report.add_button(
+        "components",
+        "ICA components",
+        _grid(dec, tuple(order), columns),
+        f"{dec.n_components} components ({source}) · {counts}",
+        key="components_cards",
+        **dec.params,
+    )
 else:
     st.caption("No component has its top class among those chosen.")
+report.validation_caption("iclabel")
 
 # --- full view ------------------------------------------------------------------------------
 st.subheader("Component properties")
@@ -234,6 +243,14 @@ if exclude:
         scalp = removal.variance_removed_topomap(removed, dec.prepared.info)
         if scalp is not None:
             v2.plotly_chart(scalp, key="preview_variance_map")
+        report.add_button(
+            "components",
+            f"Components chosen for removal ({len(exclude)})",
+            lambda: figures.card_grid(dec, sorted(exclude), columns),
+            f"removed: {', '.join(f'IC{i}' for i in sorted(exclude))} · {source}",
+            key="components_removed",
+            **dec.params,
+        )
     if st.button(f"Remove {len(exclude)} component{'s' * (len(exclude) != 1)}", type="primary", key="apply_removal"):
         if session.apply_step("ica_remove", **removal_params(dec, exclude, rec.name)):
             st.toast(f"Removed components {', '.join(map(str, sorted(exclude)))}")

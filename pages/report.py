@@ -19,7 +19,10 @@ items = report.items()
 
 st.subheader(f"Figures ({len(items)})")
 if not items:
-    st.info('Nothing added yet: use "Add to report" under a figure on Browse or Clean.', icon=":material/note_add:")
+    st.info(
+        'Nothing added yet: use "Add to report" under a figure on Browse, Clean, Components, Sources or Classify.',
+        icon=":material/note_add:",
+    )
 for n, item in enumerate(list(items)):
     with st.container(border=True):
         top = st.columns([6, 1, 1, 1])

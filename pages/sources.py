@@ -7,7 +7,7 @@ from backend.components.ica import DEFAULT_METHOD, DEFAULT_SEED
 from backend.errors import EEGError
 from backend.sources import dipole, figures, inverse
 from backend.sources.forward import HEAD_MODELS, electrodes
-from ui import library, results, session
+from ui import library, report, results, session
 from ui.cache import cached
 from ui.plotly_click import on_plotly_click
 
@@ -173,6 +173,17 @@ time = v4.select_slider(
 st.plotly_chart(
     figures.cortex_figure(result, surface=surface, view=view, threshold=threshold / 100, time=time), key="src_cortex"
 )
+report.add_button(
+    "sources",
+    f"Sources at {time:.3f} s",
+    lambda: figures.cortex_figure(result, surface=surface, view=view, threshold=threshold / 100, time=time),
+    f"{dict(params)['method']}, {result.model} head model, {result.covariance} noise covariance, SNR "
+    f"{dict(params)['snr']:g} · {surface}, {view}, threshold {threshold}% · peak {peak['region']}",
+    key="sources_cortex",
+    method=dict(params)["method"],
+    model=f"{result.model} head model",
+)
+report.validation_caption("sources")
 st.caption(
     "Source strength on the cortex (grey is below the threshold) beside the scalp map being localised. Play or "
     "drag the slider under them to watch both evolve; the diamond marks the peak. Click the cortex for that "

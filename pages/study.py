@@ -11,6 +11,7 @@ from backend.classify.epochs import TaskSpec
 from backend.classify.pipelines import BEST, PIPELINES
 from backend.clean.pipeline import format_pipeline, load_pipeline, parse_pipeline
 from backend.errors import EEGError
+from backend.report.study import StudyReport
 from backend.study import dataset, figures, group, quality, run
 from backend.study.dataset import Entry
 from ui import jobs, session
@@ -377,4 +378,21 @@ if averaged is not None and averaged.finished and averaged.result:
     for i, condition in enumerate(averaged.result.get("grand", {}).get("erp", {})):
         (a2 if i % 2 == 0 else a1).plotly_chart(
             figures.event_average_figure(averages, condition), key=f"study_erp:{condition}"
+        )
+
+# --- 5. the study report ------------------------------------------------------------------------
+
+if results:
+    st.subheader("Study report")
+    st.caption(
+        "The dataset summary, the quality table with its flags and distributions, the group results shown above "
+        "(else those stored with the study) and the methods of its recipe: one HTML file (works offline) or a PDF."
+    )
+    shown_results = {s: j.result for s, j in running.items() if j.finished and j.result}
+    with session.user_errors():
+        doc = StudyReport.from_deriv(deriv, shown_results.get("classify"), shown_results.get("averages"))
+        r1, r2 = st.columns(2)
+        r1.download_button("Study report (HTML)", doc.html, "study_report.html", "text/html", key="study_report_html")
+        r2.download_button(
+            "Study report (PDF)", lambda: doc.pdf(), "study_report.pdf", "application/pdf", key="study_report_pdf"
         )

@@ -41,3 +41,30 @@ def make_bids(root: Path, physionet_file: Path, subjects=("01", "02"), bads=("Fc
             path = mne_bids.BIDSPath(subject=s, task="mi", run="1", datatype="eeg", root=root)
             mne_bids.write_raw_bids(raw, path, format="EDF", allow_preload=True, overwrite=True, verbose=False)
     return root
+
+
+def make_cleaned_study(
+    root: Path, physionet_file: Path, seconds=(30.0, 31.0, 32.0, 33.0, 12.0), steps="bandpass:1,40;notch:60"
+) -> Path:
+    """A folder of the cropped run (one subject per length) cleaned into ``root/derivatives`` without a cluster.
+
+    The lengths differ so the cohort has a spread; the last (12 s) is flagged as short. Returns the derivatives folder.
+    """
+    from backend.clean.pipeline import parse_pipeline
+    from backend.io import export_recording, load_recording
+    from backend.study.dataset import find_recordings
+    from backend.study.provenance import content_key
+    from backend.study.run import clean_task, write_description
+
+    recording = load_recording([physionet_file])
+    source = root / "source"
+    source.mkdir(parents=True, exist_ok=True)
+    for n, length in enumerate(seconds, 1):
+        short = recording.with_raw(recording.raw.copy().load_data().crop(0, length), recording.history[0])
+        export_recording(short, source / f"S{n:02d}R01.edf")
+    deriv = root / "derivatives"
+    write_description(deriv)
+    pipeline = parse_pipeline(steps)
+    for entry in find_recordings(source, "S{subject}R{run}.edf"):
+        clean_task(entry, pipeline, str(deriv), content_key(entry, pipeline))
+    return deriv

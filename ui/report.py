@@ -11,6 +11,7 @@ from typing import Any
 
 import streamlit as st
 
+from backend.report import validation
 from backend.report.build import Item, item_from_figure
 from ui import library
 
@@ -32,6 +33,13 @@ def add_button(
         figure = fig() if callable(fig) else fig
         items().append(item_from_figure(kind, title, figure, settings, **analysis).to_dict())
         st.toast(f"Added to the report: {title}", icon=":material/check:")
+
+
+def validation_caption(method: str, where: Any = st) -> None:
+    """One caption saying how ``method`` was validated, its figures read from ``benchmarks/results``."""
+    text = validation.line(method)
+    if text:
+        where.caption(text)
 
 
 def as_items() -> list[Item]:

@@ -52,6 +52,12 @@ class Item:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    def validation(self) -> str | None:
+        """How the method behind this figure was validated, from ``benchmarks/results`` (or ``None``)."""
+        from backend.report.validation import for_item
+
+        return for_item(self.kind, self.analysis)
+
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Item:
         return cls(**{k: d[k] for k in ("kind", "title", "figure", "caption", "settings", "analysis") if k in d})
@@ -71,6 +77,11 @@ def versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             continue
     return out
+
+
+def software() -> tuple[str, str]:
+    """The report's "Software" row: EEG Explorer and the versions it ran with."""
+    return "Software", "EEG Explorer; " + ", ".join(f"{k} {v}" for k, v in versions().items())
 
 
 def header(recording: Recording, display: str = "") -> list[tuple[str, str]]:

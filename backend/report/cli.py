@@ -43,9 +43,7 @@ def _report(args) -> int:
     from backend.report.build import Report
     from backend.report.items import browse_item, display_line
 
-    suffix = args.out.suffix.lower()
-    if suffix not in (".html", ".pdf"):
-        raise EEGError(f"--out must end in .html or .pdf, got {args.out.name!r}")
+    check_out(args.out)
     pipeline = []
     if args.steps is not None:
         pipeline = parse_pipeline(args.steps)
@@ -66,12 +64,26 @@ def _report(args) -> int:
         impression=args.impression,
         display=display_line(args.montage, filt, args.sensitivity, args.duration),
     )
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    if suffix == ".html":
-        args.out.write_text(report.html(), encoding="utf-8")
-    else:
-        args.out.write_bytes(report.pdf(args.paper))
-    bib = args.out.with_name("references.bib")
-    bib.write_text(report.bibtex(), encoding="utf-8")
+    bib = write_out(report, args.out, args.paper)
     print_json({"out": str(args.out), "bytes": args.out.stat().st_size, "items": len(items), "bibtex": str(bib)})
     return 0
+
+
+def check_out(out: Path) -> None:
+    """Refuse an output name that is neither .html nor .pdf (before any work)."""
+    if out.suffix.lower() not in (".html", ".pdf"):
+        raise EEGError(f"--out must end in .html or .pdf, got {out.name!r}")
+
+
+def write_out(report, out: Path, paper: str = "A4") -> Path:
+    """Write ``report`` (anything with ``html()``, ``pdf(paper)`` and ``bibtex()``) as ``out``, and references.bib
+    beside it; returns the BibTeX file's path."""
+    check_out(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.suffix.lower() == ".html":
+        out.write_text(report.html(), encoding="utf-8")
+    else:
+        out.write_bytes(report.pdf(paper))
+    bib = out.with_name("references.bib")
+    bib.write_text(report.bibtex(), encoding="utf-8")
+    return bib

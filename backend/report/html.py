@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from backend.report.build import Report, annotation_rows, escape, header, history_lines, versions
+from backend.report.build import Item, Report, annotation_rows, escape, header, history_lines, software
 
 # Nothing may leave the file: no fetch, image, font or frame from anywhere but the page itself.
 CSP = (
@@ -22,6 +22,7 @@ text-align:left;vertical-align:top} th{background:#f6f6f6}
 .kv td:first-child{width:13em;color:#555}
 .scroll{max-height:22em;overflow:auto}
 figure{margin:1.2em 0;padding:0} .plot{width:100%} figcaption{font-size:.9rem}
+.validation{color:#555;font-size:.85rem;font-style:italic}
 .settings{color:#555;font-size:.85rem;font-family:ui-monospace,monospace;white-space:pre-wrap}
 .impression{white-space:pre-wrap;border-left:3px solid #4a7;padding-left:.8em}
 #methods{white-space:pre-wrap} pre{white-space:pre-wrap;font-size:.8rem;background:#f6f6f6;padding:.6em}
@@ -51,48 +52,41 @@ def _figure(figure: dict) -> dict:
     return out
 
 
-def render(report: Report) -> str:
+def head(title: str, heading: str) -> list[str]:
+    """The page's head (CSP, style, plotly.js once) and its first heading."""
     from plotly.offline import get_plotlyjs
 
-    rec = report.recording
-    text, keys = report.methods()
-    bib = report.bibtex()
-    parts = [
+    return [
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
         f"<meta http-equiv='Content-Security-Policy' content=\"{CSP}\">",
         "<meta name='viewport' content='width=device-width, initial-scale=1'>",
-        f"<title>{escape(report.title)} · {escape(rec.name)}</title><style>{STYLE}</style>",
+        f"<title>{escape(title)}</title><style>{STYLE}</style>",
         f"<script>{get_plotlyjs()}</script></head><body>",
-        f"<h1>{escape(report.title)}</h1>",
-        "<table class='kv'>",
-        *(f"<tr><td>{escape(k)}</td><td>{escape(v)}</td></tr>" for k, v in header(rec, report.display)),
-        f"<tr><td>Reviewer</td><td>{escape(report.reviewer) or '—'}</td></tr>",
-        f"<tr><td>Generated</td><td>{escape(report.generated)}</td></tr>",
-        "<tr><td>Software</td><td>EEG Explorer; "
-        + escape(", ".join(f"{k} {v}" for k, v in versions().items()))
-        + "</td></tr></table>",
-        "<h2>Processing history</h2><ol>",
-        *(f"<li>{escape(line)}</li>" for line in history_lines(rec)),
-        "</ol>",
+        f"<h1>{escape(heading)}</h1>",
     ]
-    rows, left_out = annotation_rows(rec)
-    parts.append("<h2>Annotations</h2>")
-    if rows:
-        parts += [
-            "<div class='scroll'><table><tr><th>Onset (s)</th><th>Duration (s)</th><th>Description</th></tr>",
-            *(f"<tr><td>{o}</td><td>{d}</td><td>{escape(t)}</td></tr>" for o, d, t in rows),
-            "</table></div>",
-        ]
-        if left_out:
-            parts.append(f"<p>… and {left_out} more (the recording's file holds them all).</p>")
-    else:
-        parts.append("<p>None.</p>")
-    parts += ["<h2>Impression</h2>", f"<p class='impression'>{escape(report.impression) or '—'}</p>"]
-    parts.append("<h2>Figures</h2>")
-    if not report.items:
-        parts.append("<p>No figures were added to this report.</p>")
+
+
+def key_values(rows: list[tuple[str, str]]) -> list[str]:
+    return ["<table class='kv'>", *(f"<tr><td>{escape(k)}</td><td>{escape(v)}</td></tr>" for k, v in rows), "</table>"]
+
+
+def table(columns: list[str], rows: list[list[str]], scroll: bool = True) -> list[str]:
+    """A table of text cells (every cell escaped)."""
+    return [
+        "<div class='scroll'>" if scroll else "<div>",
+        "<table><tr>" + "".join(f"<th>{escape(c)}</th>" for c in columns) + "</tr>",
+        *("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>" for row in rows),
+        "</table></div>",
+    ]
+
+
+def figures(
+    items: list[Item], empty: str = "No figures were added to this report.", start: int = 1
+) -> tuple[list[str], list[str]]:
+    """Each item's figure, settings, caption and validation line (numbered from ``start``); the scripts drawing them."""
+    parts: list[str] = [] if items else [f"<p>{escape(empty)}</p>"]
     scripts = []
-    for n, item in enumerate(report.items, 1):
+    for n, item in enumerate(items, start):
         parts.append(f"<figure><h3>{n}. {escape(item.title)}</h3>")
         if item.figure:
             parts.append(f"<div class='plot' id='fig{n}'></div>")
@@ -101,8 +95,15 @@ def render(report: Report) -> str:
             parts.append(f"<div class='settings'>{escape(item.settings)}</div>")
         if item.caption:
             parts.append(f"<figcaption>{escape(item.caption)}</figcaption>")
+        if validated := item.validation():
+            parts.append(f"<p class='validation'>{escape(validated)}</p>")
         parts.append("</figure>")
-    parts += [
+    return parts, scripts
+
+
+def methods_and_end(text: str, keys: list[str], bib: str, scripts: list[str]) -> list[str]:
+    """Methods (with a copy button), references, BibTeX, and the script that draws the figures."""
+    return [
         "<h2>Methods</h2>",
         "<button type='button' id='copy-methods'>Copy methods</button>",
         f"<p id='methods'>{escape(text)}</p>",
@@ -123,6 +124,38 @@ def render(report: Report) -> str:
         "s.addRange(r);document.execCommand('copy');}this.textContent='Copied';});",
         "</script></body></html>",
     ]
+
+
+def render(report: Report) -> str:
+    rec = report.recording
+    text, keys = report.methods()
+    parts = [
+        *head(f"{report.title} · {rec.name}", report.title),
+        *key_values(
+            [
+                *header(rec, report.display),
+                ("Reviewer", report.reviewer or "—"),
+                ("Generated", report.generated),
+                software(),
+            ]
+        ),
+        "<h2>Processing history</h2><ol>",
+        *(f"<li>{escape(line)}</li>" for line in history_lines(rec)),
+        "</ol>",
+    ]
+    rows, left_out = annotation_rows(rec)
+    parts.append("<h2>Annotations</h2>")
+    if rows:
+        parts += table(["Onset (s)", "Duration (s)", "Description"], [list(r) for r in rows])
+        if left_out:
+            parts.append(f"<p>… and {left_out} more (the recording's file holds them all).</p>")
+    else:
+        parts.append("<p>None.</p>")
+    parts += ["<h2>Impression</h2>", f"<p class='impression'>{escape(report.impression) or '—'}</p>"]
+    parts.append("<h2>Figures</h2>")
+    drawn, scripts = figures(report.items)
+    parts += drawn
+    parts += methods_and_end(text, keys, report.bibtex(), scripts)
     return "\n".join(parts)
 
 

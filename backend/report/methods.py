@@ -269,8 +269,18 @@ SENTENCES: dict[str, Callable[[dict[str, Any], dict[str, Any]], tuple[str, list[
     "art": _art,
 }
 
+
+def _components(s: dict[str, Any]) -> tuple[str, list[str]]:
+    labelled = "were labelled with ICLabel (mne-icalabel; brain, muscle, eye, heart, line noise, channel noise, other)"
+    if s.get("method") == "stored":
+        return f"The independent components stored in the file {labelled}.", ["piontonachini2019", "li2022"]
+    what, refs = _ica(s)
+    return f"The components of an {what} {labelled}.", [*refs, "piontonachini2019", "li2022"]
+
+
 # Analyses shown in a report that are not steps of the history (figures added from their pages).
 ANALYSES: dict[str, Callable[[dict[str, Any]], tuple[str, list[str]]]] = {
+    "components": _components,
     "sources": lambda s: (
         f"Sources were estimated with {s.get('method', 'eLORETA')} (MNE-Python) on the fsaverage template head "
         f"({s.get('model', 'a three-layer BEM')}; regularisation λ² = 1/SNR²), not the subject's MRI.",
@@ -301,19 +311,71 @@ def methods(recording: Recording, analyses: Iterable[tuple[str, dict[str, Any]]]
     """The methods paragraph of ``recording`` and the keys of the references it cites, in order.
 
     ``analyses`` are ``(kind, settings)`` pairs of figures added to the report that
-    are not history steps (``'sources'``, ``'classify'``).
+    are not history steps (``'components'``, ``'sources'``, ``'classify'``).
     """
+    return _paragraph(recording.history, recording, analyses)
+
+
+def recipe_methods(
+    steps: Iterable[dict[str, Any]], analyses: Iterable[tuple[str, dict[str, Any]]] = ()
+) -> tuple[str, list[str]]:
+    """The methods paragraph of a recipe's steps (``[{'name': ..., 'params': {...}}]``), as a study applied them."""
+    history = [Step(s["name"], dict(s.get("params") or {})) for s in steps]
+    return _paragraph(history, None, analyses)
+
+
+def study_methods(
+    recipe: Iterable[dict[str, Any]],
+    n_recordings: int,
+    n_subjects: int,
+    outlier_z: float,
+    classification: dict[str, Any] | None = None,
+) -> tuple[str, list[str]]:
+    """The methods paragraph of a study: its recipe's steps, the quality flags and the group classification."""
+    analyses = []
+    if classification:
+        from backend.classify.pipelines import PIPELINES
+
+        name = classification.get("pipeline", "")
+        analyses.append(
+            (
+                "classify",
+                {
+                    "pipelines": PIPELINES[name].label if name in PIPELINES else name,
+                    "cv": f"within-subject stratified {classification.get('folds', 5)}-fold cross-validation; "
+                    "the group mean ROC-AUC is given with its 95% confidence interval (Student's t over subjects)",
+                },
+            )
+        )
+    text, keys = recipe_methods(recipe, analyses)
+    intro = (
+        f"Each of {n_recordings} recordings of {n_subjects} subjects was processed with the same recipe "
+        "(EEG Explorer study run, one task per recording on a Dask cluster)."
+    )
+    quality = (
+        f"A recording was flagged when a quality metric lay more than {outlier_z:g} robust z-scores (median and "
+        "scaled median absolute deviation of the cohort) from the cohort's median in the direction of worse data."
+    )
+    return " ".join(part for part in (intro, text, quality) if part), keys
+
+
+def _paragraph(
+    history: Iterable[Step], recording: Recording | None, analyses: Iterable[tuple[str, dict[str, Any]]]
+) -> tuple[str, list[str]]:
     from backend.report.validation import line
 
     sentences: list[str] = []
     keys: list[str] = []
+    stated: set[str] = set()  # a validation line is said once
 
     def add(text: str, refs: list[str], validated: str | None = None) -> None:
         keys.extend(k for k in refs if k not in keys)
         cite = f" [{', '.join(str(keys.index(k) + 1) for k in dict.fromkeys(refs))}]" if refs else ""
-        sentences.append(text[:-1] + cite + "." + (f" {validated}" if validated else ""))
+        tail = f" {validated}" if validated and validated not in stated else ""
+        stated.add(validated or "")
+        sentences.append(text[:-1] + cite + "." + tail)
 
-    for step in recording.history:
+    for step in history:
         add(*step_sentence(step, recording), line(step.name))
     seen = set()
     for kind, settings in analyses:

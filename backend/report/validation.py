@@ -36,7 +36,15 @@ LINES: dict[str, tuple[str, str]] = {
         "Validated by {benchmark}: the 'best' pipeline's mean ROC-AUC is {best_roc_auc_mean} "
         "on PhysioNet motor imagery ({n_subjects} subjects, {folds}-fold cross-validation).",
     ),
+    "iclabel": (
+        "components",
+        "ICLabel as published ({published.source}, recorded by {benchmark}): balanced accuracy "
+        "{published.balanced_accuracy_brain_vs_other} for brain against other components on its expert-labelled "
+        "test set.",
+    ),
 }
+# Other names of a method: a history step, or the kind of a report item, validated by a line above.
+ALIASES = {"ica_iclabel": "iclabel", "components": "iclabel"}
 
 
 def read(name: str, folder: Path = RESULTS) -> dict[str, Any] | None:
@@ -68,7 +76,8 @@ def _fields(template: str) -> list[str]:
 
 
 def line(method: str, folder: Path = RESULTS) -> str | None:
-    """The validation line of ``method`` (a key of :data:`LINES`), or ``None`` without its results."""
+    """The validation line of ``method`` (a key of :data:`LINES` or :data:`ALIASES`), or ``None`` without its results."""
+    method = ALIASES.get(method, method)
     if method not in LINES:
         return None
     name, template = LINES[method]
@@ -88,5 +97,17 @@ def line(method: str, folder: Path = RESULTS) -> str | None:
 
 def protocol(method: str, folder: Path = RESULTS) -> str | None:
     """The protocol sentence of the benchmark validating ``method``."""
+    method = ALIASES.get(method, method)
     results = read(LINES[method][0], folder) if method in LINES else None
     return results.get("protocol") if results else None
+
+
+def for_item(kind: str, analysis: dict[str, Any], folder: Path = RESULTS) -> str | None:
+    """The validation line shown beside a report item (``None`` when its method has none).
+
+    A before/after item of the Clean page is validated when its steps (``analysis['steps']``)
+    include the transformer denoiser; components, sources and classification items by their own.
+    """
+    if kind == "clean":
+        return line("art", folder) if "art" in analysis.get("steps", ()) else None
+    return line(kind, folder) if kind in ("components", "sources", "classify") else None

@@ -1,4 +1,4 @@
-"""CLI of studies: ``study list``, ``study run``, ``study qc``, ``study classify``.
+"""CLI of studies: ``study list``, ``study run``, ``study qc``, ``study classify``, ``study report``.
 
 ``study run ROOT --steps "bandpass:1,40;reref:average" --out ROOT/derivatives/eeg-explorer`` cleans
 every recording of a BIDS dataset or folder on a Dask cluster (local by default, or
@@ -77,7 +77,14 @@ def add_commands(sub) -> None:
     classify.add_argument("--steps", help="a cleaning pipeline applied to each run first (as for clean --steps)")
     _engine_args(classify)
     classify.add_argument("--json", action="store_true", help="end with one JSON object")
+    classify.add_argument("--save", metavar="DERIV", help="also store the result in DERIV/group/ (for study report)")
     classify.set_defaults(func=_classify)
+
+    report = verbs.add_parser("report", help="the study report (summary, quality, group results, methods)")
+    report.add_argument("deriv", help="the derivatives folder written by study run")
+    report.add_argument("--out", required=True, type=Path, help="report.html or report.pdf (references.bib beside it)")
+    report.add_argument("--paper", choices=("A4", "Letter"), default="A4", help="PDF paper size (default A4)")
+    report.set_defaults(func=_report)
 
 
 def _entries(args):
@@ -222,6 +229,10 @@ def _classify(args) -> int:
     result = classify_study(
         entries, task, args.pipeline, client, folds=args.folds, loso=args.loso, steps=steps, progress=progress
     )
+    if args.save:
+        from backend.study.run import save_group
+
+        save_group(args.save, "classification", result)
     if args.json:
         print_json(result)
         return 0
@@ -238,4 +249,25 @@ def _classify(args) -> int:
         print(
             f"leave-one-subject-out ROC-AUC {loso['roc_auc_mean']:.3f} (95 % CI {loso['roc_auc_ci95'][0]:.3f}–{loso['roc_auc_ci95'][1]:.3f})"
         )
+    return 0
+
+
+def _report(args) -> int:
+    from backend.report.cli import check_out, write_out
+    from backend.report.study import StudyReport
+
+    check_out(args.out)
+    report = StudyReport.from_deriv(args.deriv)
+    bib = write_out(report, args.out, args.paper)
+    print_json(
+        {
+            "out": str(args.out),
+            "bytes": args.out.stat().st_size,
+            "recordings": len(report.rows),
+            "flagged": len(report.flagged()),
+            "classification": report.classification is not None,
+            "averages": report.averages is not None,
+            "bibtex": str(bib),
+        }
+    )
     return 0

@@ -31,6 +31,7 @@ from backend.study.provenance import content_key, software_versions
 
 PIPELINE_NAME = "eeg-explorer"
 STATUSES = ("done", "skipped", "failed", "cancelled")
+GROUP_RESULTS = ("classification", "averages")  # stored as DERIV/group/NAME.json
 
 
 def output_paths(entry: Entry, deriv: str | Path) -> tuple[Path, Path]:
@@ -225,3 +226,44 @@ def read_results(deriv: str | Path) -> list[dict]:
     if not rows:
         raise EEGError(f"no study results in {deriv} (no *_desc-clean_eeg.json below sub-*/)")
     return quality.flag_outliers(rows)
+
+
+def read_recipes(deriv: str | Path) -> list[list[dict]]:
+    """The distinct recipes (lists of ``{'name', 'params'}`` steps) the sidecars under ``deriv`` were cleaned with,
+    the most used first."""
+    counts: dict[str, int] = {}
+    recipes: dict[str, list[dict]] = {}
+    for sidecar in Path(deriv).glob("sub-*/**/eeg/*_desc-clean_eeg.json"):
+        try:
+            steps = json.loads(sidecar.read_text(encoding="utf-8")).get("recipe", {}).get("steps")
+        except (OSError, ValueError, AttributeError):
+            continue
+        if isinstance(steps, list):
+            key = json.dumps(steps, sort_keys=True)
+            recipes[key] = steps
+            counts[key] = counts.get(key, 0) + 1
+    return [recipes[k] for k in sorted(recipes, key=lambda k: -counts[k])]
+
+
+def group_path(deriv: str | Path, name: str) -> Path:
+    """Where a group result (``classification`` or ``averages``) of the study in ``deriv`` is stored."""
+    if name not in GROUP_RESULTS:
+        raise EEGError(f"a stored group result is one of {', '.join(GROUP_RESULTS)}, got {name!r}")
+    return Path(deriv) / "group" / f"{name}.json"
+
+
+def save_group(deriv: str | Path, name: str, result: dict) -> Path:
+    """Store a group result (:func:`backend.study.group.classify_study`'s or ``averages_study``'s) under ``deriv``."""
+    path = group_path(deriv, name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _atomic_write_text(path, json.dumps(result, indent=1, default=float))
+    return path
+
+
+def stored_group(deriv: str | Path, name: str) -> dict | None:
+    """The group result stored under ``deriv`` (``None`` when there is none or it is unreadable)."""
+    try:
+        result = json.loads(group_path(deriv, name).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return result if isinstance(result, dict) else None

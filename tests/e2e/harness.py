@@ -145,6 +145,18 @@ class StreamlitServer:
         self.stop()
 
 
+def require_chromium(path: Path = CHROMIUM) -> None:
+    """Fail, never skip, without Chromium: a run that leaves out the browser tests must say so."""
+    import pytest
+
+    if not path.exists():
+        pytest.fail(
+            f"{path} is missing: install Debian's chromium package (.ci/test does, as root or with sudo), "
+            'or leave the browser tests out with -m "not e2e"',
+            pytrace=False,
+        )
+
+
 def launch_chromium(playwright):
     return playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
 

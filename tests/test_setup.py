@@ -34,3 +34,20 @@ def test_ci_runs_the_readme_test_command():
     readme = (root / "README.md").read_text()
     assert "```bash\n.ci/test\n```" in readme
     assert ".ci/test" in (root / ".ci" / "run").read_text().splitlines()
+
+
+@pytest.mark.parametrize(
+    "url, outside",
+    [
+        ("http://127.0.0.1:8501/_stcore/health", False),
+        ("http://localhost:8501/media/abc.png", False),
+        ("http://[::1]:8501/", False),
+        ("data:image/svg+xml,<svg/>", False),
+        ("https://fonts.gstatic.com/s/i/short-term/release/materialsymbolsrounded/neurology/default/24px.svg", True),
+        ("http://10.0.0.5:8501/", True),
+    ],
+)
+def test_the_browser_tests_count_any_non_loopback_request_as_leaving(url, outside):
+    from harness import leaves_machine
+
+    assert leaves_machine(url) is outside

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from harness import StreamlitServer, launch_chromium, new_context, require_chromium  # noqa: E402
+from harness import StreamlitServer, launch_chromium, leaves_machine, new_context, require_chromium  # noqa: E402
 
 # Seconds a closed session keeps its upload folder in the test server.
 GRACE_S = 3.0
@@ -90,17 +90,24 @@ def browser():
 
 @pytest.fixture
 def new_page(browser):
-    """Factory of pages, each in its own browser context (its own Streamlit session)."""
+    """Factory of pages, each in its own browser context (its own Streamlit session).
+
+    Every request the pages make is watched: one that leaves the machine (the app must run
+    offline) fails the test that made it, naming the address.
+    """
     contexts = []
+    outside: list[str] = []
 
     def make():
         context = new_context(browser)
+        context.on("request", lambda r: outside.append(r.url) if leaves_machine(r.url) else None)
         contexts.append(context)
         return context.new_page()
 
     yield make
     for c in contexts:
         c.close()
+    assert not outside, f"requests left the machine: {sorted(set(outside))}"
 
 
 @pytest.fixture

@@ -38,7 +38,13 @@ with left:
             st.rerun()  # the sidebar was drawn before this page: draw it again
 with right:
     st.subheader("Bundled sample")
-    sample = st.selectbox("Recording", list(BUNDLED_SAMPLES), key="sample_choice")
+    open_now = session.current().name  # a sample is open when its file is the open recording's
+    sample = st.selectbox(
+        "Recording",
+        list(BUNDLED_SAMPLES),
+        format_func=lambda s: f"{s} · open now" if BUNDLED_SAMPLES[s].name == open_now else s,
+        key="sample_choice",
+    )
     if st.button("Open sample", key="open_sample"):
         with session.user_errors():
             session.open_sample(BUNDLED_SAMPLES[sample])
@@ -107,7 +113,12 @@ if opened is not None:  # the user's name and the format uploaded, whatever copy
         st.caption(f"Kept in your library as {info['file']} ({info['format']}).")
 else:
     st.subheader(f"{info['file']}  ·  {info['format']}")
-cols = st.columns(5)
+# The start in a line of its own: a date and time do not fit a metric's column.
+start = info["start"]
+if start != "anonymised":
+    start = start[:16].replace("T", " ") + (" UTC" if start.endswith("+00:00") else "")
+st.markdown(f"**Start** {start}")
+cols = st.columns(4)
 cols[0].metric("Channels", info["n_channels"])
 cols[1].metric("Rate", f"{info['sfreq']:g} Hz")
 cols[2].metric("Duration", f"{info['duration_s']:.1f} s")
@@ -115,7 +126,6 @@ cols[3].metric(
     "Standard positions",
     f"{len(info['montage']['matched'])}/{len(info['montage']['matched']) + len(info['montage']['unmatched'])}",
 )
-cols[4].metric("Start", "anonymised" if info["start"] == "anonymised" else info["start"][:16].replace("T", " "))
 for warning in info["warnings"]:
     st.warning(warning)
 st.caption("Channels by type: " + ", ".join(f"{n} {t.upper()}" for t, n in info["channel_types"].items()))

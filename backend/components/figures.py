@@ -9,19 +9,11 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from backend.components import CLASS_NAMES
 from backend.components.ica import ICLABEL_CLASSES, Decomposition
 from backend.errors import EEGError
 from backend.viz.topomap import head_shapes, sensor_xy, topomap_figure, topomap_traces
 
-CLASS_NAMES = {
-    "brain": "Brain",
-    "muscle": "Muscle",
-    "eye": "Eye",
-    "heart": "Heart",
-    "line_noise": "Line Noise",
-    "channel_noise": "Channel Noise",
-    "other": "Other",
-}
 CLASS_COLORS = {
     "brain": "#2ca02c",
     "muscle": "#d62728",

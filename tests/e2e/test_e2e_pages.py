@@ -70,7 +70,7 @@ def test_browse_turn_pages_switch_montage_add_annotation(page, app_url, eeglab_r
     settle(page, form.get_by_role("button", name="Add", exact=True).click, timeout_s=120)
     eventually(
         lambda: _assert(
-            "add_annotation" in sidebar_text(page) and "e2e-mark" in sidebar_text(page),
+            "Add annotation" in sidebar_text(page) and "e2e-mark" in sidebar_text(page),
             "the added annotation is a step in the history",
         )
     )

@@ -142,7 +142,8 @@ with tab_build:
         "Run the last pipeline, or a saved one, on the current recording (for example another subject you just loaded)."
     )
     last = st.session_state.get("clean_last_pipeline")
-    if last and st.button(f"Re-apply last pipeline to {rec.name}: {format_pipeline(last)}", key="clean_reapply"):
+    words = "; ".join(steps.describe(s["name"], s["params"]) for s in last or [])
+    if last and st.button(f"Re-apply last pipeline to {rec.name}: {words}", key="clean_reapply"):
         st.session_state["clean_pipeline"] = list(last)
         with session.user_errors(), st.spinner("Cleaning…"):
             cleaned = run_pipeline(rec, last)
@@ -186,10 +187,7 @@ with tab_compare:
                 "clean",
                 "Before and after cleaning",
                 traces,
-                "; ".join(
-                    f"{r['parameters']}: {r['changed']}"
-                    for r in figures.changes_table(after.history[len(before.history) :])
-                ),
+                figures.changes_line(after.history[len(before.history) :]),
                 key="clean_compare",
             )
             st.plotly_chart(psd, key="clean_psd")

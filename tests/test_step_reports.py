@@ -25,3 +25,11 @@ def test_each_steps_report_is_described_in_words(case, request, tmp_path):
     words = step.label()  # the history's line
     assert "null" not in words and "=" not in words and "{" not in words, words
     assert "_" not in step.name or step.name not in words, words
+
+
+def test_the_reports_line_names_each_step_in_words():
+    from backend.clean.figures import changes_line
+    from backend.recording import Step
+
+    history = [Step("bandpass", {"l_freq": 1.0, "h_freq": None}, {"band_hz": [1.0, None]}), Step("art", {}, {})]
+    assert changes_line(history) == "Low cut 1 Hz: high-pass at 1 Hz; Transformer denoiser: done"

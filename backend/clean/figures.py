@@ -239,6 +239,11 @@ def changes_table(history) -> list[dict[str, str]]:
     ]
 
 
+def changes_line(history) -> str:
+    """The given history steps and what each changed, as one line ("Band-pass 1–40 Hz: kept 1–40 Hz; …")."""
+    return "; ".join(f"{steps.describe(s.name, s.params)}: {describe_report(s.name, s.report)}" for s in history)
+
+
 def teaching_traces(injection, cleaned: np.ndarray, max_channels: int = 12) -> go.Figure:
     """Known-truth view: noisy (faint), cleaned (bold) and the true clean signal (green) overlaid.
 

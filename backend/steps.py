@@ -190,7 +190,8 @@ _REGISTRY: dict[str, StepKind] = {
             "bandpass",
             "Band-pass filter",
             "backend.clean.steps",
-            "Band-pass filter (zero-phase FIR): keeps l_freq–h_freq Hz; 1–40 Hz removes drifts, line noise and most muscle.",
+            "Band-pass filter (zero-phase FIR): keeps what lies between the low and high cut; 1–40 Hz removes drifts, "
+            "line noise and most muscle.",
             l_freq=1.0,
             h_freq=40.0,
         ),

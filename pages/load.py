@@ -38,13 +38,11 @@ with left:
             st.rerun()  # the sidebar was drawn before this page: draw it again
 with right:
     st.subheader("Bundled sample")
-    open_now = session.current().name  # a sample is open when its file is the open recording's
-    sample = st.selectbox(
-        "Recording",
-        list(BUNDLED_SAMPLES),
-        format_func=lambda s: f"{s} · open now" if BUNDLED_SAMPLES[s].name == open_now else s,
-        key="sample_choice",
-    )
+    sample = st.selectbox("Recording", list(BUNDLED_SAMPLES), key="sample_choice")
+    # Which one is open, beside the list (a changing option label would reset the box's choice).
+    open_now = session.current().name
+    open_sample = next((s for s, path in BUNDLED_SAMPLES.items() if path.name == open_now), None)
+    st.caption(f"Open now: **{open_sample}**" if open_sample else f"Open now: {open_now}, not a bundled sample.")
     if st.button("Open sample", key="open_sample"):
         with session.user_errors():
             session.open_sample(BUNDLED_SAMPLES[sample])

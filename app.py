@@ -1,11 +1,16 @@
 """EEG Explorer: the entry point. Run with ``streamlit run app.py``."""
 
+from pathlib import Path
+
 import streamlit as st
 
 from ui import library, session
 from ui.errors import run_guarded
 
-st.set_page_config(page_title="EEG Explorer", page_icon=":material/neurology:", layout="wide")
+# The tab icon is a file served by the app: a ":material/...:" or emoji icon makes every page ask an
+# outside server (fonts.gstatic.com) for it, and the app must run offline.
+ICON = Path(__file__).parent / "assets" / "icon.png"
+st.set_page_config(page_title="EEG Explorer", page_icon=str(ICON), layout="wide")
 
 PAGES = [
     st.Page("pages/load.py", title="Library", icon=":material/local_library:", default=True),

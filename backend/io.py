@@ -586,11 +586,7 @@ def load_recording(paths, max_bytes: int | None = None, *, look_beside: bool = F
 
     with mne.utils.use_log_level("error"):
         changes = channels.tidy_channels(raw)
-    unmatched = channels.montage_match(raw)["unmatched"]
-    if unmatched:
-        found_warnings.append(
-            f"{len(unmatched)} EEG channel(s) without a standard position: {', '.join(unmatched[:10])}"
-        )
+    # Channels without a standard position are not a warning: the summary's montage match names them.
 
     files = tuple([source.name] + sorted(p.name for p in paths if p != source))
     load = Step(

@@ -12,6 +12,7 @@ import mne
 
 from backend import steps
 from backend.channels import montage_match
+from backend.errors import EEGError
 
 
 @dataclass(frozen=True)
@@ -32,11 +33,12 @@ class Step:
     def label(self) -> str:
         """A short human-readable line for the history panel."""
         if self.name == "load":
-            return f"load {self.params['files'][0]} ({self.params['format']})"
-        if not self.params:
-            return self.name
-        args = ", ".join(f"{k}={_short(v)}" for k, v in self.params.items())
-        return f"{self.name}({args})"
+            return f"Loaded {self.params['files'][0]} ({self.params['format']})"
+        try:
+            return steps.describe(self.name, self.params)
+        except EEGError:  # a step this version does not know (a recipe from elsewhere): as written
+            args = ", ".join(f"{k}={_short(v)}" for k, v in self.params.items())
+            return f"{self.name}({args})" if args else self.name
 
 
 def _short(value: Any, limit: int = 40) -> str:

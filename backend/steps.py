@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from backend.components import ARTIFACT_CLASSES
+from backend.components import ARTIFACT_CLASSES, CLASS_NAMES
 from backend.errors import EEGError
 
 REQUIRED = inspect.Parameter.empty  # the default of a parameter that has none
@@ -47,6 +47,13 @@ class StepKind:
     params: dict[str, Any] = field(default_factory=dict)
     needs: tuple[str, ...] = ()
     function: str = ""
+    label: str = ""  # what people call the step ("Band-pass filter"); the name if empty
+    cleaning: bool = True  # offered in cleaning pipelines (not channel fixes, annotations or hand-picked ICA)
+
+    @property
+    def title(self) -> str:
+        """The step in people's words, for pickers, tables and the history."""
+        return self.label or self.name.replace("_", " ")
 
     def _attr(self, attr: str) -> Callable[..., Any]:
         return getattr(importlib.import_module(self.module), attr)
@@ -77,8 +84,16 @@ class StepKind:
         return result if isinstance(result, tuple) else (result, {})
 
 
-def _kind(name: str, module: str, summary: str, needs: tuple[str, ...] = (), **params: Any) -> StepKind:
-    return StepKind(name, module, summary, params, needs)
+def _kind(
+    name: str,
+    label: str,
+    module: str,
+    summary: str,
+    needs: tuple[str, ...] = (),
+    cleaning: bool = True,
+    **params: Any,
+) -> StepKind:
+    return StepKind(name, module, summary, params, needs, label=label, cleaning=cleaning)
 
 
 # Every step, in the order pages list them by default (a new stage adds its rows).
@@ -87,24 +102,31 @@ _REGISTRY: dict[str, StepKind] = {
     for k in (
         _kind(
             "rename_channels",
+            "Rename channels",
             "backend.channels",
             "Rename channels (for example to standard 10-05 labels).",
             mapping=REQUIRED,
+            cleaning=False,
         ),
         _kind(
             "set_channel_types",
+            "Set channel types",
             "backend.channels",
             "Change channel types (EEG, EOG, EMG, ECG, misc, stim).",
             mapping=REQUIRED,
+            cleaning=False,
         ),
         _kind(
             "set_bads",
+            "Mark bad channels",
             "backend.channels",
             "Mark channels as bad: they are kept but left out of averages, ICA and models.",
             bads=REQUIRED,
+            cleaning=False,
         ),
         _kind(
             "ica_remove",
+            "Remove ICA components",
             "backend.components.ica",
             "Remove chosen ICA components (artifacts) from the signals.",
             needs=("ica",),
@@ -114,9 +136,11 @@ _REGISTRY: dict[str, StepKind] = {
             exclude=(),
             stored=None,
             source_file=None,
+            cleaning=False,
         ),
         _kind(
             "ica_iclabel",
+            "ICA + ICLabel removal",
             "backend.components.ica",
             "Fit ICA, label components with ICLabel and remove those of the chosen artifact classes.",
             method="picard",
@@ -127,43 +151,60 @@ _REGISTRY: dict[str, StepKind] = {
         ),
         _kind(
             "add_annotation",
+            "Add annotation",
             "backend.browse.annotations",
             "Add an annotation (onset and duration in seconds from the start, and a label).",
             onset=REQUIRED,
             duration=REQUIRED,
             description=REQUIRED,
+            cleaning=False,
         ),
         _kind(
             "edit_annotation",
+            "Edit annotation",
             "backend.browse.annotations",
             "Change an annotation's onset, duration or label.",
             index=REQUIRED,
             onset=REQUIRED,
             duration=REQUIRED,
             description=REQUIRED,
+            cleaning=False,
         ),
-        _kind("delete_annotation", "backend.browse.annotations", "Delete an annotation.", index=REQUIRED),
+        _kind(
+            "delete_annotation",
+            "Delete annotation",
+            "backend.browse.annotations",
+            "Delete an annotation.",
+            index=REQUIRED,
+            cleaning=False,
+        ),
         _kind(
             "import_annotations",
+            "Import annotations",
             "backend.browse.annotations",
             "Add annotations read from a CSV file (onset, duration, description).",
             rows=REQUIRED,
+            cleaning=False,
         ),
         _kind(
             "bandpass",
+            "Band-pass filter",
             "backend.clean.steps",
-            "Band-pass filter (zero-phase FIR): keeps l_freq–h_freq Hz; 1–40 Hz removes drifts, line noise and most muscle.",
+            "Band-pass filter (zero-phase FIR): keeps what lies between the low and high cut; 1–40 Hz removes drifts, "
+            "line noise and most muscle.",
             l_freq=1.0,
             h_freq=40.0,
         ),
         _kind(
             "notch",
+            "Notch filter",
             "backend.clean.steps",
             "Notch filter at the mains frequency (50 or 60 Hz) and its harmonics below Nyquist: removes line noise only.",
             freq=50.0,
         ),
         _kind(
             "resample",
+            "Resample",
             "backend.clean.steps",
             "Resample to a new rate (with anti-alias filtering): smaller files and faster steps; "
             "keep it above twice your highest frequency.",
@@ -171,12 +212,14 @@ _REGISTRY: dict[str, StepKind] = {
         ),
         _kind(
             "reref",
+            "Re-reference",
             "backend.clean.steps",
             "Re-reference EEG: 'average' (common average), 'mastoids' or 'ears' (linked), or chosen channel(s).",
             ref="average",
         ),
         _kind(
             "bad_channels",
+            "Find and repair bad channels",
             "backend.clean.badchannels",
             "Find bad channels as in PREP (flat, robust deviation, low correlation, RANSAC) and repair them by "
             "spherical-spline interpolation.",
@@ -186,11 +229,13 @@ _REGISTRY: dict[str, StepKind] = {
         ),
         _kind(
             "interpolate_bads",
+            "Interpolate bad channels",
             "backend.clean.badchannels",
             "Replace the channels marked bad by spherical-spline interpolation from their neighbours.",
         ),
         _kind(
             "asr",
+            "Artifact Subspace Reconstruction (ASR)",
             "backend.clean.asr",
             "Artifact Subspace Reconstruction: repairs short high-variance bursts (blinks, movement, muscle) against "
             "clean calibration data; lower cutoff = more aggressive (5–30, 20 is a safe default).",
@@ -202,6 +247,7 @@ _REGISTRY: dict[str, StepKind] = {
         ),
         _kind(
             "art",
+            "Transformer denoiser",
             "backend.denoise.inference",
             "Remove artifacts with the ART-style transformer denoiser (any montage, any rate).",
             overlap_s=2.0,
@@ -222,6 +268,128 @@ def get(name: str) -> StepKind:
     except KeyError:
         known = ", ".join(sorted(_REGISTRY))
         raise EEGError(f"unknown step {name!r}; known steps: {known}") from None
+
+
+# Parameters in people's words, for the pages' inputs: by (step, parameter), else by parameter.
+PARAM_LABELS: dict[tuple[str, str] | str, str] = {
+    "l_freq": "Low cut (Hz)",
+    "h_freq": "High cut (Hz)",
+    ("notch", "freq"): "Mains frequency (Hz)",
+    ("resample", "sfreq"): "New rate (Hz)",
+    "ref": "Reference",
+    ("bad_channels", "methods"): "Detectors",
+    "interpolate": "Repair by interpolation",
+    "seed": "Random seed",
+    "cutoff": "Cutoff (standard deviations)",
+    "calib_start_s": "Calibration from (s)",
+    "calib_stop_s": "Calibration to (s)",
+    "win_len": "Window (s)",
+    "method": "Method",
+    "n_components": "Components (count, or a fraction of variance)",
+    "classes": "Remove components of the classes",
+    "threshold": "When their probability is at least",
+    "overlap_s": "Window overlap (s)",
+}
+
+_METHOD_NAMES = {"picard": "Picard", "infomax": "Infomax", "fastica": "FastICA", "stored": "the file's stored ICA"}
+_REFERENCES = {"average": "average", "mastoids": "linked mastoids", "ears": "linked ears"}
+
+
+def param_label(step: str, name: str) -> str:
+    """The input label of parameter ``name`` of ``step`` in people's words."""
+    return PARAM_LABELS.get((step, name)) or PARAM_LABELS.get(name) or name.replace("_", " ").capitalize()
+
+
+def _and(items, most: int = 6) -> str:
+    """``["a", "b", "c"]`` as "a, b and c"; past ``most`` items, the first ones and how many more."""
+    items = [str(i) for i in items]
+    if len(items) > most:
+        return ", ".join(items[: most - 1]) + f" and {len(items) - most + 1} more"
+    if len(items) < 2:
+        return items[0] if items else "none"
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _ica_words(p: dict[str, Any]) -> str:
+    n, method = p.get("n_components"), str(p.get("method"))
+    if method == "stored":
+        return _METHOD_NAMES["stored"]
+    if n is None:
+        count = "all components"
+    elif isinstance(n, float):
+        count = f"components for {100 * n:g}% of the variance"
+    else:
+        count = f"{n} components"
+    return f"{_METHOD_NAMES.get(method, method)}, {count}"
+
+
+def _settings(name: str, p: dict[str, Any]) -> str:
+    """The parameters of a step in words ("1–40 Hz"), without the step's name; "" where it has none to say."""
+    if name == "bandpass":
+        low, high = p.get("l_freq"), p.get("h_freq")
+        if low and high:
+            return f"{low:g}–{high:g} Hz"
+        return f"low cut {low:g} Hz" if low else f"high cut {high:g} Hz" if high else "no cut"
+    if name == "notch":
+        return f"{p['freq']:g} Hz and harmonics"
+    if name == "resample":
+        return f"to {p['sfreq']:g} Hz"
+    if name == "reref":
+        ref = p["ref"]
+        return _REFERENCES.get(ref, ref) if isinstance(ref, str) else _and(ref)
+    if name == "bad_channels":
+        detectors = _and("RANSAC" if m == "ransac" else m for m in p["methods"])
+        return detectors + ("; repaired" if p.get("interpolate") else "; marked only")
+    if name == "asr":
+        calib = ""
+        if p.get("calib_start_s") is not None or p.get("calib_stop_s") is not None:
+            calib = f", calibration {p.get('calib_start_s') or 0:g}–{p.get('calib_stop_s') or 'end'} s"
+        return f"cutoff {p['cutoff']:g}{calib}"
+    if name == "ica_iclabel":
+        classes = _and(CLASS_NAMES.get(c, c) for c in p["classes"])
+        return f"{classes} at p ≥ {p['threshold']:g} ({_ica_words(p)})"
+    if name == "ica_remove":
+        removed = p.get("exclude") or []
+        which = f"component{'s' * (len(removed) != 1)} {_and(removed)}" if removed else "no components"
+        return f"{which} ({_ica_words(p)})"
+    if name in ("add_annotation", "edit_annotation"):
+        where = f"'{p['description']}' at {p['onset']:g} s for {p['duration']:g} s"
+        return where if name == "add_annotation" else f"#{p['index']} to {where}"
+    if name == "delete_annotation":
+        return f"#{p['index']}"
+    if name == "import_annotations":
+        return f"{len(p['rows'])} from a CSV file"
+    if name == "rename_channels":
+        return _and(f"{old} → {new}" for old, new in p["mapping"].items())
+    if name == "set_channel_types":
+        return _and(f"{ch} → {kind.upper()}" for ch, kind in p["mapping"].items())
+    if name == "set_bads":
+        return _and(p["bads"]) if p["bads"] else "none"
+    return ""
+
+
+def settings_words(name: str, params: dict[str, Any]) -> str:
+    """What a step's parameters set, in words and without the step's name (a table's column beside it)."""
+    kind = get(name)
+    full = {k: v for k, v in kind.params.items() if v is not REQUIRED} | dict(params)
+    try:
+        return _settings(name, full)
+    except (KeyError, TypeError, ValueError):  # a recipe from elsewhere: say it as it is written
+        return ", ".join(f"{k}={v}" for k, v in params.items())
+
+
+def describe(name: str, params: dict[str, Any]) -> str:
+    """A step and its parameters as a person would say them, e.g. "Low cut 1 Hz",
+    "Removed ICA components 0 and 3 (Picard, 20 components)"; for the history, reports and pages."""
+    kind = get(name)
+    settings = settings_words(name, params)
+    if name == "bandpass":
+        return settings[0].upper() + settings[1:] if " cut " in f" {settings}" else f"Band-pass {settings}"
+    if name == "ica_remove":
+        return f"Removed ICA {settings}"
+    if name == "resample":
+        return f"Resample {settings}"
+    return f"{kind.title}: {settings}" if settings else kind.title
 
 
 def source_lines(function: Callable[..., Any]) -> list[str]:

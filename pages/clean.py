@@ -6,6 +6,7 @@ import json
 import pandas as pd
 import streamlit as st
 
+from backend import steps
 from backend.clean import figures
 from backend.clean.inject import ARTIFACT_KINDS, DESCRIPTIONS
 from backend.clean.metrics import variance_removed
@@ -37,7 +38,7 @@ kinds = {k.name: k for k in cleaning_steps()}  # from the registry: later stages
 
 def _param_widget(step: str, name: str, default, key: str):
     """One input for a step parameter, chosen from its default's type and known choices."""
-    label = name.replace("_", " ")
+    label = steps.param_label(step, name)
     choices = list(PARAM_CHOICES.get((step, name), ()))
     if step == "reref" and name == "ref":
         choices += [n for n, t in zip(rec.raw.ch_names, rec.raw.get_channel_types()) if t == "eeg"]
@@ -66,7 +67,7 @@ with tab_build:
     )
     left, right = st.columns([2, 3])
     with left:
-        choice = st.selectbox("Step", list(kinds), format_func=lambda n: n.replace("_", " "), key="clean_step_choice")
+        choice = st.selectbox("Step", list(kinds), format_func=lambda n: kinds[n].title, key="clean_step_choice")
         st.caption(kinds[choice].summary)
         defaults = step_parameters(choice)
         params = {}
@@ -88,7 +89,7 @@ with tab_build:
             st.caption("Empty: add steps on the left, type a pipeline below, or load a saved one.")
         for i, step in enumerate(pipeline):
             c1, c2 = st.columns([6, 1])
-            c1.markdown(f"{i + 1}. `{format_pipeline([step])}`")
+            c1.markdown(f"{i + 1}. {steps.describe(step['name'], step['params'])}")
             if c2.button(":material/delete:", key=f"clean_remove_{i}", help="remove this step"):
                 pipeline.pop(i)
                 st.rerun()
@@ -127,7 +128,7 @@ with tab_build:
             bar = st.progress(0.0, text="Starting…")
 
             def _progress(i, n, name):
-                bar.progress(i / n, text=f"Step {i + 1} of {n}: {name}" if i < n else "Done")
+                bar.progress(i / n, text=f"Step {i + 1} of {n}: {steps.get(name).title}" if i < n else "Done")
 
             with st.spinner("Cleaning…"):
                 cleaned = run_pipeline(rec, pipeline, _progress)
@@ -141,7 +142,8 @@ with tab_build:
         "Run the last pipeline, or a saved one, on the current recording (for example another subject you just loaded)."
     )
     last = st.session_state.get("clean_last_pipeline")
-    if last and st.button(f"Re-apply last pipeline to {rec.name}: {format_pipeline(last)}", key="clean_reapply"):
+    words = "; ".join(steps.describe(s["name"], s["params"]) for s in last or [])
+    if last and st.button(f"Re-apply last pipeline to {rec.name}: {words}", key="clean_reapply"):
         st.session_state["clean_pipeline"] = list(last)
         with session.user_errors(), st.spinner("Cleaning…"):
             cleaned = run_pipeline(rec, last)
@@ -185,10 +187,7 @@ with tab_compare:
                 "clean",
                 "Before and after cleaning",
                 traces,
-                "; ".join(
-                    f"{r['parameters']}: {r['changed']}"
-                    for r in figures.changes_table(after.history[len(before.history) :])
-                ),
+                figures.changes_line(after.history[len(before.history) :]),
                 key="clean_compare",
                 steps=[s.name for s in after.history[len(before.history) :]],
             )

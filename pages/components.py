@@ -46,9 +46,31 @@ def _label(c: str) -> str:
     return figures.CLASS_NAMES[c]
 
 
+REMOVED = "components:removed"  # the last removal: {"after", "before", "settings", "exclude"}
+
+
+def _show_removal(done: dict) -> None:
+    """After a removal: what was removed, from which fit, and what it took from each channel."""
+    st.success(rec.history[-1].label(), icon=":material/check_circle:")
+    before = next((r for r in session.stack() if r.key == done["before"]), None)
+    if before is None:  # undone, or another recording opened since
+        return
+    with session.user_errors():
+        dec = session.decomposition(before, *done["settings"])
+        exclude = tuple(done["exclude"])
+        st.caption(f"The removed components of the fit ({dec.n_components} components); the others stayed.")
+        width = min(len(exclude), 6)  # a card as wide as in the grid above, not the page's width
+        holder = st.columns([width, 6 - width])[0] if width < 6 else st.container()
+        holder.plotly_chart(_grid(dec, exclude, 6), key="removed_grid", config={"displayModeBar": False})
+        *_, removed = _before_after(before, dec, exclude)
+        st.plotly_chart(removal.variance_removed_figure(removed), key="removed_variance")
+        st.caption("Share of each channel's variance above 1 Hz the removal took away.")
+
+
 # --- settings -------------------------------------------------------------------------------
 with st.container(border=True):
-    cols = st.columns([1.3, 1, 1.2, 0.8, 0.8])
+    # The stored-or-new column (cols[0]) only where the file carries an ICA: no empty column otherwise.
+    cols = st.columns([1.3, 1, 1.2, 0.8, 0.8]) if rec.ica is not None else [None, *st.columns([1, 1.2, 0.8, 0.8])]
     use_stored = False
     if rec.ica is not None:
         use_stored = (
@@ -104,8 +126,15 @@ if saved is not None:
     st.caption(results.ica_summary(saved, rec))
 shown = session.shown_components(rec)
 if shown is None:
+    last_removal = st.session_state.get(REMOVED)
+    if last_removal is not None and last_removal["after"] != rec.key:
+        last_removal = None  # undone, or another recording opened since
+    if last_removal is not None:  # just removed: the fit and what went
+        _show_removal(last_removal)
     st.info(
-        "Choose the settings and press **Fit ICA** (or **Show stored ICA**) to see the components.",
+        "Choose the settings and press **Fit ICA**"
+        + (" (or **Show stored ICA**)" if rec.ica is not None else "")
+        + (" to decompose the cleaned recording." if last_removal is not None else " to see the components."),
         icon=":material/info:",
     )
     st.stop()
@@ -253,7 +282,13 @@ if exclude:
         )
     if st.button(f"Remove {len(exclude)} component{'s' * (len(exclude) != 1)}", type="primary", key="apply_removal"):
         if session.apply_step("ica_remove", **removal_params(dec, exclude, rec.name)):
-            st.toast(f"Removed components {', '.join(map(str, sorted(exclude)))}")
+            after = session.current().key
+            st.session_state[REMOVED] = {
+                "after": after,
+                "before": rec.key,
+                "settings": shown,
+                "exclude": sorted(exclude),
+            }
             st.rerun()
 else:
     st.caption("No component selected for removal.")

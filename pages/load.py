@@ -39,6 +39,10 @@ with left:
 with right:
     st.subheader("Bundled sample")
     sample = st.selectbox("Recording", list(BUNDLED_SAMPLES), key="sample_choice")
+    # Which one is open, beside the list (a changing option label would reset the box's choice).
+    open_now = session.current().name
+    open_sample = next((s for s, path in BUNDLED_SAMPLES.items() if path.name == open_now), None)
+    st.caption(f"Open now: **{open_sample}**" if open_sample else f"Open now: {open_now}, not a bundled sample.")
     if st.button("Open sample", key="open_sample"):
         with session.user_errors():
             session.open_sample(BUNDLED_SAMPLES[sample])
@@ -107,7 +111,12 @@ if opened is not None:  # the user's name and the format uploaded, whatever copy
         st.caption(f"Kept in your library as {info['file']} ({info['format']}).")
 else:
     st.subheader(f"{info['file']}  ·  {info['format']}")
-cols = st.columns(5)
+# The start in a line of its own: a date and time do not fit a metric's column.
+start = info["start"]
+if start != "anonymised":
+    start = start[:16].replace("T", " ") + (" UTC" if start.endswith("+00:00") else "")
+st.markdown(f"**Start** {start}")
+cols = st.columns(4)
 cols[0].metric("Channels", info["n_channels"])
 cols[1].metric("Rate", f"{info['sfreq']:g} Hz")
 cols[2].metric("Duration", f"{info['duration_s']:.1f} s")
@@ -115,7 +124,6 @@ cols[3].metric(
     "Standard positions",
     f"{len(info['montage']['matched'])}/{len(info['montage']['matched']) + len(info['montage']['unmatched'])}",
 )
-cols[4].metric("Start", "anonymised" if info["start"] == "anonymised" else info["start"][:16].replace("T", " "))
 for warning in info["warnings"]:
     st.warning(warning)
 st.caption("Channels by type: " + ", ".join(f"{n} {t.upper()}" for t, n in info["channel_types"].items()))

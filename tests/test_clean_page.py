@@ -29,7 +29,8 @@ def test_page_builds_and_runs_a_typed_pipeline(page):
     # The before/after tab now has its figures and the table of changes.
     assert len(at.get("plotly_chart")) >= 3
     table = at.dataframe[0].value
-    assert list(table["step"]) == ["bandpass", "reref"]  # one row per step of the run
+    assert list(table["step"]) == ["Band-pass filter", "Re-reference"]  # one row per step, in people's words
+    assert list(table["parameters"]) == ["1–40 Hz", "average"]  # the settings alone: no step name again
     assert list(table["changed"]) == ["kept 1–40 Hz", "reference: average"]
 
 
@@ -67,3 +68,18 @@ def test_last_pipeline_reapplied_to_another_recording_in_one_click(page, physion
     current = at.session_state["recordings"][-1]
     assert current.name == physionet_recording.name
     assert [s.name for s in current.history[1:]] == ["notch", "reref"]
+
+
+def test_steps_read_in_peoples_words_and_annotations_are_not_cleaning_steps(page):
+    at = page
+    picker = at.selectbox(key="clean_step_choice")
+    shown = list(picker.options)  # as the page formats them
+    assert "Transformer denoiser" in shown and "ICA + ICLabel removal" in shown and "Band-pass filter" in shown
+    assert not [o for o in shown if "_" in o or "annotation" in o.lower()]
+    picker.set_value("bandpass").run()
+    assert {n.label for n in at.number_input} >= {"Low cut (Hz)", "High cut (Hz)"}
+    at.text_input(key=next(k.key for k in at.text_input if k.key.startswith("clean_text:"))).set_value(
+        "bandpass:1,none;art"
+    ).run()
+    listed = [m.value for m in at.markdown if m.value[:3] in ("1. ", "2. ")]
+    assert listed == ["1. Low cut 1 Hz", "2. Transformer denoiser"]

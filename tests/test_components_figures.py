@@ -84,3 +84,14 @@ def test_preview_shows_the_blink_removed_at_the_front(eeglab_recording, tutorial
     assert len(overlay.data) == 2 * len(names)
     assert len(overlay.data[0].x) == int(5.0 * before.info["sfreq"])
     assert removal.variance_removed_figure(removed).data[0].y.shape == (len(names),)
+
+
+def test_card_bars_are_labelled_under_each_card_on_hover_and_in_a_legend(tutorial_ica):
+    fig = figures.card_grid(tutorial_ica, [0, 1, 2], columns=3)
+    bars = [t for t in fig.data if isinstance(t, go.Bar) and t.x[0] is not None]
+    names = [figures.CLASS_NAMES[c] for c in ICLABEL_CLASSES]
+    for bar in bars:
+        assert list(bar.x) == names and "%{x}" in bar.hovertemplate  # the class's name on hover
+        axis = fig.layout[bar.xaxis.replace("x", "xaxis")]
+        assert axis.visible is not False and list(axis.ticktext) == ["Br", "Mu", "Ey", "He", "LN", "CN", "Ot"]
+    assert [t.name for t in fig.data if t.showlegend] == names  # the colour key

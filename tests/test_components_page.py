@@ -15,6 +15,8 @@ def test_components_page_fits_previews_and_applies():
     at = open_app("pages/components.py", timeout=180)
     assert not at.exception
     assert any("Fit ICA" in i.value for i in at.info)  # nothing fitted before the user asks
+    assert not any("stored ICA" in i.value for i in at.info)  # this file carries none
+    assert at.columns and all(len(c.children) for c in at.columns)  # no empty settings column
 
     at.selectbox(key="ica_method").set_value("fastica")
     at.button(key="fit_ica").click()
@@ -33,7 +35,14 @@ def test_components_page_fits_previews_and_applies():
     assert not at.exception and not at.error
     current: Recording = at.session_state["recordings"][-1]
     assert current.history[-1].name == "ica_remove"
-    assert current.history[-1].report["components_removed"]
+    removed = current.history[-1].report["components_removed"]
+    assert removed
+    # The page shows what was removed, in words, and the fit's removed cards; not a bare "press Fit ICA".
+    words = f"Removed ICA component{'s' * (len(removed) > 1)} "
+    assert [s.value for s in at.success] == [current.history[-1].label()]  # as the history (sidebar) says it
+    assert at.success[0].value.startswith(words) and at.success[0].value.endswith("(FastICA, all components)")
+    assert len(at.get("plotly_chart")) == 2  # the removed cards and the variance they took
+    assert any("decompose the cleaned recording" in i.value for i in at.info)
 
 
 def test_components_page_shows_a_stored_ica(shared_data):

@@ -66,3 +66,48 @@ def test_every_registered_step_has_a_case():
     from tests.step_examples import CASES
 
     assert {case.split(":")[0] for case in CASES} == {kind.name for kind in steps.available()}
+
+
+@pytest.mark.parametrize(
+    "name, params, words",
+    [
+        ("bandpass", {"l_freq": 1.0, "h_freq": 40.0}, "Band-pass 1–40 Hz"),
+        ("bandpass", {"l_freq": 1.0, "h_freq": None}, "Low cut 1 Hz"),
+        ("bandpass", {"l_freq": None, "h_freq": 30.0}, "High cut 30 Hz"),
+        ("art", {}, "Transformer denoiser"),
+        ("resample", {"sfreq": 100.0}, "Resample to 100 Hz"),
+        ("reref", {"ref": "mastoids"}, "Re-reference: linked mastoids"),
+        (
+            "ica_remove",
+            {"method": "picard", "n_components": 20, "exclude": [0, 3]},
+            "Removed ICA components 0 and 3 (Picard, 20 components)",
+        ),
+        (
+            "ica_remove",
+            {"method": "picard", "n_components": None, "exclude": [2]},
+            "Removed ICA component 2 (Picard, all components)",
+        ),
+        (
+            "ica_iclabel",
+            {"classes": ["eye"], "threshold": 0.7},
+            "ICA + ICLabel removal: Eye at p ≥ 0.7 (Picard, all components)",
+        ),
+        ("set_bads", {"bads": [f"E{i}" for i in range(10)]}, "Mark bad channels: E0, E1, E2, E3, E4 and 5 more"),
+    ],
+)
+def test_a_step_reads_as_a_person_would_say_it(name, params, words):
+    assert steps.describe(name, params) == words
+    assert name not in steps.settings_words(name, params)
+
+
+def test_only_cleaning_steps_are_offered_for_cleaning():
+    from backend.clean.pipeline import cleaning_steps
+
+    offered = {k.name for k in cleaning_steps()}
+    assert not offered & {"add_annotation", "edit_annotation", "delete_annotation", "import_annotations"}
+    assert not offered & {"rename_channels", "set_channel_types", "set_bads", "ica_remove"}
+    assert {"bandpass", "asr", "ica_iclabel", "art"} <= offered
+    with pytest.raises(EEGError, match="add_annotation is not a cleaning step"):
+        from backend.clean.pipeline import parse_pipeline
+
+        parse_pipeline("add_annotation:1,1,x")

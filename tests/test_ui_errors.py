@@ -41,3 +41,22 @@ def test_tests_see_bugs_as_exceptions():
     at = AppTest.from_function(_page_that_breaks)
     at.run()
     assert at.exception
+
+
+def test_the_server_shows_no_traceback_and_no_outside_help_links():
+    import tomllib
+    from pathlib import Path
+
+    from streamlit import config
+    from streamlit.proto.NewSession_pb2 import Config
+    from streamlit.runtime.app_session import _get_show_error_links
+
+    text = (Path(__file__).resolve().parents[1] / ".streamlit" / "config.toml").read_text()
+    client = tomllib.loads(text)["client"]
+    assert client["showErrorDetails"] == "none"
+    before = config.get_option("client.showErrorLinks")
+    try:  # what the server sends the browser for our setting ("auto" shows Ask Google / Ask ChatGPT on localhost)
+        config._set_option("client.showErrorLinks", client["showErrorLinks"], "config.toml")
+        assert _get_show_error_links() == Config.ShowErrorLinks.SHOW_ERROR_LINKS_FALSE
+    finally:
+        config._set_option("client.showErrorLinks", before, "test")

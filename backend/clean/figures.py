@@ -15,6 +15,7 @@ import numpy as np
 import plotly.graph_objects as go
 from tsdownsample import MinMaxLTTBDownsampler
 
+from backend import steps
 from backend.clean.metrics import common_eeg, psd
 from backend.errors import EEGError
 
@@ -227,8 +228,20 @@ def describe_report(name: str, report: dict) -> str:
 
 
 def changes_table(history) -> list[dict[str, str]]:
-    """Rows ``{"step", "parameters", "changed"}`` for the given history steps."""
-    return [{"step": s.name, "parameters": s.label(), "changed": describe_report(s.name, s.report)} for s in history]
+    """Rows ``{"step", "parameters", "changed"}`` for the given history steps, in people's words."""
+    return [
+        {
+            "step": steps.get(s.name).title,
+            "parameters": steps.settings_words(s.name, s.params),
+            "changed": describe_report(s.name, s.report),
+        }
+        for s in history
+    ]
+
+
+def changes_line(history) -> str:
+    """The given history steps and what each changed, as one line ("Band-pass 1–40 Hz: kept 1–40 Hz; …")."""
+    return "; ".join(f"{steps.describe(s.name, s.params)}: {describe_report(s.name, s.report)}" for s in history)
 
 
 def teaching_traces(injection, cleaned: np.ndarray, max_channels: int = 12) -> go.Figure:

@@ -38,9 +38,6 @@ PREFERRED_ORDER = (
     "ica_iclabel",
     "art",
 )
-# Registered steps that are not cleaning: the channel table's, and removal of
-# hand-picked ICA components (chosen on the Components page).
-NOT_CLEANING = ("rename_channels", "set_channel_types", "set_bads", "ica_remove")
 # Values a parameter may take, for the page's select boxes and the parser's messages.
 PARAM_CHOICES: dict[tuple[str, str], tuple] = {
     ("reref", "ref"): ("average", "mastoids", "ears"),
@@ -56,7 +53,8 @@ _NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 
 def cleaning_steps() -> list[steps.StepKind]:
     """The registered steps a cleaning pipeline offers, in the page's order."""
-    kinds = [k for k in steps.available() if k.name not in NOT_CLEANING]
+    # Not the channel table's fixes, annotations or hand-picked ICA components: the registry marks them.
+    kinds = [k for k in steps.available() if k.cleaning]
     rank = {name: i for i, name in enumerate(PREFERRED_ORDER)}
     return sorted(kinds, key=lambda k: (rank.get(k.name, len(rank)), kinds.index(k)))
 
@@ -109,7 +107,7 @@ def parse_step(text: str) -> dict[str, Any]:
     if not _NAME.match(name):
         raise EEGError(f"malformed step {text.strip()!r}: write name:arguments, e.g. bandpass:1,40")
     kind = steps.get(name)  # unknown names are refused with the list of known ones
-    if kind.name in NOT_CLEANING:
+    if not kind.cleaning:
         raise EEGError(f"{name} is not a cleaning step")
     expected = step_parameters(name)
     order = list(expected)
@@ -194,7 +192,8 @@ def load_pipeline(text: str) -> list[dict[str, Any]]:
 
 def pipeline_of(recording: Recording, since: int = 1) -> list[dict[str, Any]]:
     """The cleaning steps of a recording's history from index ``since`` on, as a pipeline."""
-    return [s.to_dict() for s in recording.history[since:] if s.name not in NOT_CLEANING]
+    cleaning = {k.name for k in cleaning_steps()}
+    return [s.to_dict() for s in recording.history[since:] if s.name in cleaning]
 
 
 def run_pipeline(

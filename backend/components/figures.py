@@ -9,18 +9,20 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from backend.components import CLASS_NAMES
 from backend.components.ica import ICLABEL_CLASSES, Decomposition
 from backend.errors import EEGError
 from backend.viz.topomap import head_shapes, sensor_xy, topomap_figure, topomap_traces
 
-CLASS_NAMES = {
-    "brain": "Brain",
-    "muscle": "Muscle",
-    "eye": "Eye",
-    "heart": "Heart",
-    "line_noise": "Line Noise",
-    "channel_noise": "Channel Noise",
-    "other": "Other",
+# Under each card's bars, where a full name does not fit.
+CLASS_ABBREVIATIONS = {
+    "brain": "Br",
+    "muscle": "Mu",
+    "eye": "Ey",
+    "heart": "He",
+    "line_noise": "LN",
+    "channel_noise": "CN",
+    "other": "Ot",
 }
 CLASS_COLORS = {
     "brain": "#2ca02c",
@@ -110,6 +112,7 @@ def card_grid(dec: Decomposition, order=None, columns: int = 5) -> go.Figure:
     xy, names, rows = _scalp(dec)
     patterns, probs = dec.patterns, dec.probabilities
     short = [CLASS_NAMES[c] for c in ICLABEL_CLASSES]
+    abbreviated = [CLASS_ABBREVIATIONS[c] for c in ICLABEL_CLASSES]
     colors = [CLASS_COLORS[c] for c in ICLABEL_CLASSES]
     traces, shapes, axes = [], [], {}
     for k, comp in enumerate(order):
@@ -136,10 +139,11 @@ def card_grid(dec: Decomposition, order=None, columns: int = 5) -> go.Figure:
                 showlegend=False,
                 xaxis=bx,
                 yaxis=by,
-                hovertemplate=f"IC{comp} %{{x}}: %{{y:.0%}}<extra></extra>",
+                hovertemplate=f"IC{comp} · %{{x}}: %{{y:.0%}}<extra></extra>",
             )
         )
-        axes[bx.replace("x", "xaxis")] = {"visible": False}
+        # each bar named under it (a short name; the full one on hover and in the legend)
+        axes[bx.replace("x", "xaxis")] = {"tickvals": short, "ticktext": abbreviated, "tickfont": {"size": 9}}
         axes[by.replace("y", "yaxis")] = {"range": [0, 1], "showticklabels": False, "gridcolor": "#eee"}
     for cls, color in zip(short, colors):  # the bars' colour key, once
         traces.append(

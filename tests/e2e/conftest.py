@@ -13,17 +13,12 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from harness import CHROMIUM, StreamlitServer, launch_chromium, new_context  # noqa: E402
+from harness import StreamlitServer, launch_chromium, leaves_machine, new_context, require_chromium  # noqa: E402
 
 # Seconds a closed session keeps its upload folder in the test server.
 GRACE_S = 3.0
 # Upload limit of the test server (MB): small, so the over-limit case stays cheap.
 MAX_UPLOAD_MB = 20
-
-
-def _require_chromium() -> None:
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is absent: install Debian's chromium (as .ci/run does) for the browser tests")
 
 
 @pytest.fixture(scope="session")
@@ -62,7 +57,7 @@ def empty_library(app_home):
 @pytest.fixture(scope="session")
 def app_url(app_tmp, app_home, tmp_path_factory):
     """URL of a running ``streamlit run app.py``; stopped after the run."""
-    _require_chromium()
+    require_chromium()
     log = tmp_path_factory.mktemp("app-log") / "streamlit.log"
     server = StreamlitServer(
         env={
@@ -84,7 +79,7 @@ def app_url(app_tmp, app_home, tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def browser():
-    _require_chromium()
+    require_chromium()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -95,17 +90,24 @@ def browser():
 
 @pytest.fixture
 def new_page(browser):
-    """Factory of pages, each in its own browser context (its own Streamlit session)."""
+    """Factory of pages, each in its own browser context (its own Streamlit session).
+
+    Every request the pages make is watched: one that leaves the machine (the app must run
+    offline) fails the test that made it, naming the address.
+    """
     contexts = []
+    outside: list[str] = []
 
     def make():
         context = new_context(browser)
+        context.on("request", lambda r: outside.append(r.url) if leaves_machine(r.url) else None)
         contexts.append(context)
         return context.new_page()
 
     yield make
     for c in contexts:
         c.close()
+    assert not outside, f"requests left the machine: {sorted(set(outside))}"
 
 
 @pytest.fixture

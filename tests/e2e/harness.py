@@ -16,6 +16,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -143,6 +144,26 @@ class StreamlitServer:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+def leaves_machine(url: str) -> bool:
+    """Whether a request to ``url`` would leave this machine (anything but loopback, data, blob, about)."""
+    parts = urlsplit(url)
+    if parts.scheme in ("data", "blob", "about", "file", "chrome", "chrome-extension"):
+        return False
+    return parts.hostname not in ("127.0.0.1", "localhost", "::1")
+
+
+def require_chromium(path: Path = CHROMIUM) -> None:
+    """Fail, never skip, without Chromium: a run that leaves out the browser tests must say so."""
+    import pytest
+
+    if not path.exists():
+        pytest.fail(
+            f"{path} is missing: install Debian's chromium package (.ci/test does, as root or with sudo), "
+            'or leave the browser tests out with -m "not e2e"',
+            pytrace=False,
+        )
 
 
 def launch_chromium(playwright):

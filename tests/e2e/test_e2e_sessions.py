@@ -97,15 +97,15 @@ def test_two_sessions_on_the_same_recording_keep_their_annotations_and_results_a
     typed.fill("bandpass:2,30")  # not the page's default, so pressing Enter changes it
     settle(a, lambda: typed.press("Enter"))
     click(a, "clean_run", timeout_s=180)
-    eventually(lambda: _assert("bandpass" in sidebar_text(a), "A's cleaning step is in A's history"), 60)
+    eventually(lambda: _assert("Band-pass 2–30 Hz" in sidebar_text(a), "A's cleaning step is in A's history"), 60)
 
     # B works on after A's changes (a page turn, in B's own session) and sees none of them.
     widget(b, "browse_next").locator("button").click()
     eventually(lambda: _assert(float(b.locator(".eeg-page-view").get_attribute("data-start")) > 0, "B's page turned"))
     wait_idle(b, 120)
     seen_by_b = sidebar_text(b) + b.locator('[data-testid="stMain"]').inner_text()
-    assert "only-in-session-a" not in seen_by_b and "bandpass" not in sidebar_text(b)
-    assert "add_annotation" not in sidebar_text(b)
+    assert "only-in-session-a" not in seen_by_b and "Band-pass" not in sidebar_text(b)
+    assert "Add annotation" not in sidebar_text(b)
 
 
 def test_a_closed_sessions_files_are_removed_after_the_grace_period(

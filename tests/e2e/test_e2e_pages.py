@@ -194,7 +194,10 @@ def test_classify_runs_cross_validation(page, app_url, physionet_file):
     page.set_default_timeout(300_000)
     _open_physionet(page, app_url, physionet_file)  # motor imagery: T1/T2 annotations
     go_to(page, "Classify")
-    eventually(lambda: _assert(page.get_by_text("Cross-validation").count() >= 1, "cross-validation ran"), 120)
-    assert page.locator('[data-testid="stDataFrame"]').count() >= 1
+    widget(page, "classify_run").locator("button").wait_for()
+    assert page.locator('[data-testid="stDataFrame"]').count() == 0  # nothing runs until asked
+    click(page, "classify_run", timeout_s=300)
+    eventually(lambda: _assert(page.locator('[data-testid="stDataFrame"]').count() >= 1, "cross-validation ran"), 120)
+    assert any("Few trials: 8 vs 7" in t for t in page.locator('[data-testid="stAlert"]').all_inner_texts())
     assert any(re.search(r"\d+ trials \(", t) for t in page.locator(_CAPTION).all_inner_texts())
     check(page, "classify-01-cross-validated")

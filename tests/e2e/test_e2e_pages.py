@@ -157,6 +157,10 @@ def test_sources_localise_and_move_the_time_slider(page, app_url):
     after = thumb.get_attribute("aria-valuetext") or thumb.get_attribute("aria-valuenow")
     assert after != before, "the time slider did not move"
     assert widget(page, "src_cortex").count() == 1
+    # The averaged response's butterfly marks the time chosen; the estimate and its peaks download.
+    marked = lambda: widget(page, "src_butterfly").inner_text()  # noqa: E731
+    eventually(lambda: _assert(f"{float(after):.3f} s" in marked(), f"butterfly marks {after} s: {marked()[:200]}"))
+    assert widget(page, "src_download_zip").count() == 1 and widget(page, "src_download_csv").count() == 1
     check(page, "sources-02-time-moved")
     # A click on the cortex shows that place's time course (Plotly's click, not a selection).
     assert "Time course at the peak" in " ".join(page.locator(_CAPTION).all_inner_texts())

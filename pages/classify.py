@@ -159,7 +159,7 @@ cv = requested(
 if not pipelines:
     st.caption("Pick at least one pipeline.")
 scores: list = []
-if cv is None:
+if cv is None and pipelines:
     st.caption("Choose the task and pipelines, then press Run cross-validation.")
 else:
     cv_runs, cv_task, cv_pipelines, cv_scheme, cv_folds = cv
@@ -240,21 +240,25 @@ shown = requested(
 )
 if shown is not None:
     with session.user_errors():
-        (kind, *what), shown_step = shown
-        if kind == "trained":
-            with st.spinner(f"training {PIPELINES[what[2]].label} on all trials…"):
-                model = _model(*what)
+        shown_source, shown_step = shown
+        if shown_source[0] == "trained":
+            _, model_runs, model_task, model_pipeline = shown_source
+            with st.spinner(f"training {PIPELINES[model_pipeline].label} on all trials…"):
+                model = _model(model_runs, model_task, model_pipeline)
             packed = model_bytes(model)
             library.save_result(
                 "model",
-                what[2],
-                results.task_payload(what[1], scheme, folds, what[0]) | {"pipeline": what[2]},
+                model_pipeline,
+                results.task_payload(model_task, scheme, folds, model_runs) | {"pipeline": model_pipeline},
                 blob=packed,
             )
             st.download_button(
-                "Save model", packed, file_name=f"{rec.name.rsplit('.', 1)[0]}-{what[2]}.zip", key="classify_save"
+                "Save model",
+                packed,
+                file_name=f"{rec.name.rsplit('.', 1)[0]}-{model_pipeline}.zip",
+                key="classify_save",
             )
-        timeline = _timeline(rec, shown[0], shown_step)
+        timeline = _timeline(rec, shown_source, shown_step)
         potato = _potato(rec, (1.0, float(min(35.0, nyquist - 1))))
         st.plotly_chart(figures.timeline_figure(timeline, potato), width="stretch")
 

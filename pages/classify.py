@@ -5,15 +5,17 @@ import streamlit as st
 
 from backend import workspace
 from backend.classify import embedding, figures
+from backend.classify.chance import chance_level
 from backend.classify.epochs import TaskSpec, annotation_labels, make_trials
 from backend.classify.persistence import check_compatible, load_model, model_bytes, train_model
 from backend.classify.pipelines import BEST, PIPELINES
-from backend.classify.timeline import predict_timeline
+from backend.classify.timeline import out_of_fold_timeline, predict_timeline
 from backend.classify.validate import cross_validate
 from backend.config import max_upload_bytes
 from backend.io import load_recording
 from ui import library, report, results, session
 from ui.cache import cached
+from ui.on_request import requested
 
 session.ensure_shell()
 st.title("Classify")
@@ -54,9 +56,28 @@ def _uploaded_model(data: bytes):
 
 @cached(max_entries=8)
 def _timeline(rec, model_source: tuple, step):
-    """``model_source``: ("trained", runs, task, pipeline) or ("uploaded", file bytes)."""
-    model = _model(*model_source[1:]) if model_source[0] == "trained" else _uploaded_model(*model_source[1:])
-    return predict_timeline(rec, model, step_s=step)
+    """``model_source``: ("folds", runs, task, pipeline, scheme, folds) or ("uploaded", file bytes)."""
+    if model_source[0] == "uploaded":
+        return predict_timeline(rec, _uploaded_model(model_source[1]), step_s=step)
+    _, runs, task, pipeline, scheme, folds = model_source
+    bar = st.progress(0.0, text=f"fold models of {PIPELINES[pipeline].label} over the recording…")
+    try:
+        return out_of_fold_timeline(
+            rec,
+            _trials(runs, task),
+            pipeline,
+            scheme,
+            folds,
+            step_s=step,
+            progress=lambda f, m: bar.progress(f, text=m),
+        )
+    finally:
+        bar.empty()
+
+
+@cached(data=True, max_entries=16)
+def _chance(runs, task, scheme, folds):
+    return chance_level(_trials(runs, task), scheme, folds)
 
 
 @cached(max_entries=8)
@@ -119,9 +140,12 @@ pipelines = c4.multiselect(
     format_func=lambda k: PIPELINES[k].label,
     help="; ".join(f"{p.label}: {p.summary}" for p in PIPELINES.values()),
 )
-schemes = {"kfold": "stratified k-fold"} | ({"runs": "leave one run out"} if len(runs) > 1 else {})
+schemes = {"kfold": "stratified k-fold", "runs": "leave one run out"}
 scheme = c5.radio("Validation", list(schemes), format_func=schemes.get, key="classify_scheme", horizontal=True)
 folds = c5.number_input("Folds", 2, 10, 5, key="classify_folds", disabled=scheme != "kfold")
+no_runs = len(runs) < 2
+if no_runs:
+    c5.caption("Leave one run out needs two or more runs: add recordings of this subject under *Runs of this subject*.")
 
 trials = None
 with session.user_errors():
@@ -139,102 +163,151 @@ st.subheader("Cross-validation")
 st.caption(
     "Each fold trains a fresh pipeline on the other folds only; hyper-parameters are searched inside the training folds (nested)."
 )
-scores = []
-with session.user_errors():
-    for name in pipelines:
-        scores.append(_cv(runs, task, name, scheme, int(folds)))
-if not scores:
-    st.info("Pick at least one pipeline.")
-    st.stop()
-table = pd.DataFrame(
-    [
-        {
-            "pipeline": PIPELINES[r.pipeline].label,
-            "accuracy": r.accuracy_mean,
-            "ROC-AUC": r.roc_auc_mean,
-            "ROC-AUC sd": r.roc_auc_std,
-            "fit (s/fold)": r.to_dict()["fit_s_mean"],
-            "predict (s/fold)": r.to_dict()["predict_s_mean"],
-        }
-        for r in scores
-    ]
+cv = requested(
+    "classify_run",
+    rec.key,
+    (runs, task, tuple(pipelines), scheme, int(folds)),
+    "Run cross-validation",
+    disabled=not pipelines or (scheme == "runs" and no_runs),
 )
-library.save_result(
-    "classification", "cross-validation", results.classification_payload(task, scheme, folds, runs, scores)
-)
-st.dataframe(table.style.format(precision=3), hide_index=True, width="stretch")
-left, right = st.columns(2)
-left.plotly_chart(figures.comparison_figure(scores), width="stretch")
-right.plotly_chart(figures.roc_figure(scores), width="stretch")
-report.validation_caption("classify")
-report.add_button(
-    "classify",
-    "Classification results",
-    lambda: figures.comparison_figure(scores),
-    f"{' vs '.join(events)}, {tmin:g}–{tmax:g} s, {band[0]:g}–{band[1]:g} Hz · {schemes[scheme]}"
-    + (f", {folds} folds" if scheme == "kfold" else ""),
-    key="classify_results",
-    pipelines=", ".join(PIPELINES[r.pipeline].label for r in scores),
-    cv=schemes[scheme],
-)
-chosen = st.selectbox(
-    "Details of",
-    [r.pipeline for r in scores],
-    format_func=lambda k: PIPELINES[k].label,
-    key="classify_detail",
-    index=max(range(len(scores)), key=lambda i: scores[i].roc_auc_mean),
-)
-result = next(r for r in scores if r.pipeline == chosen)
-left, right = st.columns(2)
-left.plotly_chart(figures.fold_scores_figure(result), width="stretch")
-right.plotly_chart(figures.confusion_figure(result), width="stretch")
+if not pipelines:
+    st.caption("Pick at least one pipeline.")
+scores: list = []
+if cv is None and pipelines:
+    st.caption("Choose the task and pipelines, then press Run cross-validation.")
+else:
+    cv_runs, cv_task, cv_pipelines, cv_scheme, cv_folds = cv
+    with session.user_errors():
+        scores = [_cv(cv_runs, cv_task, name, cv_scheme, cv_folds) for name in cv_pipelines]
+        level = _chance(cv_runs, cv_task, cv_scheme, cv_folds)
+        if level.few:
+            st.warning(level.note(), icon=":material/warning:")
+chosen = pipelines[0] if pipelines else BEST
+if scores:
+    library.save_result(
+        "classification",
+        "cross-validation",
+        results.classification_payload(cv_task, cv_scheme, cv_folds, cv_runs, scores),
+    )
+    table = pd.DataFrame(
+        [
+            {
+                "pipeline": PIPELINES[r.pipeline].label,
+                "accuracy": r.accuracy_mean,
+                "ROC-AUC": r.roc_auc_mean,
+                "ROC-AUC sd": r.roc_auc_std,
+                "fit (s/fold)": r.to_dict()["fit_s_mean"],
+                "predict (s/fold)": r.to_dict()["predict_s_mean"],
+            }
+            for r in scores
+        ]
+    )
+    st.dataframe(table.style.format(precision=3), hide_index=True, width="stretch")
+    left, right = st.columns(2)
+    left.plotly_chart(figures.comparison_figure(scores), width="stretch")
+    right.plotly_chart(figures.roc_figure(scores), width="stretch")
+    report.validation_caption("classify")
+    report.add_button(
+        "classify",
+        "Classification results",
+        lambda: figures.comparison_figure(scores),
+        f"{' vs '.join(cv_task.events)}, {cv_task.tmin:g}–{cv_task.tmax:g} s, "
+        f"{cv_task.band[0]:g}–{cv_task.band[1]:g} Hz · {schemes[cv_scheme]}"
+        + (f", {cv_folds} folds" if cv_scheme == "kfold" else ""),
+        key="classify_results",
+        pipelines=", ".join(PIPELINES[r.pipeline].label for r in scores),
+        cv=schemes[cv_scheme],
+    )
+    chosen = st.selectbox(
+        "Details of",
+        [r.pipeline for r in scores],
+        format_func=lambda k: PIPELINES[k].label,
+        key="classify_detail",
+        index=max(range(len(scores)), key=lambda i: scores[i].roc_auc_mean),
+    )
+    result = next(r for r in scores if r.pipeline == chosen)
+    left, right = st.columns(2)
+    left.plotly_chart(figures.fold_scores_figure(result), width="stretch")
+    right.plotly_chart(figures.confusion_figure(result), width="stretch")
 
 # --- outputs over time ---------------------------------------------------------------------
 st.subheader("Outputs over time")
-st.caption(
-    "A model trained on all trials, applied on sliding windows of the current recording; shaded: the true annotations. "
-    "The last strip is the Riemannian potato's distance: crosses mark windows it flags as artifacts."
-)
+sources = {"folds": f"cross-validated {PIPELINES[chosen].label}", "upload": "upload a saved model"}
 source = st.radio(
-    "Model", ["train the chosen pipeline", "upload a saved model"], horizontal=True, key="classify_model_source"
+    "Model",
+    list(sources),
+    format_func=sources.get,
+    horizontal=True,
+    key="classify_model_source",
+    help="Cross-validated: each window is predicted by the fold model of the validation above that did not see "
+    "the trials it overlaps. A saved model (trained on all trials of another recording) is applied as it is.",
 )
-model = None
+model_source: tuple | None = None
 with session.user_errors():
-    if source == "upload a saved model":
+    if source == "upload":
         upload = st.file_uploader(
             "Model file (.zip written by this page or `classify train`)", type=["zip"], key="classify_model_upload"
         )
         if upload is not None:
+            check_compatible(_uploaded_model(upload.getvalue()), rec, task)
             model_source = ("uploaded", upload.getvalue())
-            model = _uploaded_model(*model_source[1:])
-            check_compatible(model, rec, task)
     else:
-        with st.spinner(f"training {PIPELINES[chosen].label} on all {len(trials.y)} trials…"):
-            model_source = ("trained", runs, task, chosen)
-            model = _model(*model_source[1:])
-        packed = model_bytes(model)
-        library.save_result(
-            "model", chosen, results.task_payload(task, scheme, folds, runs) | {"pipeline": chosen}, blob=packed
-        )
-        st.download_button(
-            "Save model",
-            packed,
-            file_name=f"{rec.name.rsplit('.', 1)[0]}-{chosen}.zip",
-            key="classify_save",
-        )
-    if model is not None:
-        step = st.select_slider("Window step (s)", [0.1, 0.25, 0.5, 1.0], value=0.5, key="classify_step")
-        timeline = _timeline(rec, model_source, step)
+        model_source = ("folds", runs, task, chosen, scheme, int(folds))
+step = st.select_slider("Window step (s)", [0.1, 0.25, 0.5, 1.0], value=0.5, key="classify_step")
+shown = requested(
+    "classify_timeline_go",
+    rec.key,
+    (model_source, step),
+    "Compute timeline",
+    disabled=model_source is None or (scheme == "runs" and no_runs),
+)
+if shown is not None:
+    with session.user_errors():
+        shown_source, shown_step = shown
+        timeline = _timeline(rec, shown_source, shown_step)
         potato = _potato(rec, (1.0, float(min(35.0, nyquist - 1))))
         st.plotly_chart(figures.timeline_figure(timeline, potato), width="stretch")
+        st.caption(
+            (
+                "Out of fold: each window is predicted by the cross-validation fold model that did not see the "
+                "trials it overlaps, so around the trials this is what the model does on new data, not its "
+                "training fit; gaps are windows that overlap trials of two folds. "
+                if timeline.out_of_fold
+                else "A saved model applied on sliding windows of this recording. "
+            )
+            + "Shaded: the true annotations. The last strip is the Riemannian potato's distance: "
+            "crosses mark windows it flags as artifacts."
+        )
         report.add_button(
             "classify",
             "Class probabilities over time",
             lambda: figures.timeline_figure(timeline, potato),
-            f"{source}: {PIPELINES[chosen].label if source.startswith('train') else 'uploaded model'} · step {step:g} s",
+            f"{'out of fold' if timeline.out_of_fold else 'saved model'} · step {shown_step:g} s",
             key="classify_timeline",
             pipelines=PIPELINES[chosen].label,
             cv=schemes[scheme],
+        )
+
+st.caption("To apply this pipeline to another recording, train it on all trials here and save the model.")
+if st.button(f"Train {PIPELINES[chosen].label} on all trials", key="classify_train_all"):
+    st.session_state["classify_trained"] = (rec.key, runs, task, chosen)
+trained = st.session_state.get("classify_trained")
+if trained is not None and trained[0] == rec.key:
+    with session.user_errors():
+        _, model_runs, model_task, model_pipeline = trained
+        with st.spinner(f"training {PIPELINES[model_pipeline].label} on all trials…"):
+            packed = model_bytes(_model(model_runs, model_task, model_pipeline))
+        library.save_result(
+            "model",
+            model_pipeline,
+            results.task_payload(model_task, scheme, folds, model_runs) | {"pipeline": model_pipeline},
+            blob=packed,
+        )
+        st.download_button(
+            "Save model",
+            packed,
+            file_name=f"{rec.name.rsplit('.', 1)[0]}-{model_pipeline}.zip",
+            key="classify_save",
         )
 
 # --- covariance map ---------------------------------------------------------------------------

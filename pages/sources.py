@@ -5,7 +5,7 @@ import streamlit as st
 
 from backend.components.ica import DEFAULT_METHOD, DEFAULT_SEED
 from backend.errors import EEGError
-from backend.sources import dipole, figures, inverse
+from backend.sources import dipole, export, figures, inverse
 from backend.sources.forward import HEAD_MODELS, electrodes
 from ui import library, report, results, session
 from ui.cache import cached
@@ -58,6 +58,16 @@ def _dipole_of_component(rec, settings: tuple, component: int, model: str):
     return dipole.fit_component(dec.ica, component, rec.raw.info, model)
 
 
+@cached(data=True, max_entries=4)
+def _exports(rec, params: tuple, stem: str) -> dict:
+    """File name -> bytes of each download of a localisation."""
+    result = _localise(rec, params)
+    files = dict(export.stc_bytes(result, stem, ftype) for ftype in export.formats())
+    rows = export.peak_table(result)
+    files[f"{stem}-peaks.csv"] = export.peaks_csv(rows).encode()
+    return {"files": files, "rows": rows}
+
+
 def _describe(settings: tuple, rec) -> str:
     """Which decomposition a component number refers to, in words."""
     method, n_components, seed = settings
@@ -68,16 +78,24 @@ def _describe(settings: tuple, rec) -> str:
     )
 
 
+# What is localised and which noise covariance decide the fields below, so they sit outside the form.
+k1, _, k3 = st.columns(3)
+what = k1.radio(
+    "Localise",
+    ["Time window", "Event average"],
+    horizontal=True,
+    key="src_what",
+    help="An event average needs annotations in the recording.",
+)
+cov = k3.selectbox(
+    "Noise covariance",
+    ["auto", *inverse.COVARIANCES],
+    key="src_cov",
+    help="auto: baseline for an event average, ad hoc for a window. baseline: before each event; "
+    "stretch: a quiet part you choose; ad hoc: MNE's diagonal guess.",
+)
 with st.form("source_form"):
     c1, c2, c3 = st.columns(3)
-    what = c1.radio(
-        "Localise",
-        ["Time window", "Event average"],
-        horizontal=True,
-        key="src_what",
-        disabled=False,
-        help="An event average needs annotations in the recording.",
-    )
     method = c1.selectbox(
         "Method",
         inverse.METHODS,
@@ -93,23 +111,29 @@ with st.form("source_form"):
         help="bem: 3-layer boundary elements of the template (first use builds it, 1-2 min, then cached). "
         "sphere: concentric shells fitted to the head (faster, less accurate).",
     )
-    tmin = c2.number_input("Window start (s)", 0.0, duration, 0.0, step=1.0, key="src_tmin")
-    tmax = c2.number_input("Window end (s)", 0.0, duration, min(duration, 10.0), step=1.0, key="src_tmax")
-    event = c2.selectbox(
-        "Event",
-        sorted(events) or ["(no events)"],
-        key="src_event",
-        format_func=lambda e: f"{e} (×{events[e]})" if e in events else e,
-    )
-    cov = c3.selectbox(
-        "Noise covariance",
-        ["auto", *inverse.COVARIANCES],
-        key="src_cov",
-        help="auto: baseline for an event average, ad hoc for a window. baseline: before each event; "
-        "stretch: a quiet part you choose; ad hoc: MNE's diagonal guess.",
-    )
-    s0 = c3.number_input("Noise stretch start (s)", 0.0, duration, 0.0, step=1.0, key="src_s0")
-    s1 = c3.number_input("Noise stretch end (s)", 0.0, duration, min(duration, 10.0), step=1.0, key="src_s1")
+    if what == "Time window":
+        tmin = c2.number_input("Window start (s)", 0.0, duration, 0.0, step=1.0, key="src_tmin")
+        tmax = c2.number_input("Window end (s)", 0.0, duration, min(duration, 10.0), step=1.0, key="src_tmax")
+    else:
+        event = c2.selectbox(
+            "Event",
+            sorted(events) or ["(no events)"],
+            key="src_event",
+            format_func=lambda e: f"{e} (×{events[e]})" if e in events else e,
+        )
+        e0 = c2.number_input("Epoch start (s)", -5.0, 5.0, inverse.EPOCH[0], step=0.05, key="src_e0")
+        e1 = c2.number_input(
+            "Epoch end (s)",
+            -5.0,
+            5.0,
+            inverse.EPOCH[1],
+            step=0.05,
+            key="src_e1",
+            help=f"Relative to each event; before it to after it, at most {inverse.MAX_EPOCH_S:g} s in all.",
+        )
+    if cov == "stretch":
+        s0 = c3.number_input("Noise stretch start (s)", 0.0, duration, 0.0, step=1.0, key="src_s0")
+        s1 = c3.number_input("Noise stretch end (s)", 0.0, duration, min(duration, 10.0), step=1.0, key="src_s1")
     snr = c3.slider(
         "Regularisation SNR", 1.0, 10.0, 3.0, 0.5, key="src_snr", help="λ² = 1/SNR²: a lower SNR smooths more."
     )
@@ -117,14 +141,16 @@ with st.form("source_form"):
 st.caption(f"λ² = {inverse.lambda2_from_snr(snr):.3g} (1/SNR²); band-pass 1-40 Hz before localising.")
 
 if submitted:
-    params = {"method": method, "model": model, "covariance": None if cov == "auto" else cov, "snr": float(snr)}
-    if what == "Event average":
-        params.update(event=event, epoch=(-0.2, 0.5))
-    else:
-        params.update(tmin=float(tmin), tmax=float(tmax))
-    if cov == "stretch":
-        params["stretch"] = (float(s0), float(s1))
-    st.session_state["src_params"] = (rec.key, tuple(sorted(params.items())))
+    st.session_state.pop("src_params", None)  # a refused request shows no earlier result beneath its error
+    with session.user_errors():
+        params = {"method": method, "model": model, "covariance": None if cov == "auto" else cov, "snr": float(snr)}
+        if what == "Event average":
+            params.update(event=event, epoch=inverse.check_epoch(e0, e1))
+        else:
+            params.update(tmin=float(tmin), tmax=float(tmax))
+        if cov == "stretch":
+            params["stretch"] = (float(s0), float(s1))
+        st.session_state["src_params"] = (rec.key, tuple(sorted(params.items())))
 
 last = library.latest_result("sources")
 if last is not None:
@@ -212,6 +238,26 @@ def time_course(result, view: str, state: str) -> None:
 
 
 time_course(result, view, f"src_clicked:{params}")
+
+st.plotly_chart(figures.butterfly_figure(result.evoked, time), key="src_butterfly")
+st.caption("Every electrode of what was localised (µV); the red line is the time chosen above.")
+
+st.subheader("Export")
+stem = f"{rec.name.rsplit('.', 1)[0]}-{result.method}"
+out = _exports(rec, params, stem)
+st.dataframe(out["rows"], hide_index=True, key="src_peaks")
+st.caption(
+    "The strongest sources, each at least 20 mm from a stronger one (template mm, fsaverage ≈ MNI). "
+    "The source estimate downloads in MNE's format: read it back with mne.read_source_estimate."
+)
+kinds = {
+    "zip": "source estimate (.stc, both hemispheres zipped)",
+    "h5": "source estimate (.h5)",
+    "csv": "peak table (CSV)",
+}
+for column, (name, data) in zip(st.columns(len(out["files"])), out["files"].items(), strict=True):
+    ext = name.rsplit(".", 1)[-1]
+    column.download_button(f"Download {kinds[ext]}", data, file_name=name, key=f"src_download_{ext}")
 
 st.subheader("Dipole fit")
 st.caption(

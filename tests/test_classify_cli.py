@@ -19,6 +19,9 @@ def test_cv_json(physionet_file, capsys):
     assert summary["roc_auc_mean"] == sum(f["roc_auc"] for f in summary["folds"]) / 3
     assert 0 <= summary["accuracy_mean"] <= 1
     assert any(line.startswith("fold 1") for line in out)
+    # 8 vs 7 trials in 3 folds: flagged, with the ROC-AUC guessing reaches for those counts.
+    assert summary["few_trials"] is True and 0.6 < summary["chance_roc_auc_95"] < 1
+    assert any(line.startswith("chance  Few trials: 8 vs 7 ") for line in out)
 
 
 def test_train_then_predict(physionet_file, tmp_path, capsys):

@@ -1,17 +1,14 @@
-"""The Classify page renders, cross-validates and draws a timeline on the bundled samples."""
-
-from pathlib import Path
+"""The Classify page: cross-validation and the timeline on request, stale results, few trials, run-wise validation."""
 
 import pytest
 
-from backend.classify.pipelines import BEST, PIPELINES
 from backend.config import BUNDLED_SAMPLES
 from tests.conftest import open_app
 
 # Each test opens the app in Streamlit's AppTest: seconds to minutes. The fast loop leaves them out.
 pytestmark = pytest.mark.slow
 
-APP = Path(__file__).resolve().parent.parent / "app.py"
+STALE = "Settings changed — press Run cross-validation"
 
 
 def _page(sample_label=None):
@@ -25,16 +22,75 @@ def _page(sample_label=None):
     return at
 
 
-def test_page_on_motor_imagery_sample():
-    label = next(k for k in BUNDLED_SAMPLES if "PhysioNet" in k)
-    at = _page(label)
+def _motor_imagery():
+    at = _page(next(k for k in BUNDLED_SAMPLES if "PhysioNet" in k))
     assert not at.exception, at.exception
-    assert not at.error, [e.value for e in at.error]
+    at.multiselect(key="classify_pipelines").set_value(["mdm"])  # the fastest pipeline
+    at.number_input(key="classify_folds").set_value(3).run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    return at
+
+
+def _captions(at) -> str:
+    return "\n".join(c.value for c in at.caption)
+
+
+def test_cross_validation_waits_for_run_and_goes_stale_on_a_change():
+    at = _motor_imagery()
     assert at.multiselect(key="classify_events").value == ["T1", "T2"]
+    assert not at.dataframe  # opening the page (and changing settings) computes nothing
+    assert len(at.get("plotly_chart")) == 1  # the covariance map only
+    at.button(key="classify_run").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
     table = at.dataframe[0].value
-    assert list(table["pipeline"]) == [PIPELINES[BEST].label, "CSP+LDA"]  # the recommended one and the classic
-    assert table["ROC-AUC"].between(0, 1).all()
-    assert len(at.get("plotly_chart")) >= 6  # comparison, ROC, folds, confusion, timeline, map
+    assert list(table["pipeline"]) == ["MDM"] and table["ROC-AUC"].between(0, 1).all()
+    assert STALE not in _captions(at)
+    # 8 vs 7 trials: the result is flagged, with the chance level for that count.
+    few = [w.value for w in at.warning if w.value.startswith("Few trials: ")]
+    assert len(few) == 1 and few[0].startswith("Few trials: 8 vs 7 (")  # T1 vs T2
+    assert "in 5% of label permutations" in few[0]
+    # A change marks the shown result stale instead of cross-validating again.
+    at.number_input(key="classify_folds").set_value(4).run()
+    assert STALE in _captions(at)
+    assert list(at.dataframe[0].value["pipeline"]) == ["MDM"]
+    assert at.session_state["classify_run:request"][1][4] == 3  # still the 3-fold result
+    at.button(key="classify_run").click().run()
+    assert not at.exception and STALE not in _captions(at)
+    assert at.session_state["classify_run:request"][1][4] == 4
+
+
+def test_timeline_on_request():
+    at = _motor_imagery()
+    at.button(key="classify_run").click().run()
+    charts = len(at.get("plotly_chart"))  # comparison, ROC, folds, confusion, map
+    assert charts == 5
+    at.button(key="classify_timeline_go").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert len(at.get("plotly_chart")) == charts + 1
+    assert "Out of fold: each window is predicted by the cross-validation fold model" in _captions(at)
+    assert not at.get("download_button")  # a model trained on all trials only when asked for
+    at.button(key="classify_train_all").click().run()
+    assert not at.exception and len(at.get("download_button")) == 1  # ... and then it can be saved
+    at.select_slider(key="classify_step").set_value(1.0).run()
+    assert "Settings changed — press Compute timeline" in _captions(at)
+    assert len(at.get("plotly_chart")) == charts + 1  # the previous timeline stays
+
+
+def test_leave_one_run_out_explained_then_offered(shared_data):
+    at = _motor_imagery()
+    assert "Leave one run out needs two or more runs" in _captions(at)
+    at.radio(key="classify_scheme").set_value("runs").run()
+    assert at.button(key="classify_run").disabled
+    extra = shared_data / "eegbci_physionet" / "S001" / "S001R08.edf"
+    at.file_uploader(key="classify_runs").set_value([(extra.name, extra.read_bytes(), "application/octet-stream")])
+    at.run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert "Leave one run out needs" not in _captions(at)
+    assert not at.button(key="classify_run").disabled
+    at.button(key="classify_run").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert at.session_state["classify_run:request"][1][3] == "runs"
+    assert list(at.dataframe[0].value["pipeline"]) == ["MDM"]
 
 
 def test_page_on_default_sample_and_bad_window():

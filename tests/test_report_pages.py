@@ -59,8 +59,12 @@ def test_classify_adds_the_results_and_the_timeline():
     at.selectbox(key="sample_choice").set_value(next(k for k in BUNDLED_SAMPLES if "PhysioNet" in k)).run()
     at.button(key="open_sample").click().run()
     at.switch_page("pages/classify.py").run()
+    at.multiselect(key="classify_pipelines").set_value(["mdm"])  # the fastest pipeline
+    at.number_input(key="classify_folds").set_value(3).run()
+    at.button(key="classify_run").click().run()
     assert not at.exception and not at.error
     _validation_caption(at, "classify")
+    at.button(key="classify_timeline_go").click().run()
     at.button(key="report_add_classify_results").click().run()
     at.button(key="report_add_classify_timeline").click().run()
     assert not at.exception and not at.error
@@ -68,6 +72,7 @@ def test_classify_adds_the_results_and_the_timeline():
     assert results["kind"] == timeline["kind"] == "classify"
     assert results["title"] == "Classification results" and "T1 vs T2" in results["settings"]
     assert timeline["title"] == "Class probabilities over time" and timeline["figure"]["data"]
+    assert timeline["settings"].startswith("out of fold")
 
 
 def test_clean_run_with_the_denoiser_shows_its_line_and_adds_it():

@@ -13,11 +13,11 @@ def test_sources_page_localises_and_fits_a_dipole():
     at = open_app("pages/sources.py", timeout=240)
     assert not at.exception
     at.selectbox(key="src_model").set_value("sphere")
-    at.radio(key="src_what").set_value("Event average")
+    at.radio(key="src_what").set_value("Event average").run()  # shows the event's fields
     at.selectbox(key="src_event").set_value("square")
     at.button[0].click().run()
     assert not at.exception and not at.error
-    assert len(at.get("plotly_chart")) == 2  # cortex beside the scalp map, time course
+    assert len(at.get("plotly_chart")) == 3  # cortex beside the scalp map, time course, butterfly
     assert any(
         "occipital" in m.value
         or "frontal" in m.value
@@ -29,7 +29,7 @@ def test_sources_page_localises_and_fits_a_dipole():
     )
     at.button(key="dip_go").click().run()
     assert not at.exception and not at.error
-    assert len(at.get("plotly_chart")) == 3
+    assert len(at.get("plotly_chart")) == 4
     assert any("goodness of fit" in c.value for c in at.caption)
 
 
@@ -55,3 +55,45 @@ def test_component_dipole_is_of_the_component_the_components_page_shows():
     expected = dipole.fit_component(for_recording(rec, "fastica").ica, 1, rec.raw.info, "sphere")
     fitted = at.session_state["dip_fit"][2]
     assert fitted.pos_mm.tolist() == expected.pos_mm.tolist() and fitted.gof == expected.gof
+
+
+def _labels(at) -> set[str]:
+    return {w.label for w in [*at.number_input, *at.selectbox]}
+
+
+def test_only_the_fields_of_the_chosen_mode_are_shown():
+    at = open_app("pages/sources.py", timeout=240)
+    assert not at.exception
+    labels = _labels(at)
+    assert {"Window start (s)", "Window end (s)"} <= labels
+    assert not labels & {"Event", "Epoch start (s)", "Epoch end (s)", "Noise stretch start (s)"}
+    at.radio(key="src_what").set_value("Event average").run()
+    labels = _labels(at)
+    assert {"Event", "Epoch start (s)", "Epoch end (s)"} <= labels and "Window start (s)" not in labels
+    assert "Noise stretch start (s)" not in labels
+    at.selectbox(key="src_cov").set_value("stretch").run()
+    assert {"Noise stretch start (s)", "Noise stretch end (s)"} <= _labels(at)
+
+
+def test_epoch_is_set_checked_plotted_and_exported():
+    at = open_app("pages/sources.py", timeout=240)
+    at.selectbox(key="src_model").set_value("sphere")
+    at.radio(key="src_what").set_value("Event average").run()
+    at.selectbox(key="src_event").set_value("square")
+    at.number_input(key="src_e0").set_value(0.1)
+    at.button[0].click().run()
+    assert [e.value for e in at.error] == ["epoch must start before the event and end after it, got 0.1 to 0.5 s"]
+    assert not at.get("plotly_chart")  # nothing localised
+    at.number_input(key="src_e0").set_value(-0.1)
+    at.number_input(key="src_e1").set_value(0.3)
+    at.button[0].click().run()
+    assert not at.exception and not at.error
+    result = at.session_state["src_params"][1]
+    assert dict(result)["epoch"] == (-0.1, 0.3)
+    butterfly = at.get("plotly_chart")[2].proto.spec
+    assert "Averaged response" in butterfly
+    time = at.select_slider(key=f"src_time:{result}").value
+    assert f'"{time:.3f} s"' in butterfly  # the chosen time is marked
+    downloads = {b.proto.label: b for b in at.get("download_button")}
+    assert set(downloads) == {"Download source estimate (.stc, both hemispheres zipped)", "Download peak table (CSV)"}
+    assert len(at.dataframe[0].value) == 5

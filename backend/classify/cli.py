@@ -67,14 +67,18 @@ def add_commands(sub) -> None:
 
 
 def _cv(args) -> int:
+    from backend.classify.chance import chance_level
     from backend.classify.validate import cross_validate
 
     trials = make_trials(load_runs(args.paths), _task(args))
+    level = chance_level(trials, args.scheme, args.folds, args.seed)  # also refuses a scheme the trials cannot take
     progress = None if args.json else (lambda f, msg: print(msg, file=sys.stderr))
     result = cross_validate(trials, args.pipeline, args.scheme, args.folds, args.seed, progress=progress)
     summary = result.to_dict()
     summary["n_trials"] = trials.counts()
     summary["runs"] = list(trials.run_names)
+    summary["chance_roc_auc_95"] = level.auc_95
+    summary["few_trials"] = level.few
     print(
         f"pipeline {args.pipeline} · {len(trials.y)} trials ({', '.join(f'{k} ×{v}' for k, v in trials.counts().items())}) · {args.scheme}"
     )
@@ -83,6 +87,7 @@ def _cv(args) -> int:
             f"fold {f.fold}  accuracy {f.accuracy:.3f}  ROC-AUC {f.roc_auc:.3f}  (fit {f.fit_s:.2f} s, predict {f.predict_s:.3f} s)"
         )
     print(f"mean    accuracy {result.accuracy_mean:.3f}  ROC-AUC {result.roc_auc_mean:.3f} ± {result.roc_auc_std:.3f}")
+    print(f"chance  {level.note()}")
     if args.json:
         print_json(summary)
     return 0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from backend.cli import add_command, print_json
 from backend.errors import EEGError
 
@@ -20,7 +22,10 @@ def add_commands(sub) -> None:
     source.add_argument("--method", default="eLORETA", help=f"one of {', '.join(METHODS)} (default eLORETA)")
     source.add_argument("--tmin", type=float, help="window start (s)")
     source.add_argument("--tmax", type=float, help="window end (s); at most 20 s after --tmin")
-    source.add_argument("--event", help="annotation label to average around (epochs -0.2 to 0.5 s)")
+    source.add_argument("--event", help="annotation label to average around (epochs -0.2 to 0.5 s unless --epoch)")
+    source.add_argument(
+        "--epoch", type=float, nargs=2, metavar=("T0", "T1"), help="epoch around each --event (s), e.g. -0.2 0.5"
+    )
     source.add_argument(
         "--cov", choices=COVARIANCES, help="noise covariance (default: baseline for --event, else ad hoc)"
     )
@@ -29,6 +34,12 @@ def add_commands(sub) -> None:
     )
     source.add_argument("--reg-snr", type=float, default=3.0, help="regularisation: lambda2 = 1/SNR^2 (default 3)")
     source.add_argument("--model", choices=HEAD_MODELS, default="bem", help="head model (default bem)")
+    source.add_argument(
+        "--out-stc",
+        metavar="PATH",
+        help="write the source estimate: PATH-lh.stc and PATH-rh.stc (MNE's format), or PATH ending .h5 (needs h5io)",
+    )
+    source.add_argument("--peaks-csv", metavar="PATH", help="write the strongest sources (the peak table) as CSV")
     source.add_argument("--simulate", action="store_true", help="simulate dipoles and print localisation errors")
     source.add_argument("--n", type=int, default=200, help="simulated dipoles (default 200)")
     source.add_argument("--snr", type=float, default=10.0, help="simulated sensor SNR in dB (default 10)")
@@ -52,9 +63,16 @@ def _source(args) -> int:
         raise EEGError("give a recording's files, or --simulate")
     if args.event is not None and (args.tmin is not None or args.tmax is not None):
         raise EEGError("give either --tmin/--tmax or --event, not both")
+    if args.epoch is not None and args.event is None:
+        raise EEGError("--epoch goes with --event")
+    for out in (args.out_stc, args.peaks_csv):  # before the slow part, not after it
+        if out and not Path(out).resolve().parent.is_dir():
+            raise EEGError(f"folder {Path(out).resolve().parent} does not exist")
     from backend.io import load_recording
-    from backend.sources.inverse import localise
+    from backend.sources import export
+    from backend.sources.inverse import EPOCH, check_epoch, localise
 
+    epoch = EPOCH if args.epoch is None else check_epoch(*args.epoch)
     rec = load_recording(args.paths, look_beside=True)
     result = localise(
         rec.raw,
@@ -62,6 +80,7 @@ def _source(args) -> int:
         tmin=args.tmin,
         tmax=args.tmax,
         event=args.event,
+        epoch=epoch,
         covariance=args.cov,
         stretch=args.stretch,
         snr=args.reg_snr,
@@ -76,6 +95,11 @@ def _source(args) -> int:
         channels_used=len(result.electrodes.used),
         channels_unmatched=result.electrodes.unmatched,
     )
+    written = [str(p) for p in export.write_stc(result, args.out_stc)] if args.out_stc else []
+    if args.peaks_csv:
+        _write_text(args.peaks_csv, export.peaks_csv(export.peak_table(result)))
+        written.append(args.peaks_csv)
+    peak["written"] = written
     if not args.json:
         x, y, z = peak["pos_mm"]
         print(
@@ -86,9 +110,19 @@ def _source(args) -> int:
         print(f"position    x {x:.1f}  y {y:.1f}  z {z:.1f} mm (fsaverage template)")
         print(f"time        {peak['time']:.3f} s")
         print(f"value       {peak['value']:.4g} {peak['unit']}")
+        for path in written:
+            print(f"wrote       {path}")
     else:
         print_json(peak)
     return 0
+
+
+def _write_text(path: str, text: str) -> None:
+    try:
+        with open(path, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+    except OSError as err:
+        raise EEGError(f"cannot write {path}: {err.strerror}") from None
 
 
 def _simulate(args) -> int:

@@ -377,6 +377,37 @@ def timecourse_figure(result, index: int | None = None, height: int = 260) -> go
     return fig
 
 
+def butterfly_figure(evoked, time: float | None = None, height: int = 280, max_points: int = 2000) -> go.Figure:
+    """Every electrode of what was localised over time (µV), one line each, ``time`` (s) marked.
+
+    A long window is thinned to about ``max_points`` samples a line for display (every k-th sample).
+    """
+    data = evoked.data * 1e6
+    step = max(1, int(np.ceil(data.shape[1] / max_points)))
+    times = evoked.times[::step]
+    averaged = evoked.comment != "window"
+    fig = go.Figure(
+        [
+            go.Scatter(x=times, y=row[::step], mode="lines", name=name, line={"width": 1}, opacity=0.7)
+            for name, row in zip(evoked.ch_names, data, strict=True)
+        ]
+    )
+    if averaged:
+        fig.add_vline(x=0.0, line={"color": "#888", "width": 1})
+    if time is not None:
+        fig.add_vline(x=float(time), line={"color": "#d62728", "width": 2}, annotation_text=f"{time:.3f} s")
+    title = f"Averaged response ({evoked.nave} epochs)" if averaged else "The window localised"
+    fig.update_layout(
+        height=height,
+        margin={"l": 50, "r": 10, "t": 30, "b": 40},
+        xaxis_title="time (s)",
+        yaxis_title="µV",
+        showlegend=False,
+        title={"text": title, "font": {"size": 13}},
+    )
+    return fig
+
+
 def dipole_figure(fit, *, height: int = 480, length_mm: float = 30.0) -> go.Figure:
     """The dipole as an arrow inside a translucent template head and cortex."""
     scalp = template.scalp_surface()

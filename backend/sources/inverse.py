@@ -20,6 +20,8 @@ from backend.sources import forward as fwd_mod
 METHODS = ("MNE", "dSPM", "sLORETA", "eLORETA")
 COVARIANCES = ("baseline", "stretch", "ad hoc")
 MAX_WINDOW_S = 20.0  # a 5124-source estimate of 20 s at 250 Hz is ~200 MB
+EPOCH = (-0.2, 0.5)  # default epoch around an event (s)
+MAX_EPOCH_S = 5.0
 DEFAULT_BAND = (1.0, 40.0)
 
 
@@ -80,14 +82,24 @@ def event_types(raw: mne.io.BaseRaw) -> dict[str, int]:
     return counts
 
 
-def event_epochs(raw, electrodes, event: str, tmin=-0.2, tmax=0.5, band=DEFAULT_BAND) -> mne.Epochs:
+def check_epoch(tmin: float, tmax: float) -> tuple[float, float]:
+    """An epoch around an event (s): it starts before the event, ends after it, lasts at most
+    :data:`MAX_EPOCH_S`; an :class:`EEGError` in one line otherwise."""
+    tmin, tmax = float(tmin), float(tmax)
+    if not tmin < 0 < tmax:
+        raise EEGError(f"epoch must start before the event and end after it, got {tmin:g} to {tmax:g} s")
+    if tmax - tmin > MAX_EPOCH_S:
+        raise EEGError(f"epoch is {tmax - tmin:g} s long; use at most {MAX_EPOCH_S:g} s")
+    return tmin, tmax
+
+
+def event_epochs(raw, electrodes, event: str, tmin=EPOCH[0], tmax=EPOCH[1], band=DEFAULT_BAND) -> mne.Epochs:
     """Epochs of the electrodes around every ``event`` annotation, baseline-corrected."""
     counts = event_types(raw)
     if event not in counts:
         known = ", ".join(sorted(counts)) or "none"
         raise EEGError(f"no event {event!r} in this recording (events: {known})")
-    if not tmin < 0 < tmax:
-        raise EEGError(f"epoch must start before the event and end after it, got {tmin:g} to {tmax:g} s")
+    check_epoch(tmin, tmax)
     low, high = _band(raw, band)
     data = raw.copy().pick(electrodes.used).load_data(verbose="error")
     if low or high:
@@ -235,7 +247,7 @@ def localise(
     tmin: float | None = None,
     tmax: float | None = None,
     event: str | None = None,
-    epoch: tuple[float, float] = (-0.2, 0.5),
+    epoch: tuple[float, float] = EPOCH,
     covariance: str | None = None,
     stretch=None,
     snr: float = 3.0,

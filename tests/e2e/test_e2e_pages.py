@@ -160,6 +160,10 @@ def test_sources_localise_and_move_the_time_slider(page, app_url):
     after = thumb.get_attribute("aria-valuetext") or thumb.get_attribute("aria-valuenow")
     assert after != before, "the time slider did not move"
     assert widget(page, "src_cortex").count() == 1
+    # The averaged response's butterfly marks the time chosen; the estimate and its peaks download.
+    marked = lambda: widget(page, "src_butterfly").inner_text()  # noqa: E731
+    eventually(lambda: _assert(f"{float(after):.3f} s" in marked(), f"butterfly marks {after} s: {marked()[:200]}"))
+    assert widget(page, "src_download_zip").count() == 1 and widget(page, "src_download_csv").count() == 1
     check(page, "sources-02-time-moved")
     # A click on the cortex shows that place's time course (Plotly's click, not a selection).
     assert "Time course at the peak" in " ".join(page.locator(_CAPTION).all_inner_texts())
@@ -197,7 +201,10 @@ def test_classify_runs_cross_validation(page, app_url, physionet_file):
     page.set_default_timeout(300_000)
     _open_physionet(page, app_url, physionet_file)  # motor imagery: T1/T2 annotations
     go_to(page, "Classify")
-    eventually(lambda: _assert(page.get_by_text("Cross-validation").count() >= 1, "cross-validation ran"), 120)
-    assert page.locator('[data-testid="stDataFrame"]').count() >= 1
+    widget(page, "classify_run").locator("button").wait_for()
+    assert page.locator('[data-testid="stDataFrame"]').count() == 0  # nothing runs until asked
+    click(page, "classify_run", timeout_s=300)
+    eventually(lambda: _assert(page.locator('[data-testid="stDataFrame"]').count() >= 1, "cross-validation ran"), 120)
+    assert any("Few trials: 8 vs 7" in t for t in page.locator('[data-testid="stAlert"]').all_inner_texts())
     assert any(re.search(r"\d+ trials \(", t) for t in page.locator(_CAPTION).all_inner_texts())
     check(page, "classify-01-cross-validated")

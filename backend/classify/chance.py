@@ -1,0 +1,124 @@
+"""How high a cross-validated ROC-AUC climbs by chance alone, for a given number of trials.
+
+With few trials a classifier that guesses still scores well now and then: 8 against 7 trials
+in five folds leave about three trials of each class per test fold, and a fold's ROC-AUC on
+3 vs 3 trials is 1.0 once in twenty draws. Under label permutation the ranks of a test fold's
+scores are a random arrangement of its labels, whatever the classifier, so the null distribution
+of the fold-averaged ROC-AUC depends only on the class counts of each test fold. We draw it by a
+quick seeded simulation of those ranks (no classifier is fitted).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from backend.classify.epochs import Trials
+from backend.classify.validate import splits
+
+# Below these counts a result is said to rest on few trials.
+FEW_PER_CLASS = 20
+FEW_PER_FOLD = 5
+N_SIMULATIONS = 20000
+# Test folds larger than this use the normal approximation (the ranks' simulation grows with n).
+EXACT_UP_TO = 120
+
+
+@functools.lru_cache(maxsize=256)
+def _null_auc(fold_counts: tuple[tuple[int, ...], ...], n_sim: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    total = np.zeros(n_sim)
+    for counts in fold_counts:
+        n = sum(counts)
+        # Two classes: one curve (the second class against the first). More: one-vs-rest, each
+        # class scored by its own probability column, so each curve draws its own ranks.
+        scored = counts[1:] if len(counts) == 2 else counts
+        aucs = []
+        for c in scored:
+            if n > EXACT_UP_TO:  # Mann-Whitney's normal approximation: sd² = (n + 1) / (12 c (n - c))
+                aucs.append(rng.normal(0.5, np.sqrt((n + 1) / (12 * c * (n - c))), n_sim))
+                continue
+            # The class's ranks among the fold's n scores: a random c of 1..n.
+            ranks = np.argsort(rng.random((n_sim, n)), axis=1)[:, :c] + 1
+            aucs.append((ranks.sum(axis=1) - c * (c + 1) / 2) / (c * (n - c)))  # Mann-Whitney U / (c × rest)
+        total += np.mean(aucs, axis=0)
+    return total / len(fold_counts)
+
+
+def chance_auc(
+    fold_counts: Sequence[Sequence[int]], quantile: float = 0.95, n_sim: int = N_SIMULATIONS, seed: int = 0
+) -> float:
+    """The ``quantile`` of the fold-averaged ROC-AUC under label permutation.
+
+    Parameters
+    ----------
+    fold_counts : sequence of sequence of int
+        Trials of each class in each test fold, e.g. ``[(2, 1), (2, 2), ...]``; one fold
+        ``[(n1, n2)]`` gives the pooled ROC-AUC of ``n1`` vs ``n2`` trials.
+    quantile : float
+        Between 0 and 1 (0.95: a guessing classifier scores above this once in twenty).
+    n_sim : int
+        Simulated permutations.
+    seed : int
+        Seed of the simulation (the same counts always give the same answer).
+
+    Returns
+    -------
+    float
+        ROC-AUC.
+    """
+    key = tuple(tuple(int(c) for c in counts) for counts in fold_counts)
+    if not key or any(len(counts) < 2 or min(counts) < 1 for counts in key):
+        raise ValueError(f"every test fold needs at least one trial of each of two or more classes, got {key}")
+    if not 0 < quantile < 1:
+        raise ValueError(f"quantile must be between 0 and 1, got {quantile}")
+    return float(np.quantile(_null_auc(key, int(n_sim), int(seed)), quantile))
+
+
+@dataclass(frozen=True)
+class ChanceLevel:
+    """Whether a cross-validation rests on few trials, and the ROC-AUC chance reaches for its counts.
+
+    Attributes
+    ----------
+    class_counts : dict of str to int
+        Trials of each class.
+    smallest_per_fold : int
+        Fewest trials of one class in one test fold.
+    auc_95 : float
+        95th percentile of the fold-averaged ROC-AUC under label permutation.
+    few : bool
+        Fewer than :data:`FEW_PER_CLASS` trials in a class or :data:`FEW_PER_FOLD` of a class in a test fold.
+    """
+
+    class_counts: dict[str, int]
+    smallest_per_fold: int
+    auc_95: float
+    few: bool
+
+    def note(self) -> str:
+        """One line for the page: the counts and the chance-level spread."""
+        counts = " vs ".join(str(n) for n in self.class_counts.values())
+        head = "Few trials" if self.few else "Trials"
+        return (
+            f"{head}: {counts} (as few as {self.smallest_per_fold} of a class in a test fold); "
+            f"guessing reaches ROC-AUC {self.auc_95:.2f} in 5% of label permutations, "
+            "so a score below that is indistinguishable from chance."
+        )
+
+
+def chance_level(trials: Trials, scheme: str = "kfold", n_folds: int = 5, seed: int = 42) -> ChanceLevel:
+    """The chance level of cross-validating ``trials`` as :func:`~backend.classify.validate.cross_validate`
+    would (same folds); an :class:`~backend.errors.EEGError` when the scheme cannot split them."""
+    classes = list(trials.task.events)
+    folds = [
+        tuple(int(np.sum(trials.y[test] == c)) for c in classes) for _, test in splits(trials, scheme, n_folds, seed)
+    ]
+    scored = [f for f in folds if min(f) > 0]  # a fold lacking a class has no ROC-AUC (nan), as in cross_validate
+    smallest = min(min(f) for f in folds)
+    counts = trials.counts()
+    auc = chance_auc(scored) if scored else float("nan")
+    return ChanceLevel(counts, smallest, auc, min(counts.values()) < FEW_PER_CLASS or smallest < FEW_PER_FOLD)

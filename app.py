@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui import library, session
+from ui import background, library, session
 from ui.errors import run_guarded
 
 st.set_page_config(page_title="EEG Explorer", page_icon=":material/neurology:", layout="wide")
@@ -25,4 +25,5 @@ library.require_user()  # with sign-in configured: the sign-in screen until sign
 # Before the page: a page that changes the recording reruns, so the sidebar is never behind
 # (drawing it after the page would lose it whenever a page calls st.stop()).
 session.sidebar()
+background.sidebar()  # the user's jobs on the Dask workers
 run_guarded(page)

@@ -32,7 +32,7 @@ import socket
 import threading
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -42,7 +42,7 @@ from backend import engine
 from backend.errors import EEGError, first_line
 from backend.library import db
 from backend.library.api import Library, check_id
-from backend.library.db import JobRow
+from backend.library.db import JobRow, RecordingRow
 
 log = logging.getLogger("eeg_explorer")
 
@@ -89,6 +89,7 @@ class Job:
     result_id: int | None
     created_at: datetime
     finished_at: datetime | None
+    recording_name: str = ""
 
     @property
     def label(self) -> str:
@@ -103,7 +104,7 @@ class Cancelled(Exception):
     """Raised in a stage by ``progress`` once its job was cancelled."""
 
 
-def _job(row: JobRow) -> Job:
+def _job(row: JobRow, recording_name: str = "") -> Job:
     return Job(
         row.id,
         row.session,
@@ -117,6 +118,7 @@ def _job(row: JobRow) -> Job:
         row.result_id,
         row.created_at,
         row.finished_at,
+        recording_name,
     )
 
 
@@ -165,19 +167,19 @@ def jobs(lib: Library, owner: str, recording_id=None, kind: str | None = None, l
         uid = lib._owner_id(s, owner, create=False)
         if uid is None:
             return []
-        query = select(JobRow).where(JobRow.owner_id == uid)
+        query = select(JobRow, RecordingRow.name).join(RecordingRow).where(JobRow.owner_id == uid)
         if recording_id is not None:
             query = query.where(JobRow.recording_id == check_id(recording_id))
         if kind is not None:
             query = query.where(JobRow.kind == kind)
-        rows = s.scalars(query.order_by(JobRow.created_at.desc(), JobRow.id.desc()).limit(limit)).all()
-        found = [(_job(r), r.server) for r in rows]
+        rows = s.execute(query.order_by(JobRow.created_at.desc(), JobRow.id.desc()).limit(limit)).all()
+        found = [(_job(r, name), r.server) for r, name in rows]
     out = []
     for job, server in found:
         if job.running and _orphaned(server, job.id):
             message = "stopped: the app server that started it ended; start it again"
             _set(lib, job.id, status="failed", error=message)
-            job = get(lib, owner, job.id)
+            job = replace(get(lib, owner, job.id), recording_name=job.recording_name)
         out.append(job)
     return out
 

@@ -77,7 +77,7 @@ def test_a_job_runs_on_a_worker_and_stores_its_result(lib, entry, client):
     # Another server process (a second Library on the same database) sees the same job and result.
     with Library(lib.home) as other:
         [seen] = jobs.jobs(other, OWNER, recording_id=entry.id, kind="ica")
-        assert (seen.id, seen.status, seen.result_id) == (job.id, "done", result.id)
+        assert (seen.id, seen.status, seen.result_id, seen.recording_name) == (job.id, "done", result.id, entry.name)
     with pytest.raises(EEGError, match=rf"^no job {job.id} of someone$"):
         jobs.get(lib, "someone", job.id)
     assert lib.get(OWNER, entry.id).opened_at == entry.opened_at  # the worker's open left "last opened" alone

@@ -189,8 +189,8 @@ def _orphaned(server: str, job_id: int) -> bool:
     if host != socket.gethostname() or not pid.isdigit():
         return False
     if int(pid) == os.getpid():
-        with _lock:
-            return job_id not in _futures
+        with _lock:  # a job being submitted by another thread is not yet among the futures
+            return _submitting == 0 and job_id not in _futures
     try:
         os.kill(int(pid), 0)
     except ProcessLookupError:
@@ -204,6 +204,7 @@ def _orphaned(server: str, job_id: int) -> bool:
 
 _lock = threading.Lock()
 _futures: dict[int, Any] = {}  # job id -> the Dask future this process submitted
+_submitting = 0  # submissions in progress in this process (their rows exist, their futures not yet)
 
 
 def submit(
@@ -239,6 +240,17 @@ def submit(
     function = function or KINDS[kind].function
     _resolve(function)  # a wrong name fails here, in one line, not on a worker
     lib.get(owner, recording_id)  # the owner's recording, or one line
+    global _submitting
+    with _lock:
+        _submitting += 1
+    try:
+        return _submit(lib, owner, kind, recording_id, params, session, function, client)
+    finally:
+        with _lock:
+            _submitting -= 1
+
+
+def _submit(lib: Library, owner: str, kind: str, recording_id, params, session, function: str, client) -> Job:
     with lib._session(write=True) as s:
         uid = lib._owner_id(s, owner, create=True)
         row = JobRow(
@@ -261,7 +273,9 @@ def submit(
         future = client.submit(
             run,
             str(lib.home),
-            lib.url,
+            # A SQLite file by its path; a server's URL (with its password) never travels through the
+            # scheduler: the workers read EEG_EXPLORER_DATABASE_URL from their own environment.
+            lib.url if lib.is_sqlite else None,
             job_id,
             function,
             KINDS[kind].result_kind,
@@ -343,7 +357,7 @@ def _resolve(function: str):
 
 
 @functools.lru_cache(maxsize=4)
-def _library(home: str, url: str) -> Library:
+def _library(home: str, url: str | None) -> Library:
     """The worker's Library, opened once per worker process."""
     return Library(home, url)
 
@@ -368,7 +382,14 @@ class _Progress:
 
 
 def run(
-    home: str, url: str, job_id: int, function: str, result_kind: str, owner: str, recording_id: int, params: dict
+    home: str,
+    url: str | None,
+    job_id: int,
+    function: str,
+    result_kind: str,
+    owner: str,
+    recording_id: int,
+    params: dict,
 ) -> int | None:
     """The task a worker runs: open the recording, run the stage, store its result, mark the job.
 

@@ -65,6 +65,8 @@ def test_worker_memory_limit_is_set_and_checked(monkeypatch):
 
 @pytest.mark.slow
 def test_a_job_runs_on_a_worker_and_stores_its_result(lib, entry, client):
+    workers = client.scheduler_info()["workers"].values()
+    assert [w["memory_limit"] for w in workers] == [engine.worker_memory_limit()]  # the stated limit, per worker
     job = _submit(lib, entry, client, "summary", {"tag": "a"})
     assert job.status == "running" and job.session == "s1" and job.label == "ICA fit + ICLabel"
     job = jobs.wait(lib, OWNER, job.id, 60)

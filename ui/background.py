@@ -149,7 +149,7 @@ def start_ica(rec: Recording, settings: tuple) -> None:
     if library.latest_result("ica_fit", name) is not None:
         return
     job = latest(rec, "ica", name)
-    if job is None or job.status in ("failed", "cancelled"):
+    if job is None or not job.running:  # none yet, failed, cancelled, or done with its result deleted since
         submit(rec, "ica", {"method": method, "n_components": n_components, "seed": seed, "name": name})
 
 
@@ -182,7 +182,7 @@ def ica_decomposition(rec: Recording, settings: tuple):
     if saved is not None:
         return _stored_fit(rec, saved.id, saved.version)
     job = latest(rec, "ica", name)
-    if job is None:
+    if job is None or job.status == "done":  # none, or its result was deleted since
         st.info("Press **Fit ICA** to fit these settings.", icon=":material/info:")
     else:
         wait_here(job)

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from ui import library, session
+from ui import background, library, session
 from ui.errors import run_guarded
 
 # The tab icon is a file served by the app: a ":material/...:" or emoji icon makes every page ask an
@@ -30,4 +30,5 @@ library.require_user()  # with sign-in configured: the sign-in screen until sign
 # Before the page: a page that changes the recording reruns, so the sidebar is never behind
 # (drawing it after the page would lose it whenever a page calls st.stop()).
 session.sidebar()
+background.sidebar()  # the user's jobs on the Dask workers
 run_guarded(page)

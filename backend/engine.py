@@ -25,6 +25,8 @@ from typing import Any
 from backend.errors import EEGError, first_line
 
 SCHEDULER_ENV = "EEG_EXPLORER_DASK_SCHEDULER"
+MEMORY_ENV = "EEG_EXPLORER_WORKER_MEMORY"
+DEFAULT_WORKER_MEMORY = "4GiB"
 CONNECT_TIMEOUT_S = 5.0
 _ADDRESS = re.compile(r"^(tcp|tls|inproc)://[^\s/:]+(:\d+)?$")
 
@@ -55,18 +57,47 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def worker_memory_limit() -> int:
+    """Bytes each local worker (one task at a time) may use: ``$EEG_EXPLORER_WORKER_MEMORY``, default 4 GiB.
+
+    The worker's nanny restarts it at 95 % of this, failing the task it ran.
+    """
+    from dask.utils import parse_bytes
+
+    text = os.environ.get(MEMORY_ENV, "").strip() or DEFAULT_WORKER_MEMORY
+    try:
+        limit = parse_bytes(text)
+    except (ValueError, TypeError):
+        raise EEGError(f"{MEMORY_ENV} must be a size such as 4GiB or 800MB, got {text!r}") from None
+    if limit < 2**28:
+        raise EEGError(f"{MEMORY_ENV} must be at least 256 MiB, got {text!r}")
+    return int(limit)
+
+
+def worker_memory_text() -> str:
+    """The memory limit per worker, for messages ("4.0 GiB")."""
+    from dask.utils import format_bytes
+
+    return format_bytes(worker_memory_limit())
+
+
 def _start_local(n_workers: int):
+    import dask
     from distributed import LocalCluster
 
-    # Any free port on this host only; its pages need bokeh (in requirements.txt).
-    return LocalCluster(
-        n_workers=n_workers,
-        threads_per_worker=1,
-        processes=True,
-        host="127.0.0.1",
-        dashboard_address="127.0.0.1:0",
-        silence_logs=logging.ERROR,
-    )
+    # A task whose worker dies is not retried (allowed-failures 0): a segfault or a memory
+    # blow-up would kill the next worker too. Any free port on this host only; its pages need
+    # bokeh (in requirements.txt).
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+        return LocalCluster(
+            n_workers=n_workers,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address="127.0.0.1:0",
+            silence_logs=logging.ERROR,
+            memory_limit=worker_memory_limit(),
+        )
 
 
 def get_client(address: str | None = None, n_workers: int | None = None):

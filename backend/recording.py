@@ -86,6 +86,12 @@ class Recording:
         return hashlib.sha256((self.sha256 + steps_json).encode()).hexdigest()[:32]
 
     @property
+    def steps_key(self) -> str:
+        """The processing steps after loading, as a key: the same for the Library's copy of a file."""
+        steps = json.dumps([s.to_dict() for s in self.history[1:]], sort_keys=True, default=str)
+        return hashlib.sha256(steps.encode()).hexdigest()[:32]
+
+    @property
     def duration_s(self) -> float:
         return self.raw.n_times / self.raw.info["sfreq"]
 

@@ -9,11 +9,26 @@ By default each session turns again as soon as its page is drawn (a stress test:
 eight browsers' drawing runs on the same two cores as the server); ``--think S`` makes
 each session look at a page for about S seconds first, as a fast reader would.
 
-Prints one line per session, then the figures; the last line is one JSON object:
-p50/p95 page-turn latency, errors, and the peak memory of the app server and of
-the browsers.
+Scenarios (``--scenario``):
 
-Usage: ``python benchmarks/e2e_load.py [--sessions 8] [--seconds 60] [--think 0] [--url URL]``
+- ``stress`` (default): ``--sessions`` readers turning pages back to back (or with ``--think``).
+- ``readers16``: 16 readers, each turning a page every 3 s.
+- ``mixed``: 6 readers turning a page every 3 s while 2 other sessions each fit ICA (Components,
+  picard, all components, a seed of their own) and then cross-validate ``best`` (Classify, a
+  fold count of their own, so neither reuses the other's cached result). ``--jobs server`` runs
+  the ICA fit in the app server as before jobs existed (``EEG_EXPLORER_JOBS=server``), for the
+  same run with today's design beside it.
+
+``--readers`` and ``--heavy`` override a scenario's counts (``--readers 2 --heavy 1 --seconds 10``
+is a smoke run). Every session is bounded by ``--seconds`` and by ``--max-turns``; everything
+runs on 127.0.0.1, with a private, empty Library.
+
+Prints one line per session, then the figures; the last line is one JSON object:
+p50/p95 page-turn latency, turns, errors, the heavy sessions' times, and the peak memory of the
+app server (with its local Dask workers) and of the browsers.
+
+Usage: ``python benchmarks/e2e_load.py [--scenario stress|readers16|mixed] [--sessions 8] [--seconds 60]
+[--think 0] [--url URL]``
 """
 
 from __future__ import annotations
@@ -23,6 +38,7 @@ import asyncio
 import json
 import re
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -136,12 +152,27 @@ async def _caption(page) -> tuple[tuple[float, float, float], float | None]:
     raise RuntimeError("the Browse page shows no 'a–b s of d s' caption")
 
 
-async def _turn_pages(index: int, page, deadline: float, timeout_ms: float, think_s: float, out: dict) -> None:
+async def _turn_pages(
+    index: int,
+    page,
+    deadline: float,
+    timeout_ms: float,
+    think_s: float,
+    out: dict,
+    every_s: float = 0.0,
+    max_turns: int = 10_000,
+) -> None:
     latencies, built, errors = [], [], []
     rng = np.random.default_rng(index)
-    while time.monotonic() < deadline:
+    next_at = time.monotonic() + rng.uniform(0, every_s)  # readers start out of step
+    while time.monotonic() < deadline and len(latencies) + len(errors) < max_turns:
         try:
-            if think_s > 0:  # a reader looks at the page before turning it; jittered so sessions do not march in step
+            if every_s > 0:  # a turn every `every_s` seconds (at once when the last one took longer)
+                await asyncio.sleep(max(0.0, next_at - time.monotonic()))
+                next_at = max(next_at + every_s, time.monotonic())
+                if time.monotonic() >= deadline:
+                    break
+            elif think_s > 0:  # a reader looks at the page before turning it; jittered so sessions do not march in step
                 await asyncio.sleep(rng.uniform(0.5, 1.5) * think_s)
                 if time.monotonic() >= deadline:
                     break
@@ -155,15 +186,69 @@ async def _turn_pages(index: int, page, deadline: float, timeout_ms: float, thin
             await page.wait_for_function(_SHOWS, arg=[prefix, new_start], timeout=timeout_ms, polling=_POLL_MS)
             latencies.append(time.perf_counter() - began)
             built.append((await _caption(page))[1])
-            if await page.locator(EXCEPTION).count():
-                errors.append("exception shown: " + (await page.locator(EXCEPTION).first.inner_text())[:200])
+            if shown := await _exception(page):
+                errors.append(shown)
         except Exception as exc:  # a timeout or a broken page is an error of the run, not of the script
             errors.append(f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}")
             await asyncio.sleep(0.5)
     out[index] = {"latencies": latencies, "built_ms": [b for b in built if b is not None], "errors": errors}
 
 
-async def main_async(url: str, sessions: int, seconds: float, timeout_s: float, think_s: float) -> dict:
+async def _fill(page, key: str, value, timeout_ms: float) -> None:
+    """Type a number into a number input and wait for the run it starts (and its elements) to end."""
+    before = await _runs(page)
+    field = page.locator(f".st-key-{key} input")
+    await field.fill(str(value))
+    await field.press("Enter")
+    await _wait_run(page, before, timeout_ms)
+
+
+async def _exception(page) -> str | None:
+    """The exception the page shows, in one line, if any."""
+    if await page.locator(EXCEPTION).count():
+        return "exception shown: " + (await page.locator(EXCEPTION).first.inner_text())[:200]
+    return None
+
+
+async def _heavy(index: int, page, deadline: float, out: dict) -> None:
+    """An ICA fit (Components), then a `best` cross-validation (Classify); each timed until its result shows."""
+    times, errors = {}, []
+    left_ms = lambda: max(1.0, deadline - time.monotonic()) * 1000  # noqa: E731
+    try:
+        await page.locator('[data-testid="stSidebarNav"] a', has_text="Components").click()
+        await page.locator(".st-key-fit_ica button").wait_for(timeout=left_ms())
+        await _fill(page, "ica_seed", 1000 + index, left_ms())  # a fit of its own, not another session's cached one
+        began = time.perf_counter()
+        await page.locator(".st-key-fit_ica button").click()
+        await page.locator(".st-key-card_grid").wait_for(timeout=left_ms())
+        times["ica_s"] = round(time.perf_counter() - began, 1)
+        await page.locator('[data-testid="stSidebarNav"] a', has_text="Classify").click()
+        await page.locator(".st-key-classify_folds input").wait_for(timeout=left_ms())
+        await page.wait_for_function(_IDLE_AFTER, arg=0, timeout=left_ms())  # the default 5-fold run (or cache)
+        began = time.perf_counter()
+        await _fill(page, "classify_folds", 4 - index % 3, left_ms())  # a fold count of its own: 4, 3, 2
+        await page.get_by_text("ROC-AUC").first.wait_for(timeout=left_ms())
+        times["cv_s"] = round(time.perf_counter() - began, 1)
+        if shown := await _exception(page):
+            errors.append(shown)
+    except Exception as exc:  # the run's time is up (not an error: the step is named unfinished), or a broken page
+        if time.monotonic() >= deadline - 1.0:
+            times["unfinished"] = "cv" if "ica_s" in times else "ica"
+        else:
+            errors.append(f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}")
+    out[index] = {"times": times, "errors": errors}
+
+
+async def main_async(
+    url: str,
+    readers: int,
+    seconds: float,
+    timeout_s: float,
+    think_s: float,
+    every_s: float = 0.0,
+    heavy: int = 0,
+    max_turns: int = 10_000,
+) -> dict:
     from playwright.async_api import async_playwright
 
     timeout_ms = timeout_s * 1000
@@ -171,22 +256,41 @@ async def main_async(url: str, sessions: int, seconds: float, timeout_s: float, 
         browser = await p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         t0 = time.perf_counter()
         # Setting up is not what is measured: one session at a time, with time to spare on a busy machine.
-        pages = [await _prepare(browser, url, max(timeout_ms, 300_000)) for _ in range(sessions)]
+        pages = [await _prepare(browser, url, max(timeout_ms, 300_000)) for _ in range(readers + heavy)]
         setup_s = time.perf_counter() - t0
         for pg in pages:
             pg.set_default_timeout(timeout_ms)
         results: dict[int, dict] = {}
+        heavy_results: dict[int, dict] = {}
         deadline = time.monotonic() + seconds
         await asyncio.gather(
-            *[_turn_pages(i, pg, deadline, timeout_ms, think_s, results) for i, pg in enumerate(pages)]
+            *[
+                _turn_pages(i, pg, deadline, timeout_ms, think_s, results, every_s, max_turns)
+                for i, pg in enumerate(pages[:readers])
+            ],
+            *[_heavy(i, pg, deadline, heavy_results) for i, pg in enumerate(pages[readers:])],
         )
         await browser.close()
-    return {"setup_s": setup_s, "sessions": results}
+    return {"setup_s": setup_s, "sessions": results, "heavy": heavy_results}
+
+
+SCENARIOS = {  # readers, heavy sessions, seconds between a reader's turns
+    "stress": None,
+    "readers16": (16, 0, 3.0),
+    "mixed": (6, 2, 3.0),
+}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sessions", type=int, default=8)
+    parser.add_argument("--scenario", choices=list(SCENARIOS), default="stress")
+    parser.add_argument("--sessions", type=int, default=8, help="readers of the stress scenario")
+    parser.add_argument("--readers", type=int, help="override the scenario's readers")
+    parser.add_argument("--heavy", type=int, help="override the scenario's heavy sessions (ICA fit + CV)")
+    parser.add_argument("--max-turns", type=int, default=1000, help="page turns at most per reader")
+    parser.add_argument(
+        "--jobs", choices=["dask", "server"], default="dask", help="where the ICA fit runs (EEG_EXPLORER_JOBS)"
+    )
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument(
         "--think",
@@ -201,9 +305,17 @@ def main() -> None:
     if not CHROMIUM.exists():
         sys.exit(f"error: {CHROMIUM} is absent")
 
+    readers, heavy, every_s = SCENARIOS[args.scenario] or (args.sessions, 0, 0.0)
+    readers = readers if args.readers is None else args.readers
+    heavy = heavy if args.heavy is None else args.heavy
+    if readers < 0 or heavy < 0 or readers + heavy < 1 or args.max_turns < 1 or args.seconds <= 0:
+        sys.exit("error: give at least one session, a positive --max-turns and a positive --seconds")
+
     server = None
     if args.url is None:
-        server = StreamlitServer(log=Path("/tmp") / "e2e_load_streamlit.log")
+        home = tempfile.mkdtemp(prefix="e2e-load-home-")  # a private, empty Library
+        env = {"EEG_EXPLORER_HOME": home, "EEG_EXPLORER_JOBS": args.jobs}
+        server = StreamlitServer(env=env, log=Path("/tmp") / "e2e_load_streamlit.log")
         server.start()
     url = args.url or server.url
     server_tree = (lambda: _tree(server.proc.pid)) if server else (lambda: [])
@@ -213,7 +325,9 @@ def main() -> None:
     memory = PeakMemory(roots)
     memory.start()
     try:
-        run = asyncio.run(main_async(url, args.sessions, args.seconds, args.timeout, args.think))
+        run = asyncio.run(
+            main_async(url, readers, args.seconds, args.timeout, args.think, every_s, heavy, args.max_turns)
+        )
     finally:
         memory.stopped.set()
         memory.join()
@@ -228,15 +342,24 @@ def main() -> None:
         all_built += r["built_ms"]
         p50 = f"{np.percentile(lat, 50):.0f}" if len(lat) else "-"
         print(f"session {i}: {len(lat)} page turns, p50 {p50} ms, {len(r['errors'])} errors")
+    for i, r in sorted(run["heavy"].items()):
+        all_err += r["errors"]
+        print(f"heavy session {i}: {r['times']}, {len(r['errors'])} errors")
     for e in sorted(set(all_err))[:10]:
         print(f"  error: {e}")
     lat = np.array(all_lat)
     figures = {
-        "sessions": args.sessions,
+        "scenario": args.scenario,
+        "jobs": args.jobs,
+        "sessions": readers + heavy,
+        "readers": readers,
+        "heavy": heavy,
+        "every_s": every_s,
+        "heavy_times": [run["heavy"][i]["times"] for i in sorted(run["heavy"])],
         "seconds": args.seconds,
         "think_s": args.think,
         "recording": f"{RECORDING.name} (64 ch, 160 Hz, 125 s)",
-        "page_turns": int(len(lat)),
+        "turns": int(len(lat)),
         "p50_ms": round(float(np.percentile(lat, 50)), 1) if len(lat) else None,
         "p95_ms": round(float(np.percentile(lat, 95)), 1) if len(lat) else None,
         "max_ms": round(float(lat.max()), 1) if len(lat) else None,
@@ -250,7 +373,7 @@ def main() -> None:
         "load_average_1min": round(psutil.getloadavg()[0], 1),
     }
     print(
-        f"page turns: {figures['page_turns']}, p50 {figures['p50_ms']} ms, p95 {figures['p95_ms']} ms, "
+        f"page turns: {figures['turns']}, p50 {figures['p50_ms']} ms, p95 {figures['p95_ms']} ms, "
         f"errors {figures['errors']}, server peak {figures['server_peak_pss_mb']} MB"
     )
     print(json.dumps(figures))

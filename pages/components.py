@@ -16,7 +16,7 @@ from backend.components.ica import (
     warm_iclabel,
 )
 from backend.viz import removal
-from ui import library, report, results, session
+from ui import background, library, report, results, session
 from ui.cache import cached
 
 session.ensure_shell()
@@ -112,19 +112,18 @@ with st.container(border=True):
 settings = ("stored", None, DEFAULT_SEED) if use_stored else (method, n_components, seed)
 if start_fit:
     with session.user_errors():
-        with st.status("Preparing the decomposition…", expanded=False) as status:
-            status.update(label="Reading the stored ICA…" if use_stored else f"Fitting ICA ({method})…")
-            dec = session.decomposition(rec, *settings)
-            status.update(label="Labelling components with ICLabel…")
-            _ = dec.probabilities  # computed once, kept with the decomposition
-            done = "Stored ICA read" if use_stored else f"ICA fitted in {dec.fit_s:.1f} s"
-            status.update(label=f"{done}; ICLabel in {dec.label_s:.1f} s", state="complete")
-        st.session_state[session.SHOWN_COMPONENTS] = (rec.key, settings)
+        if use_stored:
+            with st.status("Reading the stored ICA…", expanded=False) as status:
+                dec = session.decomposition(rec, *settings)
+                _ = dec.probabilities  # computed once, kept with the decomposition
+                status.update(label=f"Stored ICA read; ICLabel in {dec.label_s:.1f} s", state="complete")
+        # A fit runs as a job on a Dask worker (ui.background): the page can be left meanwhile.
+        background.start_ica(rec, settings)
 
 saved = library.latest_result("ica")
 if saved is not None:
     st.caption(results.ica_summary(saved, rec))
-shown = session.shown_components(rec)
+shown = session.shown_components(rec) or background.last_ica(rec)
 if shown is None:
     last_removal = st.session_state.get(REMOVED)
     if last_removal is not None and last_removal["after"] != rec.key:
@@ -141,8 +140,8 @@ if shown is None:
 
 dec = None
 with session.user_errors():
-    dec = session.decomposition(rec, *shown)
-    probs = dec.probabilities
+    dec = background.ica_decomposition(rec, shown)
+    probs = dec.probabilities if dec is not None else None
 if dec is None:
     st.stop()
 labels = dec.labels

@@ -87,3 +87,17 @@ def open_app(page: str | None = None, *, recordings=None, timeout: float = 180):
     at.run()
     assert not at.exception, at.exception
     return at
+
+
+def finish_jobs(at, timeout: float = 180):
+    """Wait for the local user's jobs on the Dask workers (an ICA fit) to end, then rerun ``at``; returns ``at``."""
+    from backend import jobs
+    from backend.library import LOCAL_USER
+    from backend.library.api import Library
+
+    with Library() as lib:
+        for job in jobs.jobs(lib, LOCAL_USER):
+            assert jobs.wait(lib, LOCAL_USER, job.id, timeout).status != "running", f"job {job.id} still runs"
+    at.run()
+    assert not at.exception, at.exception
+    return at

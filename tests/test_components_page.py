@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from backend import jobs
+from backend.library import LOCAL_USER
+from backend.library.api import Library
 from backend.recording import Recording
-from tests.conftest import open_app
+from tests.conftest import finish_jobs, open_app
 
 # Each test opens the app in Streamlit's AppTest: seconds to minutes. The fast loop leaves them out.
 pytestmark = pytest.mark.slow
@@ -22,6 +25,12 @@ def test_components_page_fits_previews_and_applies():
     at.button(key="fit_ica").click()
     at.run()
     assert not at.exception and not at.error
+    # The fit runs as a job on a Dask worker; the page shows its progress until the result is stored.
+    [job] = jobs.jobs(Library(), LOCAL_USER)
+    assert job.kind == "ica" and job.params["method"] == "fastica"
+    assert any("on a worker" in p.proto.text for p in at.get("progress"))
+    finish_jobs(at)
+    assert not at.error and jobs.get(Library(), LOCAL_USER, job.id).status == "done"
     assert any("components" in m.value and "Brain" in m.value for m in at.markdown)
     metrics = {m.label: m.value for m in at.metric}
     assert int(metrics["Components removed"]) >= 1  # the rule picks the blink component at least
@@ -43,6 +52,23 @@ def test_components_page_fits_previews_and_applies():
     assert at.success[0].value.startswith(words) and at.success[0].value.endswith("(FastICA, all components)")
     assert len(at.get("plotly_chart")) == 2  # the removed cards and the variance they took
     assert any("decompose the cleaned recording" in i.value for i in at.info)
+
+
+def test_components_page_shows_a_stored_fit_to_a_user_coming_back():
+    at = open_app("pages/components.py", timeout=180)
+    at.selectbox(key="ica_method").set_value("fastica")
+    at.radio(key="ica_amount").set_value("Count")
+    at.run()
+    at.number_input(key="ica_count").set_value(6)
+    at.button(key="fit_ica").click()
+    at.run()
+    finish_jobs(at)
+    assert [j.status for j in jobs.jobs(Library(), LOCAL_USER)] == ["done"]
+    # A new session (the tab closed and opened again) reopens the recording and shows the stored fit.
+    again = open_app("pages/components.py", timeout=180)
+    assert not again.exception and not again.error
+    assert any(m.value.startswith("**6 components** (fastica, seed") for m in again.markdown)
+    assert "Jobs" in [m.value.strip("*") for m in again.sidebar.markdown]
 
 
 def test_components_page_shows_a_stored_ica(shared_data):

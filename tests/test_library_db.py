@@ -21,7 +21,7 @@ def test_the_migration_builds_exactly_the_models_schema(library):
     with library.engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         assert compare_metadata(context, db.Base.metadata) == []
-        assert context.get_current_heads() == ("0001",)
+        assert context.get_current_heads() == ("0002",)
 
 
 def test_sqlite_runs_in_wal_mode_with_foreign_keys(library):

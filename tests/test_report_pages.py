@@ -4,7 +4,7 @@ import pytest
 
 import tests.sources_support as sources_support  # noqa: F401  (sets the cache folder)
 from backend.config import BUNDLED_SAMPLES
-from tests.conftest import open_app
+from tests.conftest import finish_jobs, open_app
 from tests.test_report_validation import assert_stated_figures_come_from_results
 
 # Each test opens the app in Streamlit's AppTest: seconds to minutes. The fast loop leaves them out.
@@ -25,7 +25,7 @@ def _items(at) -> list[dict]:
 def test_components_add_the_cards_and_the_removed_components():
     at = open_app("pages/components.py", timeout=300)
     at.selectbox(key="ica_method").set_value("fastica")
-    at.button(key="fit_ica").click().run()
+    finish_jobs(at.button(key="fit_ica").click().run())  # the fit runs as a job on a Dask worker
     assert not at.exception and not at.error
     assert "ICLabel" in _validation_caption(at, "iclabel")
     at.button(key="report_add_components_cards").click().run()

@@ -3,7 +3,7 @@
 import pytest
 
 import tests.sources_support as sources_support  # noqa: F401  (sets the cache folder)
-from tests.conftest import open_app
+from tests.conftest import finish_jobs, open_app
 
 # Each test opens the app in Streamlit's AppTest: seconds to minutes. The fast loop leaves them out.
 pytestmark = pytest.mark.slow
@@ -39,7 +39,7 @@ def test_component_dipole_is_of_the_component_the_components_page_shows():
 
     at = open_app("pages/components.py", timeout=240)
     at.selectbox(key="ica_method").set_value("fastica")
-    at.button(key="fit_ica").click().run()
+    finish_jobs(at.button(key="fit_ica").click().run())  # the fit runs as a job on a Dask worker
     assert not at.exception and not at.error
     at.switch_page("pages/sources.py")
     at.run()

@@ -239,6 +239,11 @@ def autosave(recording: Recording) -> None:
         st.session_state[SAVED] = recording.key
 
 
+def join() -> Entry | None:
+    """The open recording's Library entry, a bundled sample joining the Library now; None outside it."""
+    return _join()
+
+
 def _join() -> Entry | None:
     """The open recording's entry; a bundled sample joins the Library here, at its first change."""
     if entry() is None and BUNDLED in st.session_state:

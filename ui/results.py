@@ -7,8 +7,6 @@ payload changed.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from typing import Any
 
 import numpy as np
@@ -23,8 +21,7 @@ def _numbers(items) -> str:
 
 def state(rec) -> str:
     """The recording's processing steps after loading, as a key: the same for the Library's copy of a file."""
-    steps = json.dumps([s.to_dict() for s in rec.history[1:]], sort_keys=True, default=str)
-    return hashlib.sha256(steps.encode()).hexdigest()[:32]
+    return rec.steps_key
 
 
 # --- Components --------------------------------------------------------------------------------

@@ -394,6 +394,26 @@ def decompose(
     return found
 
 
+def from_fitted(
+    raw: mne.io.BaseRaw, ica: ICA, params: dict, probabilities: np.ndarray, fit_s: float = 0.0, label_s: float = 0.0
+) -> Decomposition:
+    """A fit made elsewhere (a job on a worker) with its ICLabel probabilities, as :func:`decompose` returns it.
+
+    ``params`` are the fit's method, n_components and seed; the decomposition joins this
+    process's cache under the key :func:`decompose` uses, so removing components does not refit.
+    """
+    method, n_components, seed = params["method"], params["n_components"], int(params["seed"])
+    key = f"{content_key(raw)}:{method}:{n_components!r}:{seed}"
+    found = _FITS.get(key)
+    if found is None:
+        prepared = prepare_for_ica(raw)
+        if list(prepared.ch_names) != list(ica.ch_names):
+            raise EEGError("the stored ICA was fitted on other channels than this recording has; fit again")
+        dec = Decomposition(ica, prepared, method, fit_s, key, dict(params), label_s, _probabilities=probabilities)
+        found = _FITS.put(key, dec)
+    return found
+
+
 def from_stored(raw: mne.io.BaseRaw, ica: ICA) -> Decomposition:
     """Components of an ICA read from the recording's file (EEGLAB), without refitting.
 

@@ -42,6 +42,7 @@ MAX_TEXT = 100_000
 MAX_PAYLOAD_BYTES = 16 * 2**20
 RESULT_KINDS = {
     "ica": "ICA decomposition, component labels and the components chosen for removal",
+    "ica_fit": "a fitted ICA (FIF) with its ICLabel probabilities, stored by a job",
     "classification": "classification results",
     "model": "a trained classifier",
     "sources": "source-localisation settings and peaks",
@@ -648,8 +649,10 @@ class Library:
 
     # --- opening and autosave ---
 
-    def open(self, owner: str, recording_id):
+    def open(self, owner: str, recording_id, touch: bool = True):
         """The recording as it was last saved: its files, history and annotations.
+
+        ``touch=False`` (a job on a worker) leaves its "last opened" time as it was.
 
         Returns
         -------
@@ -664,7 +667,8 @@ class Library:
 
         with self._session(write=True) as s:
             row = self._own(s, owner, recording_id)
-            row.opened_at = db.utcnow()
+            if touch:
+                row.opened_at = db.utcnow()
             files = s.execute(
                 select(StoredFile.name, StoredFile.sha256, StoredFile.size_bytes)
                 .where(StoredFile.recording_id == row.id)

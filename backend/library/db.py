@@ -173,6 +173,37 @@ class ResultRow(Base):
     __table_args__ = (UniqueConstraint("recording_id", "kind", "name", name="uq_results_recording_kind_name"),)
 
 
+class JobRow(Base):
+    """A job: a heavy stage run on a Dask worker for one recording (:mod:`backend.jobs`).
+
+    ``status`` is running, done, failed or cancelled; ``progress`` 0–1 with ``message``
+    saying what runs now; ``error`` the one line of a failed job; ``result_id`` the
+    Library result it stored; ``server`` the ``host:pid`` of the app process that submitted it.
+    """
+
+    __tablename__ = "jobs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    session: Mapped[str | None] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(40))
+    recording_id: Mapped[int] = mapped_column(ForeignKey("recordings.id", ondelete="CASCADE"))
+    function: Mapped[str] = mapped_column(String(200))
+    params: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[str] = mapped_column(String(20), default="running")
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    message: Mapped[str] = mapped_column(String(500), default="")
+    error: Mapped[str | None] = mapped_column(String(500))
+    result_id: Mapped[int | None] = mapped_column(Integer)
+    server: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+    __table_args__ = (
+        Index("ix_jobs_owner_created", "owner_id", "created_at"),
+        Index("ix_jobs_recording_kind", "recording_id", "kind"),
+    )
+
+
 # --- engine ----------------------------------------------------------------------------------
 
 

@@ -9,7 +9,20 @@ from __future__ import annotations
 import re
 
 import pytest
-from harness import ROOT, check, click, eventually, go_to, open_app, select, settle, sidebar_text, upload, widget
+from harness import (
+    ROOT,
+    check,
+    click,
+    eventually,
+    go_to,
+    open_app,
+    select,
+    settle,
+    sidebar_text,
+    upload,
+    wait_idle,
+    widget,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -110,8 +123,11 @@ def test_components_fit_ica_and_remove_a_component(page, app_url):
     select(page, "ica_method", "fastica")
     settle(page, widget(page, "ica_amount").get_by_text("Count").click)
     click(page, "fit_ica", timeout_s=300)
+    # The fit runs as a job on a Dask worker: the page shows its progress, then the components.
+    eventually(lambda: _assert(widget(page, "card_grid").count() == 1, "the fitted components are shown"), 300)
+    wait_idle(page, timeout_s=120)
     check(page, "components-01-fitted")
-    assert widget(page, "card_grid").count() == 1
+    assert "ICA fit + ICLabel" in sidebar_text(page)  # the sidebar's job list
     removal = widget(page, "apply_removal").locator("button")
     if not removal.count():
         pytest.fail(

@@ -1,0 +1,198 @@
+"""Jobs on the Dask workers in the app (:mod:`backend.jobs`): the sidebar's list, and a page's job.
+
+A page submits a heavy stage for the open recording (which joins the Library first, as a
+bundled sample does at its first change) and shows its progress from a fragment; the user
+may leave: the job goes on, its result is stored in the Library, and the page shows it when
+the user comes back. Every page's sidebar lists the user's recent jobs.
+
+``EEG_EXPLORER_JOBS=server`` runs the stages in the app server's process instead, as before
+jobs existed (for comparison in ``benchmarks/e2e_load.py``); a recording outside the Library
+is also worked on in the server (it has no Library entry for a worker to open).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+import streamlit as st
+
+from backend import jobs
+from backend.errors import EEGError
+from backend.recording import Recording
+from ui import library, session
+from ui.cache import cached
+
+JOBS_ENV = "EEG_EXPLORER_JOBS"
+SHOWN = 5  # jobs listed in the sidebar
+ICON = {
+    "running": ":material/progress_activity:",
+    "done": ":material/check_circle:",
+    "failed": ":material/error:",
+    "cancelled": ":material/cancel:",
+}
+
+
+def on_workers() -> bool:
+    """Whether heavy stages run as jobs on the Dask workers (the default) rather than in the server."""
+    return os.environ.get(JOBS_ENV, "dask").strip().lower() != "server"
+
+
+def _mine(recording_id=None, kind: str | None = None, limit: int = SHOWN) -> list[jobs.Job]:
+    try:
+        return jobs.jobs(library.get(), library.owner(), recording_id, kind, limit)
+    except EEGError:
+        return []
+
+
+def _cancel(job_id: int) -> None:
+    try:
+        jobs.cancel(library.get(), library.owner(), job_id)
+    except EEGError as err:
+        st.session_state[library.SAVE_ERROR] = f"Could not cancel: {err}"
+
+
+# --- the sidebar ---------------------------------------------------------------------------------
+
+
+def sidebar() -> None:
+    """The user's recent jobs, on every page; redrawn every 2 s while one runs."""
+    found = _mine()
+    if not found:
+        return
+    with st.sidebar:
+        st.markdown("**Jobs**")
+        if any(j.running for j in found):
+            _live_list()
+        else:
+            _draw_list(found)
+
+
+@st.fragment(run_every=2.0)
+def _live_list() -> None:
+    _draw_list(_mine())
+
+
+def _draw_list(found: list[jobs.Job]) -> None:
+    for job in found:
+        what = f"{job.label} · {job.recording_name}"
+        if job.running:
+            st.progress(job.progress, text=f"{what}: {job.message}")
+            st.button("Cancel", key=f"sidebar_cancel_{job.id}", on_click=_cancel, args=(job.id,))
+        elif job.status == "failed":
+            st.caption(f"{ICON['failed']} {what}: {job.error}")
+        else:
+            st.caption(f"{ICON[job.status]} {what}: {job.status}")
+
+
+# --- a page's job --------------------------------------------------------------------------------
+
+
+def submit(rec: Recording, kind: str, params: dict) -> jobs.Job:
+    """Send ``kind`` for the open recording to the workers; the recording joins the Library first."""
+    found = library.join()
+    if found is None:
+        raise EEGError("this recording is not in your library, so it cannot be worked on as a job")
+    params = dict(params, steps_key=rec.steps_key)
+    return jobs.submit(library.get(), library.owner(), kind, found.id, params, session=session.session_id())
+
+
+def latest(rec: Recording, kind: str, name: str | None = None) -> jobs.Job | None:
+    """The newest job of ``kind`` on the open recording in its present state (and result ``name``), or None."""
+    found = library.entry()
+    if found is None:
+        return None
+    for job in _mine(found.id, kind, limit=20):
+        if job.params.get("steps_key") == rec.steps_key and name in (None, job.params.get("name")):
+            return job
+    return None
+
+
+def wait_here(job: jobs.Job) -> None:
+    """Show a job that has not stored its result: progress (and Cancel) while it runs, else its end."""
+    if job.running:
+        _progress(job.id)
+    elif job.status == "failed":
+        st.error(f"{job.label} failed: {job.error}", icon=":material/error:")
+    elif job.status == "cancelled":
+        st.info(f"{job.label} was cancelled.", icon=":material/cancel:")
+
+
+@st.fragment(run_every=1.0)
+def _progress(job_id: int) -> None:
+    job = jobs.get(library.get(), library.owner(), job_id)
+    if not job.running:
+        st.rerun(scope="app")
+    elapsed = time.time() - job.created_at.timestamp()
+    st.progress(job.progress, text=f"{job.label} on a worker: {job.message} ({elapsed:.0f} s)")
+    st.caption("You can leave this page: the job goes on, and its result is stored in your library.")
+    st.button("Cancel", key=f"page_cancel_{job_id}", on_click=_cancel, args=(job_id,))
+
+
+# --- Components ----------------------------------------------------------------------------------
+
+
+def start_ica(rec: Recording, settings: tuple) -> None:
+    """Fit ICA + ICLabel with ``settings`` (method, n_components, seed) for the open recording.
+
+    As a job on a worker when the recording is (or joins) the Library and jobs are on;
+    a fit already stored or running is not started again. Otherwise the page fits in the
+    server when it shows the components.
+    """
+    from backend.components.job import result_name
+
+    st.session_state[session.SHOWN_COMPONENTS] = (rec.key, settings)
+    method, n_components, seed = settings
+    if method == "stored" or not on_workers() or (library.entry() is None and library.BUNDLED not in st.session_state):
+        return
+    name = result_name(rec.steps_key, method, n_components, seed)
+    if library.latest_result("ica_fit", name) is not None:
+        return
+    job = latest(rec, "ica", name)
+    if job is None or not job.running:  # none yet, failed, cancelled, or done with its result deleted since
+        submit(rec, "ica", {"method": method, "n_components": n_components, "seed": seed, "name": name})
+
+
+def last_ica(rec: Recording) -> tuple | None:
+    """The settings of this recording's last ICA job (a user coming back), or None."""
+    job = latest(rec, "ica") if on_workers() else None
+    if job is None:
+        return None
+    return (job.params["method"], job.params["n_components"], job.params["seed"])
+
+
+def ica_decomposition(rec: Recording, settings: tuple):
+    """The components the Components page shows; None while its job runs (progress shown) or after it failed.
+
+    A stored ICA, and every fit when jobs are off or the recording is outside the Library,
+    come from this process (:func:`ui.session.decomposition`).
+    """
+    from backend.components.job import result_name
+
+    method, n_components, seed = settings
+    if method == "stored":
+        return session.decomposition(rec, *settings)
+    if not on_workers() or library.entry() is None:
+        with st.spinner(f"Fitting ICA ({method}) and labelling components with ICLabel…"):
+            dec = session.decomposition(rec, *settings)
+            _ = dec.probabilities
+        return dec
+    name = result_name(rec.steps_key, method, n_components, seed)
+    saved = library.latest_result("ica_fit", name)
+    if saved is not None:
+        return _stored_fit(rec, saved.id, saved.version)
+    job = latest(rec, "ica", name)
+    if job is None or job.status == "done":  # none, or its result was deleted since
+        st.info("Press **Fit ICA** to fit these settings.", icon=":material/info:")
+    else:
+        wait_here(job)
+    return None
+
+
+@cached(max_entries=6)
+def _stored_fit(rec: Recording, result_id: int, version: int):
+    from backend.components.job import decomposition
+
+    found = library.get().results(library.owner(), library.entry().id, kind="ica_fit")
+    saved = next(r for r in found if r.id == result_id)
+    return decomposition(rec, saved.payload, library.get().result_blob(library.owner(), result_id))

@@ -44,20 +44,22 @@ def _opened_at_zero() -> None:
 
 def _filter_box(column, label: str, cuts, default, key: str, sfreq: float):
     """A display-filter box offering only the cut-offs that apply at this rate (and saying why)."""
-    options = display.applicable(cuts, sfreq)
+    # "Off" is 0.0 in the box: a selectbox shows a None value as no choice at all.
+    options = tuple(c or 0.0 for c in display.applicable(cuts, sfreq))
+    default = default or 0.0
     if st.session_state.get(key, default) not in options:
         st.session_state[key] = default if default in options else options[-1]
     elif key not in st.session_state:
         st.session_state[key] = default
     limit = display.FILTER_LIMIT * sfreq
-    dropped = [c for c in cuts if c not in options]
+    dropped = [c for c in cuts if c and c not in options]
     why = (
         f"At {sfreq:g} Hz only cut-offs below {limit:g} Hz (0.45 × the rate) apply; "
         f"{', '.join(f'{c:g}' for c in dropped)} Hz are not offered."
         if dropped
         else None
     )
-    return column.selectbox(label, options, format_func=_off, key=key, help=why)
+    return column.selectbox(label, options, format_func=lambda v: _off(v or None), key=key, help=why) or None
 
 
 def _channel_choice(column, label: str, options: list, montage_name, what: str) -> list:

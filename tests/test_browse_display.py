@@ -2,6 +2,9 @@
 
 import base64
 import json
+import shutil
+import subprocess
+from pathlib import Path
 
 import mne
 import numpy as np
@@ -252,3 +255,12 @@ def test_filter_boxes_offer_only_what_applies():
     assert display.applicable(display.NOTCHES_HZ, 128.0) == (None, 50.0)
     assert display.applicable(display.HIGH_CUTS_HZ, 256.0) == display.HIGH_CUTS_HZ
     assert display.applicable(display.HIGH_CUTS_HZ, 20.0) == (None,)
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="Node.js checks the canvas view's syntax; it is not installed")
+def test_the_canvas_view_script_parses(tmp_path):
+    """A syntax error in ui/trace_view.js leaves the page without traces, and no AppTest sees it."""
+    script = tmp_path / "trace_view.mjs"
+    script.write_text((Path(__file__).parents[1] / "ui" / "trace_view.js").read_text(encoding="utf-8"))
+    done = subprocess.run(["node", "--check", str(script)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr

@@ -202,10 +202,10 @@ function hover(root, event) {
     if (Math.abs(d.offsets_mm[r] * d.y_units_per_mm - units) < Math.abs(d.offsets_mm[row] * d.y_units_per_mm - units)) row = r;
   }
   const i = Math.min(d.n_points - 1, Math.max(0, Math.round((t - d.x0) / d.dx)));
-  const units = root.__ys[row * d.n_points + i] - d.offsets_mm[row] * d.y_units_per_mm;
-  const value = units * d.uv_per_unit;
+  const rel = root.__ys[row * d.n_points + i] - d.offsets_mm[row] * d.y_units_per_mm;
+  const value = rel * d.uv_per_unit;
   // A clipped trace sits at its row's band: its value there is a bound, not a reading.
-  const clipped = d.clip_units && Math.abs(units) >= d.clip_units - 1;
+  const clipped = d.clip_units && Math.abs(rel) >= d.clip_units - 1;
   const name = d.rows[row].raw ? `${d.rows[row].name} [${d.rows[row].raw}]` : d.rows[row].name;
   const shown = clipped ? `${value > 0 ? "≥" : "≤"} ${value.toFixed(1)} µV (clipped)` : `${value.toFixed(1)} µV`;
   tip.textContent = `${name} · ${(d.x0 + i * d.dx).toFixed(3)} s · ${shown}`;

@@ -50,7 +50,8 @@ def test_browse_turn_pages_switch_montage_add_annotation(page, app_url, eeglab_r
     box = view.locator("canvas").bounding_box()
     page.mouse.move(box["x"] + box["width"] / 2, box["y"] + 100)
     tip = view.locator(".eeg-tip")
-    eventually(lambda: _assert(re.fullmatch(r"\S+ · \d+\.\d{3} s · -?\d+\.\d µV", tip.inner_text()), "hover read-out"))
+    readout = r"\S+ · \d+\.\d{3} s · (?:[≥≤] )?-?\d+\.\d µV(?: \(clipped\))?"  # a clipped trace says so
+    eventually(lambda: _assert(re.fullmatch(readout, tip.inner_text()), "hover read-out"))
     check(page, "browse-02-next-page")
 
     select(page, "browse_montage", "double banana")
@@ -75,6 +76,42 @@ def test_browse_turn_pages_switch_montage_add_annotation(page, app_url, eeglab_r
         )
     )
     check(page, "browse-04-annotation-added")
+
+
+def test_browse_drag_across_the_traces_to_annotate(page, app_url):
+    _landed("browse")
+    page.set_default_timeout(120_000)
+    open_app(page, app_url)  # the bundled EEGLAB recording, 10 s a page
+    go_to(page, "Browse")
+    view = page.locator(".eeg-page-view")
+    canvas = view.locator("canvas")
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    # The traces fit the window: the page (overview and navigation aside) is no taller than 1000 px.
+    assert box["height"] <= 1000 - 200, box
+    # Drag from 2 s to 5 s of the page (margins: 90 px each side).
+    x_of = lambda t: box["x"] + 90 + t / 10 * (box["width"] - 180)  # noqa: E731
+    y = box["y"] + box["height"] / 2
+    page.mouse.move(x_of(2), y)
+    page.mouse.down()
+    page.mouse.move(x_of(3.5), y, steps=4)
+
+    def drop() -> None:
+        page.mouse.move(x_of(5), y, steps=4)
+        page.mouse.up()
+
+    settle(page, drop, timeout_s=120)
+    form = page.locator('[data-testid="stForm"]', has_text="Annotate")
+    eventually(lambda: _assert(re.search(r"Annotate 2\.\d\d–(4\.9|5\.0)\d s", form.inner_text()), "the dragged span"))
+    form.get_by_label("Label").fill("e2e-drag")
+    settle(page, form.get_by_role("button", name="Save annotation").click, timeout_s=120)
+    eventually(
+        lambda: _assert(
+            "add_annotation" in sidebar_text(page) and "e2e-drag" in sidebar_text(page),
+            "the dragged span is an annotation step in the history",
+        )
+    )
+    check(page, "browse-05-drag-annotation")
 
 
 def _changed(now: str, before: str) -> str:

@@ -33,8 +33,11 @@ def _off(value):
 
 
 def _opened_at_zero() -> None:
-    """A newly opened recording starts at 0 s, not at the previous recording's page."""
-    opened = session.original().key
+    """A newly opened recording starts at 0 s, not at the previous recording's page.
+
+    Keyed on the source data, not on the history: a step or an undo (which may replace a
+    reopened Library entry by its previous state) keeps the page."""
+    opened = session.original().sha256
     if st.session_state.get("browse_opened") != opened:
         st.session_state["browse_opened"] = opened
         st.session_state[START] = 0.0

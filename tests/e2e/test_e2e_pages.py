@@ -113,6 +113,40 @@ def test_browse_drag_across_the_traces_to_annotate(page, app_url):
     )
     check(page, "browse-05-drag-annotation")
 
+    # The Plotly view: a box dragged across its traces selects the span too.
+    page.get_by_text("Channels and screen").click()  # opening an expander starts no run
+    widget(page, "browse_plotly").locator("label").wait_for(state="visible")
+    settle(page, widget(page, "browse_plotly").locator("label").click, timeout_s=120)
+    drag = page.locator('.st-key-browse_traces [data-testid="stPlotlyChart"] .nsewdrag').first
+    drag.wait_for()
+    drag.scroll_into_view_if_needed()
+    area = drag.bounding_box()
+    page.mouse.move(area["x"] + 0.6 * area["width"], area["y"] + 40)
+    page.mouse.down()
+    page.mouse.move(area["x"] + 0.7 * area["width"], area["y"] + 80, steps=4)
+
+    def drop_box() -> None:
+        page.mouse.move(area["x"] + 0.8 * area["width"], area["y"] + 120, steps=4)
+        page.mouse.up()
+
+    settle(page, drop_box, timeout_s=120)
+    form = page.locator('[data-testid="stForm"]', has_text="Annotate")
+    eventually(lambda: _assert(re.search(r"Annotate (5\.9|6\.0)\d–(7\.9|8\.0)\d s", form.inner_text()), "the box span"))
+    check(page, "browse-06-plotly-box-span")
+    settle(page, form.get_by_role("button", name="Cancel").click, timeout_s=120)
+    eventually(lambda: _assert(not page.locator('[data-testid="stForm"]', has_text="Annotate").count(), "cancelled"))
+
+    # The spectra: decades only on the log axis, a colour scale under each band-power map.
+    settle(page, page.get_by_text("Spectra of this page or the whole recording").click, timeout_s=120)
+    maps = page.locator('.st-key-browse_topomaps [data-testid="stPlotlyChart"]')
+    eventually(lambda: _assert(maps.locator(".colorbar").count() == 5, "a colour scale for each band"), timeout_s=60)
+    ticks = page.eval_on_selector_all(
+        '.st-key-browse_psd [data-testid="stPlotlyChart"] .ytick text', "els => els.map(e => e.textContent || '')"
+    )
+    decades = [re.sub(r"[\u200b\u2009]", "", t) for t in ticks]  # 10 and a superscript exponent: "10−2", "1", "10"
+    assert decades and all(re.fullmatch(r"10[−-]?\d*|1", t) for t in decades), ticks
+    check(page, "browse-07-spectra")
+
 
 def _changed(now: str, before: str) -> str:
     assert now != before, "the page did not turn"

@@ -22,10 +22,67 @@ st.caption(
 )
 
 START = "browse_start"
+CLIP_HELP = (
+    "Cut each trace at its row's band, so one large artifact does not cross the other rows "
+    "(as clinical review stations do). Hover still reads the value at the band."
+)
 
 
 def _off(value):
     return "off" if value is None else f"{value:g} Hz"
+
+
+def _opened_at_zero() -> None:
+    """A newly opened recording starts at 0 s, not at the previous recording's page.
+
+    Keyed on the source data, not on the history: a step or an undo (which may replace a
+    reopened Library entry by its previous state) keeps the page."""
+    opened = session.original().sha256
+    if st.session_state.get("browse_opened") != opened:
+        st.session_state["browse_opened"] = opened
+        st.session_state[START] = 0.0
+        st.session_state["browse_goto"] = 0.0
+        st.session_state.pop("browse_span", None)
+
+
+def _filter_box(column, label: str, cuts, default, key: str, sfreq: float):
+    """A display-filter box offering only the cut-offs that apply at this rate (and saying why)."""
+    # "Off" is 0.0 in the box: a selectbox shows a None value as no choice at all.
+    options = tuple(c or 0.0 for c in display.applicable(cuts, sfreq))
+    default = default or 0.0
+    if st.session_state.get(key, default) not in options:
+        st.session_state[key] = default if default in options else options[-1]
+    elif key not in st.session_state:
+        st.session_state[key] = default
+    limit = display.FILTER_LIMIT * sfreq
+    dropped = [c for c in cuts if c and c not in options]
+    why = (
+        f"At {sfreq:g} Hz only cut-offs below {limit:g} Hz (0.45 × the rate) apply; "
+        f"{', '.join(f'{c:g}' for c in dropped)} Hz are not offered."
+        if dropped
+        else None
+    )
+    return column.selectbox(label, options, format_func=lambda v: _off(v or None), key=key, help=why) or None
+
+
+def _channel_choice(column, label: str, options: list, montage_name, what: str) -> list:
+    """A multiselect whose choice is kept per montage (a widget's state goes when it is not drawn)."""
+    saved = st.session_state.setdefault("browse_choices", {}).get((montage_name, what))
+    default = options if saved is None else [o for o in saved if o in options]
+    picked = column.multiselect(label, options, default=default, key=f"browse_{what}:{montage_name}")
+    st.session_state["browse_choices"][(montage_name, what)] = picked
+    return picked
+
+
+def _radio(column, label: str, choices: dict, key: str | None = None):
+    """A horizontal radio over ``choices`` (value: words shown)."""
+    key = key or f"browse_{label.lower()}"
+    return column.radio(label, list(choices), horizontal=True, key=key, format_func=choices.get)
+
+
+def _names(names, most: int = 8) -> str:
+    shown = ", ".join(figures.clean_name(n) for n in names[:most])
+    return shown + (f" and {len(names) - most} more" if len(names) > most else "")
 
 
 @cached(data=True, show_spinner="Scanning the whole recording for the overview…", max_entries=16)
@@ -95,6 +152,8 @@ def viewer() -> None:
     """The trace viewer: reruns alone when navigating or changing the display."""
     rec = session.current()
     raw = rec.raw
+    _opened_at_zero()
+    sfreq = raw.info["sfreq"]
 
     c = st.columns([2.2, 1, 1.1, 1, 1, 1])
     montage_name = c[0].selectbox("Montage", list(MONTAGES), format_func=MONTAGES.get, key="browse_montage")
@@ -102,9 +161,9 @@ def viewer() -> None:
     sens_choice = c[2].selectbox(
         "Sensitivity (µV/mm)", ["auto", *display.SENSITIVITIES_UV_MM], index=5, key="browse_sensitivity"
     )
-    low = c[3].selectbox("Low-frequency filter", display.LOW_CUTS_HZ, index=3, format_func=_off, key="browse_lff")
-    high = c[4].selectbox("High-frequency filter", display.HIGH_CUTS_HZ, index=5, format_func=_off, key="browse_hff")
-    notch = c[5].selectbox("Notch", display.NOTCHES_HZ, format_func=_off, key="browse_notch")
+    low = _filter_box(c[3], "Low-frequency filter", display.LOW_CUTS_HZ, 0.5, "browse_lff", sfreq)
+    high = _filter_box(c[4], "High-frequency filter", display.HIGH_CUTS_HZ, 70.0, "browse_hff", sfreq)
+    notch = _filter_box(c[5], "Notch", display.NOTCHES_HZ, None, "browse_notch", sfreq)
 
     pairs = ()
     if montage_name == "custom":
@@ -135,16 +194,10 @@ def viewer() -> None:
     regions = montage.regions()
     with st.expander("Channels and screen"):
         a, b, d = st.columns(3)
-        pick_kinds = a.multiselect("Channel types", kinds, default=kinds, key="browse_kinds")
+        pick_kinds = _channel_choice(a, "Channel types", kinds, montage_name, "kinds")
         present = [r for r in REGIONS if r in regions]
-        pick_regions = b.multiselect("Scalp regions (EEG)", present, default=present, key="browse_regions")
-        order = d.radio(
-            "Order",
-            ["montage", "scalp"],
-            horizontal=True,
-            key="browse_order",
-            format_func={"montage": "as the montage lists", "scalp": "front to back, left to right"}.get,
-        )
+        pick_regions = _channel_choice(b, "Scalp regions (EEG)", present, montage_name, "regions")
+        order = _radio(d, "Order", {"montage": "as the montage lists", "scalp": "front to back, left to right"})
         show_bads = a.toggle("Show bad channels", value=True, key="browse_show_bads")
         px_per_mm = b.number_input(
             "Screen pixels per mm",
@@ -164,7 +217,19 @@ def viewer() -> None:
             key="browse_width",
             help="Traces are downsampled to a point a pixel: the min and max of every two pixels.",
         )
-        row_px = a.slider("Row height (px)", 8, 60, 20, key="browse_row_px")
+        clip = a.toggle("Clip traces", value=True, key="browse_clip", help=CLIP_HELP)
+        fit = _radio(b, "Row height", {"fit": "fit to window", "fixed": "fixed px per row"}, key="browse_fit")
+        window_px = b.number_input(
+            "Window height (px)",
+            500,
+            4000,
+            figures.FIT_WINDOW_PX,
+            50,
+            key="browse_window_px",
+            disabled=fit != "fit",
+            help="All rows fit in a window this high (navigation and overview strip included).",
+        )
+        row_px = a.slider("Row height (px)", 8, 60, 20, key="browse_row_px", disabled=fit != "fixed")
         plotly = d.toggle(
             "Plotly traces (zoom, pan, PNG export)",
             value=False,
@@ -172,13 +237,7 @@ def viewer() -> None:
             help="The default canvas view turns pages in milliseconds; a Plotly chart takes about "
             "half a second a page in the browser but zooms, pans and exports.",
         )
-        kind = a.radio(
-            "Overview strip",
-            ["amplitude", "band"],
-            key="browse_ov_kind",
-            horizontal=True,
-            format_func={"amplitude": "amplitude", "band": "band power"}.get,
-        )
+        kind = _radio(a, "Overview strip", {"amplitude": "amplitude", "band": "band power"}, key="browse_ov_kind")
         band = b.selectbox(
             "Overview band", list(display.BANDS_HZ), index=2, key="browse_ov_band", disabled=kind != "band"
         )
@@ -197,6 +256,17 @@ def viewer() -> None:
         and (show_bads or not montage.bad_rows[r])
     ]
     rows = montage.order(rows, order)
+    # A montage change never hides channels without saying so.
+    unused = montage.unused(raw.ch_names, raw.get_channel_types())
+    filtered = [
+        montage.labels[r]
+        for r in range(len(montage.labels))
+        if r not in rows and (show_bads or not montage.bad_rows[r])
+    ]
+    if unused or filtered:
+        parts = [f"not in this montage: {_names(unused)}"] if unused else []
+        parts += [f"hidden by the channel types and regions chosen for it: {_names(filtered)}"] if filtered else []
+        st.caption("Channels " + "; ".join(parts) + " (see “Channels and screen”).")
     if not rows:
         st.info("No channel matches the chosen types, regions and bad-channel setting.")
         return
@@ -209,7 +279,8 @@ def viewer() -> None:
         "filter": display.DisplayFilter(low, high, notch),
         "px_per_mm": px_per_mm,
         "width_px": int(width_px),
-        "row_px": row_px,
+        "height": figures.fit_height(int(window_px)) if fit == "fit" else figures.page_height(len(rows), row_px),
+        "clip": clip,
         "plotly": plotly,
         "webgl": webgl,
         "overview": (kind, band),
@@ -247,11 +318,10 @@ def page_view(view: dict) -> None:
         step=1.0,
         key="browse_goto",
         on_change=_jump,
-        label_visibility="collapsed",
         help="Page start, in seconds",
     )
     if labels:
-        nav[3].selectbox("Annotation label", labels, key="browse_label", label_visibility="collapsed")
+        nav[3].selectbox("Annotation label", labels, key="browse_label")
         nav[4].button(
             "◀ label",
             on_click=_to_label,
@@ -285,7 +355,7 @@ def page_view(view: dict) -> None:
 
     began = time.perf_counter()  # reading a page takes tens of milliseconds: no spinner to draw and remove
     page = display.read_page(raw, montage, start, timebase, view["filter"], n_points=view["width_px"], rows=rows)
-    height = figures.page_height(len(rows), view["row_px"])
+    height = view["height"]
     row_mm = figures.row_height_mm(len(rows), height=height, px_per_mm=view["px_per_mm"])
     sens_choice = view["sens_choice"]
     sensitivity = display.autoscale(page.values, row_mm) if sens_choice == "auto" else float(sens_choice)
@@ -297,14 +367,22 @@ def page_view(view: dict) -> None:
         annotations=notes.in_window(raw, page.start, page.start + page.duration),
     )
     if view["plotly"]:
-        fig = figures.page_figure(page, sensitivity, webgl=view["webgl"], **drawn)
+        fig = figures.page_figure(page, sensitivity, webgl=view["webgl"], clip=view["clip"], select=True, **drawn)
     else:
-        data = figures.page_view_data(page, sensitivity, **drawn)
+        data = figures.page_view_data(page, sensitivity, clip=view["clip"], **drawn)
     built_ms = (time.perf_counter() - began) * 1e3
     if view["plotly"]:
-        st.plotly_chart(fig, key="browse_traces", theme=None, config={"scrollZoom": False, "displaylogo": False})
+        st.plotly_chart(
+            fig,
+            key="browse_traces",
+            theme=None,
+            config={"scrollZoom": False, "displaylogo": False},
+            # A callback, not "rerun": it fires when the selection changes, not on every rerun after.
+            on_select=lambda: _select_span(st.session_state["browse_traces"].selection.get("box"), page),
+            selection_mode=("box",),
+        )
     else:
-        trace_view(data, key="browse_traces")
+        trace_view(data, key="browse_traces", on_span=lambda a, b: _select_span([{"x": [a, b]}], page))
     bits = [
         f"{MONTAGES[view['montage_name']]}",
         f"{sensitivity:g} µV/mm" + (" (auto)" if sens_choice == "auto" else ""),
@@ -314,8 +392,9 @@ def page_view(view: dict) -> None:
     ]
     st.caption(
         " · ".join(bits) + f" · built in {built_ms:.0f} ms. Hover a trace for channel, time and value; "
-        "blue left, red right, grey bad."
+        "drag across the traces to annotate a span; blue left, red right, grey bad."
     )
+    span_form(page)
     report.add_button(
         "browse",
         f"Traces from {page.start:g} s",
@@ -338,6 +417,36 @@ def page_view(view: dict) -> None:
     if spectra_box.open:
         with spectra_box:
             spectra_panel(rec, page)
+
+
+def _select_span(boxes, page) -> None:
+    """Keep the span dragged on the traces (either view) for :func:`span_form`."""
+    span = notes.selected_span(boxes, page.start, page.start + page.duration)
+    if span is not None:
+        st.session_state["browse_span"] = span
+
+
+def span_form(page) -> None:
+    """Label the span dragged on the traces and save it as an annotation (a history step)."""
+    span = st.session_state.get("browse_span")
+    if span is None:
+        return
+    onset, duration = span
+    with st.form("browse_span_form", border=True):
+        st.markdown(f"**Annotate {onset:.2f}–{onset + duration:.2f} s** ({duration:.2f} s selected on the traces)")
+        left, mid, right = st.columns([3, 1, 1], vertical_alignment="bottom")
+        label = left.text_input("Label", "artifact", key="browse_span_label")
+        save = mid.form_submit_button("Save annotation", type="primary")
+        drop = right.form_submit_button("Cancel")
+    if drop:
+        st.session_state.pop("browse_span", None)
+        st.rerun(scope="fragment")
+    if save:
+        if not label.strip():
+            st.error("Give the annotation a label.", icon=":material/error:")
+        elif session.apply_step("add_annotation", onset=onset, duration=duration, description=label.strip()):
+            st.session_state.pop("browse_span", None)
+            st.rerun(scope="app")
 
 
 def annotation_panel() -> None:

@@ -122,3 +122,15 @@ def test_marking_bad_channels_is_a_history_step(physionet_recording):
 
     montage = build_montage(unmarked.raw.info, "referential")
     assert [label for label, bad in zip(montage.labels, montage.bad_rows) if bad] == ["Iz"]
+
+
+def test_a_span_dragged_on_the_traces_becomes_onset_and_duration():
+    box = [{"xref": "x", "yref": "y", "x": [14.5, 12.25], "y": [-10, -400]}]
+    assert annotations.selected_span(box, 10.0, 20.0) == (12.25, 2.25)
+    assert annotations.selected_span([*box, {"x": [18.0, 25.0]}], 10.0, 20.0) == (
+        18.0,
+        2.0,
+    )  # the last, cut at the page
+    assert annotations.selected_span([{"x": [21.0, 25.0]}], 10.0, 20.0) is None  # off the page
+    assert annotations.selected_span([], 10.0, 20.0) is None
+    assert annotations.selected_span(None, 10.0, 20.0) is None

@@ -2,6 +2,9 @@
 
 import base64
 import json
+import shutil
+import subprocess
+from pathlib import Path
 
 import mne
 import numpy as np
@@ -97,6 +100,7 @@ def test_page_figure_is_valid_plotly_with_hover_in_microvolts(physionet_recordin
         annotations=[{"onset": 21, "duration": 2, "description": "T1"}],
         events=[{"time": 25.0, "value": 3, "channel": "STI"}],
         all_labels=["T1"],
+        clip=False,
     )
     go.Figure(fig.to_dict())  # the unvalidated fast path must satisfy Plotly's schema
     assert len(fig.data) == 18 and all(t.type == "scatter" for t in fig.data)
@@ -150,6 +154,7 @@ def test_canvas_view_data_decodes_to_the_page_in_microvolts(physionet_recording)
         annotations=[{"onset": 21, "duration": 2, "description": "T1"}],
         events=[{"time": 25.0, "value": 3, "channel": "STI"}],
         all_labels=["T1"],
+        clip=False,
     )
     json.dumps(data)  # travels to the browser as JSON
     ys = np.frombuffer(base64.b64decode(data["ys"]), dtype="<i2").reshape(len(data["rows"]), data["n_points"])
@@ -157,14 +162,14 @@ def test_canvas_view_data_decodes_to_the_page_in_microvolts(physionet_recording)
     offsets = np.asarray(data["offsets_mm"])[:, None] * data["y_units_per_mm"]
     np.testing.assert_allclose((ys - offsets) * data["uv_per_unit"], page.values * 1e6, atol=data["uv_per_unit"])
     # The same layout as the Plotly figure of the page.
-    fig = figures.page_figure(page, 7.0)
+    fig = figures.page_figure(page, 7.0, clip=False)
     assert [r["name"] for r in data["rows"]] == [t.name for t in fig.data]
     assert [r["color"] for r in data["rows"]] == [t.line.color for t in fig.data]
     np.testing.assert_allclose(offsets[:, 0], fig.layout.yaxis.tickvals)
     assert (data["start"], data["end"]) == tuple(fig.layout.xaxis.range)
     assert data["annotations"] == [{"x0": 21, "x1": 23, "label": "T1", "color": figures.label_color("T1", ["T1"])}]
     assert data["events"] == [{"t": 25.0, "label": "▲3"}]
-    assert data["bar"]["uv"] == figures.page_geometry(page, 7.0).bar_uv
+    assert data["bar"]["uv"] == figures.page_geometry(page, 7.0).bar_uv and data["clip_units"] is None
     assert len(json.dumps(data)) < 400_000  # a third of the Plotly figure's payload
 
 
@@ -179,3 +184,83 @@ def test_overview_view_data_marks_the_page_and_the_annotations(eeglab_recording)
     finite = amp[np.isfinite(amp)] * 1e6
     assert finite.min() <= data["top"] <= finite.max()
     assert data["ticks"][0] == [0.0, "0"] and data["ticks"][-1][0] <= raw.times[-1]
+
+
+@pytest.fixture(scope="module")
+def nihon_kohden(shared_data):
+    return load_recording([shared_data / "clinical_nihonkohden" / "MB0400FU.EDF"])
+
+
+def test_traces_are_clipped_at_their_row_band_by_default(nihon_kohden):
+    """The $A1/$A2 spikes of the Nihon Kohden file must not cross the other rows unless asked."""
+    raw = nihon_kohden.raw
+    page = display.read_page(raw, build_montage(raw.info, "referential"), 0, 29, n_points=1200)
+    for geo, data in (
+        (figures.page_geometry(page, 7.0), figures.page_view_data(page, 7.0)),
+        (figures.page_geometry(page, 7.0, clip=False), figures.page_view_data(page, 7.0, clip=False)),
+    ):
+        half = geo.row_mm / 2 * figures.Y_UNITS_PER_MM
+        excursion = np.abs(geo.ys - (geo.offsets_mm * figures.Y_UNITS_PER_MM)[:, None]).max(axis=1)
+        if geo.clip_units is None:
+            assert (excursion > 3 * half).any() and data["clip_units"] is None  # the spikes cross rows
+        else:
+            assert geo.clip_units == pytest.approx(half) and data["clip_units"] == pytest.approx(half)
+            assert (excursion <= half + 1).all() and (excursion >= half - 1).any()
+    # The Plotly view clips the drawn line but its hover keeps the true value.
+    fig = figures.page_figure(page, 7.0)
+    big = int(np.argmax(np.abs(page.values).max(axis=1)))
+    assert np.abs(fig.data[big].customdata).max() == pytest.approx(np.abs(page.values[big]).max() * 1e6, rel=1e-5)
+
+
+def test_fit_to_window_keeps_the_height_whatever_the_rows():
+    assert figures.fit_height(1000) == figures.fit_height(1000) < 1000
+    assert figures.page_height(64, 20) > 1000 > figures.fit_height(1000)
+    for n in (18, 64):  # rows share the window: fewer rows, taller rows
+        assert figures.row_height_mm(n, height=figures.fit_height(1000)) * n == pytest.approx(
+            figures.row_height_mm(1, height=figures.fit_height(1000))
+        )
+    assert figures.fit_height(100) >= 280  # never a sliver
+
+
+@pytest.mark.parametrize(
+    ("raw", "clean"),
+    [
+        ("$A1", "A1 (aux)"),
+        ("POL X1", "X1"),
+        ("POL $A2", "A2 (aux)"),
+        ("EEG Fp1-Ref", "Fp1"),
+        ("Fc5.", "FC5"),
+        ("Fp1-F7", "Fp1-F7"),
+        ("Cz-avg", "Cz-avg"),
+        ("X1", "X1"),
+        ("A1", "A1"),
+    ],
+)
+def test_channel_names_are_cleaned_for_display(raw, clean):
+    assert figures.clean_name(raw) == clean
+
+
+def test_rows_show_the_clean_name_with_the_raw_one_on_hover(nihon_kohden):
+    raw = nihon_kohden.raw
+    page = display.read_page(raw, build_montage(raw.info, "referential"), 0, 10, n_points=400)
+    rows = {r["name"]: r["raw"] for r in figures.page_view_data(page, 10.0)["rows"]}
+    assert rows["A1 (aux)"] == "POL $A1" and rows["X1"] == "POL X1" and rows["Fp1"] == ""
+    fig = figures.page_figure(page, 10.0)
+    assert "A1 (aux)" in fig.layout.yaxis.ticktext and "A1 (aux) [POL $A1]" in [t.name for t in fig.data]
+
+
+def test_filter_boxes_offer_only_what_applies():
+    at_128 = display.applicable(display.HIGH_CUTS_HZ, 128.0)
+    assert at_128 == (None, 15.0, 30.0, 35.0, 40.0)  # 70 Hz is above 0.45 × 128 = 57.6 Hz
+    assert display.applicable(display.NOTCHES_HZ, 128.0) == (None, 50.0)
+    assert display.applicable(display.HIGH_CUTS_HZ, 256.0) == display.HIGH_CUTS_HZ
+    assert display.applicable(display.HIGH_CUTS_HZ, 20.0) == (None,)
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="Node.js checks the canvas view's syntax; it is not installed")
+def test_the_canvas_view_script_parses(tmp_path):
+    """A syntax error in ui/trace_view.js leaves the page without traces, and no AppTest sees it."""
+    script = tmp_path / "trace_view.mjs"
+    script.write_text((Path(__file__).parents[1] / "ui" / "trace_view.js").read_text(encoding="utf-8"))
+    done = subprocess.run(["node", "--check", str(script)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr

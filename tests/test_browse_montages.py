@@ -121,3 +121,19 @@ def test_regions_and_sides():
     assert region("Fp1-F7") == "frontal" and region("T7") == "temporal" and region("FT7") == "temporal"
     assert region("CP3") == "parietal" and region("PO7") == "occipital" and region("xyz") == "other"
     assert side("Fp1-F7") == "left" and side("C4") == "right" and side("Cz") == "mid"
+
+
+def test_a_montage_names_the_recorded_channels_it_does_not_show(shared_data):
+    """Double banana leaves E, A1, A2 (and the EDF export's X1, $A1, $A2) of the Nihon Kohden file out: the page must be able to say so."""
+    raw = load_recording([shared_data / "clinical_nihonkohden" / "MB0400FU.EDF"]).raw
+    types = raw.get_channel_types()
+    assert build_montage(raw.info, "double_banana").unused(raw.ch_names, types) == [
+        "POL E",
+        "A2",
+        "A1",
+        "POL X1",
+        "POL $A2",
+        "POL $A1",
+    ]
+    assert build_montage(raw.info, "referential").unused(raw.ch_names, types) == []
+    assert build_montage(raw.info, "linked_ears").unused(raw.ch_names, types) == []  # A1, A2 are the reference

@@ -80,7 +80,9 @@ def test_every_montage_pages_and_figures(shared_data, relative):
                 events=events,
                 all_labels=labels,
             )
-            assert [t.name.replace(" (bad)", "") for t in fig.data] == page.labels
+            # Each row shows its cleaned name, with the recorded one in brackets where they differ.
+            shown = [figures.clean_name(n) + (f" [{n}]" if figures.clean_name(n) != n else "") for n in page.labels]
+            assert [t.name.replace(" (bad)", "") for t in fig.data] == shown
             assert fig.layout.xaxis.range[0] == pytest.approx(page.start)
         built += 1
     assert built >= 1  # at least "as recorded" always works

@@ -46,6 +46,18 @@ def test_psd_and_band_topomap_figures(physionet_recording):
     heatmaps = [t for t in topo.data if t.type == "heatmap"]
     assert len(heatmaps) == 5
     assert len(topo.layout.shapes) == 5 * 4  # head, nose and two ears on each map
+    # Each map has its own colour scale, centred under it.
+    assert all(h.showscale for h in heatmaps)
+    centres = [h.colorbar.x for h in heatmaps]
+    domains = [topo.layout[f"xaxis{'' if k == 1 else k}"].domain for k in range(1, 6)]
+    assert all(lo < c < hi for c, (lo, hi) in zip(centres, domains))
+
+
+def test_psd_log_axis_labels_decades_only(physionet_recording):
+    """Plotly's default log axis labels the 2s and 5s between decades ("5", "2"): only decades here."""
+    freqs, psd, names = spectra.welch(physionet_recording.raw, start=0, duration=10)
+    yaxis = figures.psd_figure(freqs, psd, names).layout.yaxis
+    assert yaxis.dtick == 1 and yaxis.exponentformat == "power"
 
 
 def test_spectrum_refuses_a_span_without_channels(physionet_recording):

@@ -3,6 +3,7 @@
 // - kind "page" (backend.browse.figures.page_view_data): the stacked rows, time grid,
 //   annotation spans, stim events, channel names and scale bar; hovering reads out
 //   channel, time and value.
+//   Dragging across the traces selects a time span and sends it back ("span"), to annotate it.
 // - kind "overview" (backend.browse.figures.overview_view_data): the whole recording as
 //   bars with the shown page marked; a click sends its time back ("goto").
 
@@ -132,8 +133,54 @@ function draw(root) {
     ctx.textBaseline = "top";
     ctx.fillText(d.title, 8, 4);
   }
+  // The span being dragged (to annotate it).
+  if (root.__drag && root.__drag.t1 !== undefined) {
+    const a = Math.min(root.__drag.t0, root.__drag.t1);
+    const b = Math.max(root.__drag.t0, root.__drag.t1);
+    ctx.globalAlpha = 0.2;
+    ctx.fillStyle = "#f5a623";
+    ctx.fillRect(xOf(a), m.t, xOf(b) - xOf(a), plotH);
+    ctx.globalAlpha = 1;
+  }
   // Tests and the load benchmark read which page is on screen from here.
   root.dataset.start = d.start.toFixed(3);
+}
+
+function timeAt(root, event) {
+  const d = root.__data;
+  const g = root.__geometry;
+  const rect = root.querySelector("canvas").getBoundingClientRect();
+  const t = d.start + ((event.clientX - rect.left - d.margin.l) / g.plotW) * (d.end - d.start);
+  return Math.min(d.end, Math.max(d.start, t));
+}
+
+// Drag across the traces: a span of at least 4 px is sent as [from, to] seconds.
+function dragStart(root, event) {
+  const d = root.__data;
+  const g = root.__geometry;
+  if (!d || !g) return;
+  const rect = root.querySelector("canvas").getBoundingClientRect();
+  const px = event.clientX - rect.left;
+  const py = event.clientY - rect.top;
+  if (px < d.margin.l || px > d.margin.l + g.plotW || py < d.margin.t || py > d.margin.t + g.plotH) return;
+  root.__drag = { t0: timeAt(root, event), x0: event.clientX };
+}
+
+function dragMove(root, event) {
+  if (!root.__drag) return;
+  root.__drag.t1 = timeAt(root, event);
+  draw(root);
+}
+
+function dragEnd(root, event) {
+  const drag = root.__drag;
+  if (!drag) return;
+  root.__drag = null;
+  const t1 = timeAt(root, event);
+  if (Math.abs(event.clientX - drag.x0) >= 4) {
+    root.__send("span", [Math.min(drag.t0, t1), Math.max(drag.t0, t1)]);
+  }
+  draw(root);
 }
 
 function hover(root, event) {
@@ -155,8 +202,13 @@ function hover(root, event) {
     if (Math.abs(d.offsets_mm[r] * d.y_units_per_mm - units) < Math.abs(d.offsets_mm[row] * d.y_units_per_mm - units)) row = r;
   }
   const i = Math.min(d.n_points - 1, Math.max(0, Math.round((t - d.x0) / d.dx)));
-  const value = (root.__ys[row * d.n_points + i] - d.offsets_mm[row] * d.y_units_per_mm) * d.uv_per_unit;
-  tip.textContent = `${d.rows[row].name} · ${(d.x0 + i * d.dx).toFixed(3)} s · ${value.toFixed(1)} µV`;
+  const rel = root.__ys[row * d.n_points + i] - d.offsets_mm[row] * d.y_units_per_mm;
+  const value = rel * d.uv_per_unit;
+  // A clipped trace sits at its row's band: its value there is a bound, not a reading.
+  const clipped = d.clip_units && Math.abs(rel) >= d.clip_units - 1;
+  const name = d.rows[row].raw ? `${d.rows[row].name} [${d.rows[row].raw}]` : d.rows[row].name;
+  const shown = clipped ? `${value > 0 ? "≥" : "≤"} ${value.toFixed(1)} µV (clipped)` : `${value.toFixed(1)} µV`;
+  tip.textContent = `${name} · ${(d.x0 + i * d.dx).toFixed(3)} s · ${shown}`;
   tip.style.display = "block";
   tip.style.left = Math.min(px + 12, g.width - 220) + "px";
   tip.style.top = py + 12 + "px";
@@ -228,7 +280,10 @@ export default function (component) {
     parentElement.appendChild(root);
     const canvas = root.querySelector("canvas");
     if (kind === "page") {
-      canvas.addEventListener("mousemove", (e) => hover(root, e));
+      canvas.addEventListener("mousemove", (e) => { hover(root, e); dragMove(root, e); });
+      canvas.addEventListener("mousedown", (e) => dragStart(root, e));
+      window.addEventListener("mouseup", (e) => dragEnd(root, e));
+      canvas.style.cursor = "crosshair";
       canvas.addEventListener("mouseleave", () => { root.querySelector(".eeg-tip").style.display = "none"; });
     } else {
       canvas.style.cursor = "pointer";

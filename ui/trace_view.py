@@ -17,9 +17,16 @@ _CSS = """
 _component = st.components.v2.component("eeg_trace_view", js=_JS, css=_CSS, isolate_styles=False)
 
 
-def trace_view(data: dict, *, key: str) -> None:
-    """Place the trace view of one page (``data`` from ``page_view_data``)."""
-    _component(data=data, key=key, height=data["height"])
+def trace_view(data: dict, *, key: str, on_span: Callable[[float, float], None] | None = None) -> None:
+    """Place the trace view of one page (``data`` from ``page_view_data``); a span dragged
+    across the traces calls ``on_span(start_s, stop_s)`` before the rerun."""
+
+    def dragged() -> None:
+        span = st.session_state[key].get("span")
+        if on_span is not None and span and len(span) == 2:
+            on_span(float(span[0]), float(span[1]))
+
+    _component(data=data, key=key, height=data["height"], on_span_change=dragged)
 
 
 def overview_view(data: dict, *, key: str, on_goto: Callable[[float], None]) -> None:

@@ -51,6 +51,19 @@ def next_onset(raw: mne.io.BaseRaw, label: str | None, after: float, direction: 
     return float(earlier.max()) if len(earlier) else None
 
 
+def selected_span(boxes, start: float, stop: float) -> tuple[float, float] | None:
+    """The time span of the last box dragged on the traces, as ``(onset, duration)`` within ``[start, stop]``.
+
+    ``boxes`` is a Plotly box selection as Streamlit reports it (dicts with an ``'x'`` pair
+    of times in seconds); None when there is none, or it lies off the page.
+    """
+    xs = [[float(t) for t in x] for b in boxes or () if isinstance(b, dict) and len(x := b.get("x") or ()) == 2]
+    if not xs:
+        return None
+    lo, hi = max(start, min(xs[-1])), min(stop, max(xs[-1]))
+    return (round(lo, 3), round(hi - lo, 3)) if hi > lo else None
+
+
 def _check(raw, onset, duration, description):
     try:
         onset, duration = float(onset), float(duration)

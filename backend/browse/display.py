@@ -27,6 +27,8 @@ HIGH_CUTS_HZ = (None, 15.0, 30.0, 35.0, 40.0, 70.0)
 NOTCHES_HZ = (None, 50.0, 60.0)
 BANDS_HZ = {"delta": (1.0, 4.0), "theta": (4.0, 8.0), "alpha": (8.0, 13.0), "beta": (13.0, 30.0), "gamma": (30.0, 45.0)}
 
+FILTER_LIMIT = 0.45  # of the sampling rate: cut-offs at or above it are off
+
 _FILTER_ORDER = 2  # applied forward and backward: 4th-order zero-phase response
 _NOTCH_Q = 30.0
 _MAX_PAD_S = 10.0
@@ -45,7 +47,7 @@ class DisplayFilter:
 
     def active(self, sfreq: float) -> DisplayFilter:
         """The settings that apply at ``sfreq`` (cut-offs at or above 0.45 × rate are off)."""
-        limit = 0.45 * sfreq
+        limit = FILTER_LIMIT * sfreq
         return DisplayFilter(
             self.low if self.low and self.low < limit else None,
             self.high if self.high and self.high < limit else None,
@@ -75,6 +77,11 @@ class DisplayFilter:
         # About three time constants of the low-frequency filter; sosfiltfilt's own
         # odd-symmetric padding covers the recording's edges.
         return min(_MAX_PAD_S, max(1.0, 1.0 / self.low if self.low else 1.0))
+
+
+def applicable(cuts, sfreq: float) -> tuple:
+    """The cut-offs of ``cuts`` that apply at ``sfreq`` (below ``FILTER_LIMIT`` × the rate), "off" (None) first."""
+    return tuple(c for c in cuts if c is None or c < FILTER_LIMIT * sfreq)
 
 
 @lru_cache(maxsize=64)

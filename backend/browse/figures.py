@@ -13,6 +13,7 @@ its hover shows the value in µV from ``customdata``.
 from __future__ import annotations
 
 import base64
+import re
 from dataclasses import dataclass
 
 import mne
@@ -22,6 +23,7 @@ from plotly.subplots import make_subplots
 
 from backend.browse.display import BANDS_HZ, Page
 from backend.browse.montages import side
+from backend.channels import standard_label
 from backend.viz.topomap import head_shapes, sensor_xy, square_axes, topomap_traces
 
 PX_PER_MM = 96 / 25.4  # a 96-dpi screen; the page lets users set their own
@@ -63,6 +65,35 @@ def page_height(n_rows: int, row_px: int = 20) -> int:
     return int(np.clip(n_rows * row_px, 280, 3000) + _MARGIN["t"] + _MARGIN["b"])
 
 
+# What the page shows around the traces while they are on screen (navigation, overview
+# strip, caption): the figure gets the rest of the window.
+FIT_CHROME_PX = 220
+FIT_WINDOW_PX = 1000
+
+
+def fit_height(window_px: int = FIT_WINDOW_PX) -> int:
+    """A figure height that fits all rows, whatever their number, in a ``window_px``-high window."""
+    return int(max(280 + _MARGIN["t"] + _MARGIN["b"], window_px - FIT_CHROME_PX))
+
+
+_VENDOR_PREFIX = re.compile(r"^(POL|EEG)\s+", re.IGNORECASE)
+
+
+def clean_name(label: str) -> str:
+    """A channel label as a reader expects it (the raw one goes on hover).
+
+    ``'EEG Fp1-Ref'`` -> ``'Fp1'``, ``'POL X1'`` -> ``'X1'``, ``'$A1'`` -> ``'A1 (aux)'`` (Nihon Kohden's
+    ``$`` inputs are auxiliary channels, not the ear electrodes); montage rows (``'Fp1-F7'``,
+    ``'Cz-avg'``) are left as they are.
+    """
+    core = _VENDOR_PREFIX.sub("", label.strip())
+    if core.startswith("$") and len(core) > 1:
+        return f"{core[1:]} (aux)"
+    if core != label or re.search(r"-ref$", label, re.IGNORECASE) or label.endswith("."):
+        return standard_label(label) or core
+    return label
+
+
 @dataclass(frozen=True)
 class PageGeometry:
     """Where each row of a page sits, in the units both trace views draw in.
@@ -84,6 +115,8 @@ class PageGeometry:
         The scale bar's height in µV: a round number close to one row.
     ticks : ndarray
         Time-axis tick positions (s).
+    clip_units : float or None
+        Half a row in y units when traces are clipped at their row's band, else None.
     """
 
     height: int
@@ -93,6 +126,7 @@ class PageGeometry:
     ys: np.ndarray
     bar_uv: float
     ticks: np.ndarray
+    clip_units: float | None = None
 
 
 def _plot_mm(height: int, px_per_mm: float) -> float:
@@ -107,19 +141,28 @@ def row_height_mm(n_rows: int, *, height: int | None = None, px_per_mm: float = 
 
 
 def page_geometry(
-    page: Page, sensitivity: float, *, px_per_mm: float = PX_PER_MM, height: int | None = None
+    page: Page, sensitivity: float, *, px_per_mm: float = PX_PER_MM, height: int | None = None, clip: bool = True
 ) -> PageGeometry:
-    """Lay one page out at ``sensitivity`` µV per screen millimetre."""
+    """Lay one page out at ``sensitivity`` µV per screen millimetre.
+
+    With ``clip`` (the default, as on clinical review stations) each trace is cut at its
+    row's band, half a row above and below its centre line, so one large artifact does not
+    cross the other rows.
+    """
     n = max(1, len(page.labels))
     height = height or page_height(n)
     plot_mm = _plot_mm(height, px_per_mm)
     row_mm = plot_mm / n
     offsets = -(np.arange(n) + 0.5) * row_mm
     scale = 1e6 / sensitivity * Y_UNITS_PER_MM  # volts -> y units
-    ys = np.clip(page.values * scale + (offsets * Y_UNITS_PER_MM)[:, None], -32767, 32767).astype(np.int16)
+    rel = page.values * scale
+    clip_units = row_mm / 2 * Y_UNITS_PER_MM if clip else None
+    if clip_units is not None:
+        rel = np.clip(rel, -clip_units, clip_units)
+    ys = np.clip(rel + (offsets * Y_UNITS_PER_MM)[:, None], -32767, 32767).astype(np.int16)
     step = 1 if page.duration <= 20 else 5
     ticks = np.arange(np.ceil(page.start / step) * step, page.start + page.duration + 1e-9, step)
-    return PageGeometry(height, plot_mm, row_mm, offsets, ys, _nice(sensitivity * row_mm), ticks)
+    return PageGeometry(height, plot_mm, row_mm, offsets, ys, _nice(sensitivity * row_mm), ticks, clip_units)
 
 
 def _row_color(label: str, bad: bool) -> str:
@@ -127,7 +170,12 @@ def _row_color(label: str, bad: bool) -> str:
 
 
 def _row_name(label: str, bad: bool) -> str:
-    return label + (" (bad)" if bad else "")
+    return clean_name(label) + (" (bad)" if bad else "")
+
+
+def _raw_name(label: str) -> str:
+    """The recorded name, where the row shows a cleaned one ('' otherwise)."""
+    return label if clean_name(label) != label else ""
 
 
 def page_figure(
@@ -141,6 +189,8 @@ def page_figure(
     all_labels=(),
     title: str = "",
     webgl: bool = False,
+    clip: bool = True,
+    select: bool = False,
 ) -> go.Figure:
     """The stacked traces of one page.
 
@@ -162,8 +212,12 @@ def page_figure(
         Every annotation label of the recording, so each keeps its colour from page to page.
     webgl : bool
         Draw traces with WebGL (``scattergl``) instead of SVG: faster where the browser has a GPU.
+    clip : bool
+        Cut each trace at its row's band (:func:`page_geometry`); hover still reads the true value.
+    select : bool
+        Dragging selects a time span (to annotate it) instead of zooming.
     """
-    geo = page_geometry(page, sensitivity, px_per_mm=px_per_mm, height=height)
+    geo = page_geometry(page, sensitivity, px_per_mm=px_per_mm, height=height, clip=clip)
     n, height, plot_mm, row_mm, offsets, ys = (
         len(page.labels),
         geo.height,
@@ -182,7 +236,7 @@ def page_figure(
                 "dx": page.dx,
                 "y": ys[i],
                 "customdata": micro[i],
-                "name": _row_name(label, page.bad_rows[i]),
+                "name": _row_name(label, page.bad_rows[i]) + (f" [{raw}]" if (raw := _raw_name(label)) else ""),
                 "mode": "lines",
                 "showlegend": False,
                 "line": {"color": _row_color(label, page.bad_rows[i]), "width": 1},
@@ -297,7 +351,8 @@ def page_figure(
         "title": {"text": title, "font": {"size": 13}, "x": 0.01, "y": 0.995},
         "plot_bgcolor": "white",
         "hovermode": "closest",
-        "dragmode": "zoom",
+        "dragmode": "select" if select else "zoom",
+        "selectdirection": "h",
         "shapes": shapes,
         "annotations": notes,
         "xaxis": {
@@ -311,7 +366,7 @@ def page_figure(
         "yaxis": {
             "range": [-plot_mm * Y_UNITS_PER_MM, 0],
             "tickvals": offsets * Y_UNITS_PER_MM,
-            "ticktext": page.labels,
+            "ticktext": [clean_name(label) for label in page.labels],
             "showgrid": False,
             "zeroline": False,
             "fixedrange": True,
@@ -348,6 +403,7 @@ def page_view_data(
     events=(),
     all_labels=(),
     title: str = "",
+    clip: bool = True,
 ) -> dict:
     """The same page as :func:`page_figure`, as data for the canvas trace view.
 
@@ -355,9 +411,10 @@ def page_view_data(
     (measured in headless Chromium without a GPU: Streamlit mounts a new chart for every
     new figure); drawing these rows on a canvas costs a few milliseconds. Values travel as
     little-endian int16 in y units (base64), with what the view needs to turn them back
-    into µV for its hover read-out. Parameters as for :func:`page_figure`.
+    into µV for its hover read-out (which says "clipped" at a clipped row's band). Parameters
+    as for :func:`page_figure`.
     """
-    geo = page_geometry(page, sensitivity, px_per_mm=px_per_mm, height=height)
+    geo = page_geometry(page, sensitivity, px_per_mm=px_per_mm, height=height, clip=clip)
     end = page.start + page.duration
     spans = [
         {
@@ -379,7 +436,7 @@ def page_view_data(
         "dx": page.dx,
         "n_points": int(geo.ys.shape[1]) if geo.ys.ndim == 2 else 0,
         "rows": [
-            {"name": _row_name(label, bad), "color": _row_color(label, bad)}
+            {"name": _row_name(label, bad), "raw": _raw_name(label), "color": _row_color(label, bad)}
             for label, bad in zip(page.labels, page.bad_rows)
         ],
         "y_units_per_mm": Y_UNITS_PER_MM,
@@ -391,6 +448,7 @@ def page_view_data(
         "annotations": spans,
         "events": marks,
         "bar": {"uv": geo.bar_uv, "mm": geo.bar_uv / sensitivity},
+        "clip_units": geo.clip_units,
         "sensitivity_uv_mm": sensitivity,
     }
 
@@ -467,14 +525,15 @@ def psd_figure(freqs, psd, names, bands=None, title: str = "") -> go.Figure:
         margin={"l": 60, "r": 20, "t": 40, "b": 40},
         plot_bgcolor="white",
         xaxis={"title": "frequency (Hz)"},
-        yaxis={"title": "PSD (µV²/Hz)", "type": "log"},
+        # Decades only: Plotly's default log axis also labels the 2s and 5s between them.
+        yaxis={"title": "PSD (µV²/Hz)", "type": "log", "dtick": 1, "exponentformat": "power", "showexponent": "all"},
         showlegend=len(names) <= 20,
     )
     return fig
 
 
 def band_topomaps_figure(powers: dict, info: mne.Info, picks, title: str = "") -> go.Figure:
-    """One scalp map per band of absolute power (µV²), each with its own colour range."""
+    """One scalp map per band of absolute power (µV²), each with its own colour range and colour scale."""
     xy, placed = sensor_xy(info, picks)
     names = [info["ch_names"][p] for p in picks]
     fig = make_subplots(rows=1, cols=len(powers), subplot_titles=list(powers), horizontal_spacing=0.02)
@@ -487,17 +546,33 @@ def band_topomaps_figure(powers: dict, info: mne.Info, picks, title: str = "") -
             colorscale="Viridis",
             zmid=None,
             unit="µV²",
-            showscale=False,
+            showscale=True,
             marker_size=4,
         )
-        for trace in traces:
-            fig.add_trace(trace, row=1, col=k)
         suffix = "" if k == 1 else str(k)
+        x0, x1 = fig.layout[f"xaxis{suffix}"].domain
+        for trace in traces:
+            if trace.type == "heatmap":  # its colour scale, horizontal under its own map
+                trace.update(
+                    colorbar={
+                        "orientation": "h",
+                        "x": (x0 + x1) / 2,
+                        "xanchor": "center",
+                        "len": (x1 - x0) * 0.85,
+                        "y": -0.02,
+                        "yanchor": "top",
+                        "thickness": 10,
+                        "title": {"text": "µV²", "side": "right"},
+                        "tickfont": {"size": 9},
+                        "nticks": 4,
+                    }
+                )
+            fig.add_trace(trace, row=1, col=k)
         for shape in head_shapes():
             fig.add_shape({**shape, "xref": f"x{suffix}", "yref": f"y{suffix}"})
         square_axes(fig, row=1, col=k)
         fig.update_yaxes(scaleanchor=f"x{suffix}", row=1, col=k)
     fig.update_layout(
-        title=title, height=300, margin={"l": 10, "r": 10, "t": 60, "b": 10}, plot_bgcolor="white", showlegend=False
+        title=title, height=360, margin={"l": 10, "r": 10, "t": 60, "b": 70}, plot_bgcolor="white", showlegend=False
     )
     return fig

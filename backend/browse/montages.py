@@ -148,6 +148,11 @@ class Montage:
         rank = {r: i for i, r in enumerate(REGIONS)}
         return sorted(rows, key=lambda r: (rank.get(regions[r], len(REGIONS)), sides[side(self.labels[r])], r))
 
+    def unused(self, ch_names, ch_types) -> list[str]:
+        """Recorded channels (stim channels aside) that no row of this montage shows."""
+        used = {self.picks[j] for j in np.flatnonzero(np.abs(self.weights).sum(axis=0))}
+        return [n for i, (n, t) in enumerate(zip(ch_names, ch_types)) if t != "stim" and i not in used]
+
     def apply(self, data: np.ndarray) -> np.ndarray:
         """Rows of the montage from ``data`` of shape ``(len(picks), n_times)``."""
         return self.weights @ data

@@ -63,7 +63,8 @@ def test_browse_turn_pages_switch_montage_add_annotation(page, app_url, eeglab_r
     box = view.locator("canvas").bounding_box()
     page.mouse.move(box["x"] + box["width"] / 2, box["y"] + 100)
     tip = view.locator(".eeg-tip")
-    eventually(lambda: _assert(re.fullmatch(r"\S+ · \d+\.\d{3} s · -?\d+\.\d µV", tip.inner_text()), "hover read-out"))
+    readout = r"\S+ · \d+\.\d{3} s · (?:[≥≤] )?-?\d+\.\d µV(?: \(clipped\))?"  # a clipped trace says so
+    eventually(lambda: _assert(re.fullmatch(readout, tip.inner_text()), "hover read-out"))
     check(page, "browse-02-next-page")
 
     select(page, "browse_montage", "double banana")
@@ -88,6 +89,76 @@ def test_browse_turn_pages_switch_montage_add_annotation(page, app_url, eeglab_r
         )
     )
     check(page, "browse-04-annotation-added")
+
+
+def test_browse_drag_across_the_traces_to_annotate(page, app_url):
+    _landed("browse")
+    page.set_default_timeout(120_000)
+    open_app(page, app_url)  # the bundled EEGLAB recording, 10 s a page
+    go_to(page, "Browse")
+    view = page.locator(".eeg-page-view")
+    canvas = view.locator("canvas")
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    # The traces fit the window: the page (overview and navigation aside) is no taller than 1000 px.
+    assert box["height"] <= 1000 - 200, box
+    # Drag from 2 s to 5 s of the page (margins: 90 px each side).
+    x_of = lambda t: box["x"] + 90 + t / 10 * (box["width"] - 180)  # noqa: E731
+    y = box["y"] + box["height"] / 2
+    page.mouse.move(x_of(2), y)
+    page.mouse.down()
+    page.mouse.move(x_of(3.5), y, steps=4)
+
+    def drop() -> None:
+        page.mouse.move(x_of(5), y, steps=4)
+        page.mouse.up()
+
+    settle(page, drop, timeout_s=120)
+    form = page.locator('[data-testid="stForm"]', has_text="Annotate")
+    eventually(lambda: _assert(re.search(r"Annotate 2\.\d\d–(4\.9|5\.0)\d s", form.inner_text()), "the dragged span"))
+    form.get_by_label("Label").fill("e2e-drag")
+    settle(page, form.get_by_role("button", name="Save annotation").click, timeout_s=120)
+    eventually(
+        lambda: _assert(
+            "add_annotation" in sidebar_text(page) and "e2e-drag" in sidebar_text(page),
+            "the dragged span is an annotation step in the history",
+        )
+    )
+    check(page, "browse-05-drag-annotation")
+
+    # The Plotly view: a box dragged across its traces selects the span too.
+    page.get_by_text("Channels and screen").click()  # opening an expander starts no run
+    widget(page, "browse_plotly").locator("label").wait_for(state="visible")
+    settle(page, widget(page, "browse_plotly").locator("label").click, timeout_s=120)
+    drag = page.locator('.st-key-browse_traces [data-testid="stPlotlyChart"] .nsewdrag').first
+    drag.wait_for()
+    drag.scroll_into_view_if_needed()
+    area = drag.bounding_box()
+    page.mouse.move(area["x"] + 0.6 * area["width"], area["y"] + 40)
+    page.mouse.down()
+    page.mouse.move(area["x"] + 0.7 * area["width"], area["y"] + 80, steps=4)
+
+    def drop_box() -> None:
+        page.mouse.move(area["x"] + 0.8 * area["width"], area["y"] + 120, steps=4)
+        page.mouse.up()
+
+    settle(page, drop_box, timeout_s=120)
+    form = page.locator('[data-testid="stForm"]', has_text="Annotate")
+    eventually(lambda: _assert(re.search(r"Annotate (5\.9|6\.0)\d–(7\.9|8\.0)\d s", form.inner_text()), "the box span"))
+    check(page, "browse-06-plotly-box-span")
+    settle(page, form.get_by_role("button", name="Cancel").click, timeout_s=120)
+    eventually(lambda: _assert(not page.locator('[data-testid="stForm"]', has_text="Annotate").count(), "cancelled"))
+
+    # The spectra: decades only on the log axis, a colour scale under each band-power map.
+    settle(page, page.get_by_text("Spectra of this page or the whole recording").click, timeout_s=120)
+    maps = page.locator('.st-key-browse_topomaps [data-testid="stPlotlyChart"]')
+    eventually(lambda: _assert(maps.locator(".colorbar").count() == 5, "a colour scale for each band"), timeout_s=60)
+    ticks = page.eval_on_selector_all(
+        '.st-key-browse_psd [data-testid="stPlotlyChart"] .ytick text', "els => els.map(e => e.textContent || '')"
+    )
+    decades = [re.sub(r"[\u200b\u2009]", "", t) for t in ticks]  # 10 and a superscript exponent: "10−2", "1", "10"
+    assert decades and all(re.fullmatch(r"10[−-]?\d*|1", t) for t in decades), ticks
+    check(page, "browse-07-spectra")
 
 
 def _changed(now: str, before: str) -> str:

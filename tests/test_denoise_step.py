@@ -9,7 +9,7 @@ import pytest
 
 from backend import steps
 from backend.cli import main
-from backend.denoise.inference import CONFIG, DEFAULT_OVERLAP_S, ArtDenoiser
+from backend.denoise.inference import CONFIG, DEFAULT_OVERLAP_S, ArtDenoiser, never_louder
 from backend.errors import EEGError
 from backend.recipe import to_script
 
@@ -34,6 +34,47 @@ def test_art_step_on_eeglab_sample(eeglab_recording):
     eog = [names.index(n) for n in ("EOG1", "EOG2")]
     assert np.array_equal(before[eog], after[eog])
     assert "art" in to_script(out)
+
+
+def _band_power_db(rec, edges):
+    spectrum = rec.raw.compute_psd(method="welch", fmin=0, fmax=edges[-1], picks="eeg", exclude="bads")
+    f, power = spectrum.freqs, spectrum.get_data().mean(axis=0)
+    return np.array([10 * np.log10(power[(f >= lo) & (f < hi)].sum()) for lo, hi in zip(edges[:-1], edges[1:])])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sample", ["eeglab_recording", "physionet_recording"])
+def test_art_adds_no_power_in_any_band(sample, request):
+    """A denoiser subtracts: after a 1-40 Hz band-pass, no 5-Hz band of the output is more than
+    1 dB above the input's (the network's own floor once lifted 50-65 Hz by 22-24 dB)."""
+    rec = request.getfixturevalue(sample).apply("bandpass", l_freq=1.0, h_freq=40.0).apply("reref", ref="average")
+    edges = np.arange(0.0, rec.raw.info["sfreq"] / 2 + 1e-9, 5.0)
+    rise = _band_power_db(rec.apply("art"), edges) - _band_power_db(rec, edges)
+    assert rise.max() <= 1.0, dict(zip(edges[:-1], rise.round(1)))
+    assert rise[(edges[:-1] >= 5) & (edges[:-1] < 30)].min() > -3.0  # and the EEG band is kept
+
+
+def test_never_louder_caps_each_time_frequency_bin():
+    rng = np.random.default_rng(0)
+    sfreq, n = 100.0, 3000
+    t = np.arange(n) / sfreq
+    data = np.sin(2 * np.pi * 10 * t)[None] + 0.01 * rng.standard_normal((2, n))
+    noisy = (
+        data - 0.5 * np.sin(2 * np.pi * 10 * t)[None] + 0.3 * rng.standard_normal((2, n))
+    )  # halves 10 Hz, adds noise
+    capped = never_louder(data, noisy, sfreq)
+    assert capped.shape == data.shape
+
+    def spectrum(x):
+        return np.abs(np.fft.rfft(x * np.hanning(n), axis=1)) ** 2
+
+    f = np.fft.rfftfreq(n, 1 / sfreq)
+    broadband = (f > 20) & (f < 45)
+    assert spectrum(capped)[:, broadband].sum() < 1.5 * spectrum(data)[:, broadband].sum()
+    assert spectrum(noisy)[:, broadband].sum() > 100 * spectrum(data)[:, broadband].sum()
+    # What was removed stays removed: the 10-Hz line keeps about half its amplitude.
+    line = np.argmin(np.abs(f - 10))
+    assert np.sqrt(spectrum(capped)[:, line] / spectrum(data)[:, line]) == pytest.approx(0.5, abs=0.05)
 
 
 def test_wrapper_matches_step_and_reports_progress(physionet_recording):

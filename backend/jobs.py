@@ -61,7 +61,9 @@ class Kind:
 
 KINDS = {
     "ica": Kind("ICA fit + ICLabel", "backend.components.job:fit", "ica_fit"),
+    "clean": Kind("Clean pipeline", "backend.clean.job:run", "clean"),
 }
+APPLIED = "applied"  # a done job's message once a page took its result up (it is not taken up again)
 
 
 @dataclass(frozen=True)
@@ -303,6 +305,14 @@ def cancel(lib: Library, owner: str, job_id) -> Job:
             future = _futures.get(job.id)
         if future is not None:
             future.cancel()
+    return get(lib, owner, job.id)
+
+
+def mark_applied(lib: Library, owner: str, job_id) -> Job:
+    """Note that a done job's result was taken up (a cleaned recording made current): :data:`APPLIED`."""
+    job = get(lib, owner, job_id)
+    if job.status == "done":
+        _set(lib, job.id, only_running=False, message=APPLIED)
     return get(lib, owner, job.id)
 
 

@@ -24,13 +24,15 @@ from backend.clean.pipeline import (
 )
 from backend.clean.teach import known_truth_case, run_on_case, score_case
 from backend.viz import removal
-from ui import report, session
+from ui import background, report, session
 from ui.cache import cached
 
 session.ensure_shell()
 st.title("Clean")
 st.caption("Build a cleaning pipeline from steps, run it on the current recording, and see what each step removed.")
 
+with session.user_errors():
+    background.take_clean(session.current())  # a pipeline job that ended: its cleaned recording becomes current
 rec = session.current()
 pipeline = st.session_state.setdefault("clean_pipeline", [])
 kinds = {k.name: k for k in cleaning_steps()}  # from the registry: later stages' steps (the denoiser) appear here
@@ -57,6 +59,22 @@ def _param_widget(step: str, name: str, default, key: str):
         help="leave empty for automatic" if default is None else None,
     )
     return parse_value(text) if text.strip() else None
+
+
+def _clean(chosen: list) -> None:
+    """Run a pipeline on the current recording: heavy work as a job on a worker, light work here; then rerun."""
+    with session.user_errors():
+        st.session_state["clean_last_pipeline"] = list(chosen)
+        # A job for more than a minute of data, ASR, ICA or the denoiser (backend.clean.job.needs_job).
+        if not background.start_clean(rec, chosen):
+            bar = st.progress(0.0, text="Starting…")
+
+            def _progress(i, n, name):
+                bar.progress(i / n, text=f"Step {i + 1} of {n}: {steps.get(name).title}" if i < n else "Done")
+
+            with st.spinner("Cleaning…"):
+                background.clean_done(rec, run_pipeline(rec, chosen, _progress), chosen)
+        st.rerun()
 
 
 tab_build, tab_compare, tab_teach = st.tabs(["Pipeline", "Before / after", "Teaching: inject artifacts"])
@@ -124,18 +142,8 @@ with tab_build:
         )
 
     if run:
-        with session.user_errors():
-            bar = st.progress(0.0, text="Starting…")
-
-            def _progress(i, n, name):
-                bar.progress(i / n, text=f"Step {i + 1} of {n}: {steps.get(name).title}" if i < n else "Done")
-
-            with st.spinner("Cleaning…"):
-                cleaned = run_pipeline(rec, pipeline, _progress)
-            session.push(cleaned)
-            st.session_state["clean_result"] = {"before": rec.key, "after": cleaned.key, "pipeline": list(pipeline)}
-            st.session_state["clean_last_pipeline"] = list(pipeline)
-            st.rerun()
+        _clean(pipeline)
+    background.clean_waiting(rec)
 
     st.subheader("Re-apply a pipeline")
     st.caption(
@@ -145,11 +153,7 @@ with tab_build:
     words = "; ".join(steps.describe(s["name"], s["params"]) for s in last or [])
     if last and st.button(f"Re-apply last pipeline to {rec.name}: {words}", key="clean_reapply"):
         st.session_state["clean_pipeline"] = list(last)
-        with session.user_errors(), st.spinner("Cleaning…"):
-            cleaned = run_pipeline(rec, last)
-            session.push(cleaned)
-            st.session_state["clean_result"] = {"before": rec.key, "after": cleaned.key, "pipeline": list(last)}
-            st.rerun()
+        _clean(last)
     saved = st.file_uploader("Saved pipeline or recipe (JSON)", type=["json"], key="clean_pipeline_upload")
     if saved is not None and st.button("Load into the pipeline", key="clean_load_saved"):
         with session.user_errors():
@@ -170,7 +174,7 @@ def _compare(before, after, start_s: float):
 
 with tab_compare:
     st.caption("The recording before the last pipeline run (faint) and after it (bold), on the same axes.")
-    last_run = st.session_state.get("clean_result")
+    last_run = st.session_state.get(background.CLEAN_RESULT)
     by_key = {r.key: r for r in session.stack()}  # undo or a new upload ends the comparison
     if not last_run or last_run["after"] not in by_key or last_run["before"] not in by_key:
         st.info("Run a pipeline to compare before and after.", icon=":material/compare:")

@@ -196,3 +196,72 @@ def _stored_fit(rec: Recording, result_id: int, version: int):
     found = library.get().results(library.owner(), library.entry().id, kind="ica_fit")
     saved = next(r for r in found if r.id == result_id)
     return decomposition(rec, saved.payload, library.get().result_blob(library.owner(), result_id))
+
+
+# --- Clean ---------------------------------------------------------------------------------------
+
+CLEAN_RESULT = "clean_result"  # the last run: {"before", "after", "pipeline"} (the Before / after tab)
+
+
+def clean_done(before: Recording, cleaned: Recording, pipeline: list) -> None:
+    """A pipeline's cleaned recording becomes current (and is autosaved); the page compares it with ``before``."""
+    session.push(cleaned)
+    st.session_state[CLEAN_RESULT] = {"before": before.key, "after": cleaned.key, "pipeline": list(pipeline)}
+
+
+def start_clean(rec: Recording, pipeline: list) -> bool:
+    """Run ``pipeline`` on the open recording as a job when it is heavy (:func:`backend.clean.job.needs_job`).
+
+    True when it is handled here: a job submitted (or one running already), or the same run's
+    stored result made current. False when the page should run it in the server: light work,
+    jobs off, or a recording outside the Library.
+    """
+    from backend.clean.job import needs_job, result_name
+
+    if not on_workers() or not needs_job(rec, pipeline):
+        return False
+    if library.entry() is None and library.BUNDLED not in st.session_state:
+        return False
+    name = result_name(rec.steps_key, pipeline)
+    saved = library.latest_result("clean", name)
+    if saved is not None:  # this pipeline already ran on this state (an undo since): no need to run it again
+        _take_clean(rec, saved.id, pipeline)
+        return True
+    job = latest(rec, "clean", name)
+    if job is None or not job.running:
+        submit(rec, "clean", {"pipeline": list(pipeline), "name": name})
+    return True
+
+
+def take_clean(rec: Recording) -> bool:
+    """Make the result of a pipeline job on the open recording current, once it is done; True if it was.
+
+    The newest job on the recording in its present state counts, in this session or a new one
+    (a user coming back); a result taken up once is not taken up again (an undo stays undone).
+    """
+    if not on_workers() or library.entry() is None:
+        return False
+    job = latest(rec, "clean")
+    if job is None or job.status != "done" or job.message == jobs.APPLIED or job.result_id is None:
+        return False
+    jobs.mark_applied(library.get(), library.owner(), job.id)  # first: a result that cannot be read fails once
+    _take_clean(rec, job.result_id, job.params.get("pipeline", []))
+    return True
+
+
+def _take_clean(rec: Recording, result_id: int, pipeline: list) -> None:
+    from backend.clean.job import cleaned
+
+    lib, owner = library.get(), library.owner()
+    saved = next((r for r in lib.results(owner, library.entry().id, kind="clean") if r.id == result_id), None)
+    if saved is None:
+        raise EEGError("the cleaned recording of that run is no longer stored; run the pipeline again")
+    with st.spinner("Reading the cleaned recording…"):
+        clean_done(rec, cleaned(rec, saved.payload, lib.result_blob(owner, result_id)), pipeline)
+
+
+def clean_waiting(rec: Recording) -> None:
+    """The newest pipeline job on the open recording in its present state, while it runs or after it failed."""
+    job = latest(rec, "clean") if on_workers() and library.entry() is not None else None
+    if job is not None and job.status != "done":
+        wait_here(job)

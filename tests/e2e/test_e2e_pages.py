@@ -221,13 +221,16 @@ def test_clean_with_asr(page, app_url):
     typed.fill("bandpass:1,40;asr:cutoff=20")
     settle(page, lambda: typed.press("Enter"))
     click(page, "clean_run", timeout_s=300)
+    # ASR on four minutes of data runs as a job on a Dask worker: the page shows its progress, then the result.
     eventually(
         lambda: _assert(
             "Artifact Subspace Reconstruction" in _history(page) and "Band-pass 1–40 Hz" in _history(page),
             "the cleaning steps are in the history",
         ),
-        60,
+        300,
     )
+    wait_idle(page, timeout_s=120)
+    assert "Clean pipeline" in sidebar_text(page)  # the sidebar's job list
     check(page, "clean-01-asr")
 
 

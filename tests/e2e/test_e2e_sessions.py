@@ -97,7 +97,8 @@ def test_two_sessions_on_the_same_recording_keep_their_annotations_and_results_a
     typed.fill("bandpass:2,30")  # not the page's default, so pressing Enter changes it
     settle(a, lambda: typed.press("Enter"))
     click(a, "clean_run", timeout_s=180)
-    eventually(lambda: _assert("Band-pass 2–30 Hz" in sidebar_text(a), "A's cleaning step is in A's history"), 60)
+    # Four minutes of data: the pipeline runs as a job on a Dask worker, and A's page takes its result up.
+    eventually(lambda: _assert("Band-pass 2–30 Hz" in sidebar_text(a), "A's cleaning step is in A's history"), 240)
 
     # B works on after A's changes (a page turn, in B's own session) and sees none of them.
     widget(b, "browse_next").locator("button").click()

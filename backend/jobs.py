@@ -62,6 +62,7 @@ class Kind:
 KINDS = {
     "ica": Kind("ICA fit + ICLabel", "backend.components.job:fit", "ica_fit"),
     "clean": Kind("Clean pipeline", "backend.clean.job:run", "clean"),
+    "sources": Kind("Source localisation", "backend.sources.job:run", "source_estimate"),
 }
 APPLIED = "applied"  # a done job's message once a page took its result up (it is not taken up again)
 
@@ -356,6 +357,11 @@ def describe(exc: BaseException) -> str:
 
 
 # --- the worker side -------------------------------------------------------------------------------
+
+
+def stage(function: str):
+    """The function named ``"module:function"`` (a stage, or what rebuilds its result); EEGError if there is none."""
+    return _resolve(function)
 
 
 def _resolve(function: str):

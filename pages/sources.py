@@ -7,7 +7,7 @@ from backend.components.ica import DEFAULT_METHOD, DEFAULT_SEED
 from backend.errors import EEGError
 from backend.sources import dipole, export, figures, inverse
 from backend.sources.forward import HEAD_MODELS, electrodes
-from ui import library, report, results, session
+from ui import background, library, report, results, session
 from ui.cache import cached
 from ui.plotly_click import on_plotly_click
 
@@ -37,10 +37,15 @@ def _localise(rec, params: tuple):
         bar.empty()
 
 
+def _result(rec, params: tuple):
+    """The localisation: here (jobs off, a recording outside the Library) or its job's stored estimate (None meanwhile)."""
+    return _localise(rec, params) if background.in_server() else background.localisation(rec, params)
+
+
 @cached(data=True, max_entries=16)
 def _dipole_at(rec, params: tuple, time: float, model: str):
     p = dict(params)
-    result = _localise(rec, params)
+    result = _result(rec, params)
     epochs = None
     if p.get("event") is not None:
         epochs = inverse.event_epochs(rec.raw, result.electrodes, p["event"], *p["epoch"])
@@ -61,7 +66,7 @@ def _dipole_of_component(rec, settings: tuple, component: int, model: str):
 @cached(data=True, max_entries=4)
 def _exports(rec, params: tuple, stem: str) -> dict:
     """File name -> bytes of each download of a localisation."""
-    result = _localise(rec, params)
+    result = _result(rec, params)
     files = dict(export.stc_bytes(result, stem, ftype) for ftype in export.formats())
     rows = export.peak_table(result)
     files[f"{stem}-peaks.csv"] = export.peaks_csv(rows).encode()
@@ -151,11 +156,15 @@ if submitted:
         if cov == "stretch":
             params["stretch"] = (float(s0), float(s1))
         st.session_state["src_params"] = (rec.key, tuple(sorted(params.items())))
+        # As a job on a Dask worker (ui.background) where the recording is (or joins) the library.
+        background.start_sources(rec, st.session_state["src_params"][1])
 
 last = library.latest_result("sources")
 if last is not None:
     st.caption(results.sources_summary(last))
 saved = st.session_state.get("src_params")
+if not submitted and (not saved or saved[0] != rec.key) and (coming_back := background.last_sources(rec)) is not None:
+    saved = st.session_state["src_params"] = (rec.key, coming_back)  # a user back to a localisation job
 if not saved or saved[0] != rec.key:
     with session.user_errors():
         st.caption(electrodes(rec.raw.info).note() + ". Choose what to localise and press Localise.")
@@ -164,7 +173,7 @@ if not saved or saved[0] != rec.key:
 params = saved[1]
 result = None
 with session.user_errors():
-    result = _localise(rec, params)
+    result = _result(rec, params)
 if result is None:
     st.stop()
 

@@ -44,7 +44,7 @@ def _submit(lib, entry, client, name, params=None, session="s1"):
 
 
 def test_submitting_checks_its_inputs_in_one_line(lib, entry):
-    with pytest.raises(EEGError, match=r"^unknown job kind 'nope'; known: ica, clean$"):
+    with pytest.raises(EEGError, match=r"^unknown job kind 'nope'; known: ica, clean, sources$"):
         jobs.submit(lib, OWNER, "nope", entry.id, {})
     with pytest.raises(EEGError, match=r"^no stage function 'tests.job_tasks:missing'$"):
         jobs.submit(lib, OWNER, "ica", entry.id, {}, function=f"{TASKS}:missing")

@@ -3,6 +3,9 @@
 import pytest
 
 import tests.sources_support as sources_support  # noqa: F401  (sets the cache folder)
+from backend import jobs
+from backend.library import LOCAL_USER
+from backend.library.api import Library
 from tests.conftest import finish_jobs, open_app
 
 # Each test opens the app in Streamlit's AppTest: seconds to minutes. The fast loop leaves them out.
@@ -16,6 +19,12 @@ def test_sources_page_localises_and_fits_a_dipole():
     at.radio(key="src_what").set_value("Event average").run()  # shows the event's fields
     at.selectbox(key="src_event").set_value("square")
     at.button[0].click().run()
+    assert not at.exception and not at.error
+    # The localisation runs as a job on a Dask worker; the page shows its progress, then the result.
+    [job] = jobs.jobs(Library(), LOCAL_USER)
+    assert job.kind == "sources" and dict(job.params["params"])["event"] == "square"
+    assert any("Source localisation on a worker" in p.proto.text for p in at.get("progress"))
+    finish_jobs(at)
     assert not at.exception and not at.error
     assert len(at.get("plotly_chart")) == 3  # cortex beside the scalp map, time course, butterfly
     assert any(
@@ -44,7 +53,7 @@ def test_component_dipole_is_of_the_component_the_components_page_shows():
     at.switch_page("pages/sources.py")
     at.run()
     at.selectbox(key="src_model").set_value("sphere")
-    at.button[0].click().run()
+    finish_jobs(at.button[0].click().run())
     assert not at.exception and not at.error
     at.radio(key="dip_target").set_value("ICA component")
     at.number_input(key="dip_component").set_value(1)
@@ -86,7 +95,7 @@ def test_epoch_is_set_checked_plotted_and_exported():
     assert not at.get("plotly_chart")  # nothing localised
     at.number_input(key="src_e0").set_value(-0.1)
     at.number_input(key="src_e1").set_value(0.3)
-    at.button[0].click().run()
+    finish_jobs(at.button[0].click().run())
     assert not at.exception and not at.error
     result = at.session_state["src_params"][1]
     assert dict(result)["epoch"] == (-0.1, 0.3)
@@ -97,3 +106,18 @@ def test_epoch_is_set_checked_plotted_and_exported():
     downloads = {b.proto.label: b for b in at.get("download_button")}
     assert set(downloads) == {"Download source estimate (.stc, both hemispheres zipped)", "Download peak table (CSV)"}
     assert len(at.dataframe[0].value) == 5
+
+
+def test_a_localisation_job_shows_its_result_to_a_user_coming_back():
+    at = open_app("pages/sources.py", timeout=240)
+    at.selectbox(key="src_model").set_value("sphere")
+    at.button[0].click().run()  # a 10-s window; the tab is closed while the job runs
+    [job] = jobs.jobs(Library(), LOCAL_USER)
+    assert jobs.wait(Library(), LOCAL_USER, job.id, 240).status == "done"
+    [stored] = Library().results(LOCAL_USER, job.recording_id, kind="source_estimate")
+    assert stored.has_blob and len(stored.payload["peaks"]) == 5 and stored.payload["model"] == "sphere"
+    again = open_app("pages/sources.py", timeout=240)  # a new session: the stored estimate, drawn here
+    assert not again.exception and not again.error
+    assert dict(again.session_state["src_params"][1])["model"] == "sphere"
+    assert len(again.get("plotly_chart")) == 3 and len(again.dataframe[0].value) == 5
+    assert [j.status for j in jobs.jobs(Library(), LOCAL_USER)] == ["done"]  # nothing localised again

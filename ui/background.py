@@ -143,14 +143,14 @@ def start_ica(rec: Recording, settings: tuple) -> None:
 
     st.session_state[session.SHOWN_COMPONENTS] = (rec.key, settings)
     method, n_components, seed = settings
-    if method == "stored" or not on_workers() or (library.entry() is None and library.BUNDLED not in st.session_state):
+    if method == "stored" or not can_submit():
         return
-    name = result_name(rec.steps_key, method, n_components, seed)
-    if library.latest_result("ica_fit", name) is not None:
-        return
-    job = latest(rec, "ica", name)
-    if job is None or not job.running:  # none yet, failed, cancelled, or done with its result deleted since
-        submit(rec, "ica", {"method": method, "n_components": n_components, "seed": seed, "name": name})
+    wanted(
+        rec,
+        "ica",
+        result_name(rec.steps_key, method, n_components, seed),
+        {"method": method, "n_components": n_components, "seed": seed},
+    )
 
 
 def last_ica(rec: Recording) -> tuple | None:
@@ -172,30 +172,93 @@ def ica_decomposition(rec: Recording, settings: tuple):
     method, n_components, seed = settings
     if method == "stored":
         return session.decomposition(rec, *settings)
-    if not on_workers() or library.entry() is None:
+    if in_server():
         with st.spinner(f"Fitting ICA ({method}) and labelling components with ICLabel…"):
             dec = session.decomposition(rec, *settings)
             _ = dec.probabilities
         return dec
-    name = result_name(rec.steps_key, method, n_components, seed)
-    saved = library.latest_result("ica_fit", name)
+    return stored(
+        rec, "ica", result_name(rec.steps_key, method, n_components, seed), "Press **Fit ICA** to fit these settings."
+    )
+
+
+# --- a job's stored result -----------------------------------------------------------------------
+
+# How a page gets back what a kind of job stored: "module:function" called as fn(recording, payload, blob).
+REBUILD = {
+    "ica": "backend.components.job:decomposition",
+    "sources": "backend.sources.job:source_result",
+}
+
+
+def stored(rec: Recording, kind: str, name: str, prompt: str):
+    """What a ``kind`` job stored as result ``name`` for the open recording, rebuilt; None while it runs or after it failed.
+
+    Its progress (and Cancel) show while it runs, its one line after it failed, ``prompt`` when none was asked for.
+    """
+    saved = library.latest_result(jobs.KINDS[kind].result_kind, name)
     if saved is not None:
-        return _stored_fit(rec, saved.id, saved.version)
-    job = latest(rec, "ica", name)
+        return _stored(rec, kind, saved.id, saved.version)
+    job = latest(rec, kind, name)
     if job is None or job.status == "done":  # none, or its result was deleted since
-        st.info("Press **Fit ICA** to fit these settings.", icon=":material/info:")
+        st.info(prompt, icon=":material/info:")
     else:
         wait_here(job)
     return None
 
 
 @cached(max_entries=6)
-def _stored_fit(rec: Recording, result_id: int, version: int):
-    from backend.components.job import decomposition
-
-    found = library.get().results(library.owner(), library.entry().id, kind="ica_fit")
+def _stored(rec: Recording, kind: str, result_id: int, version: int):
+    found = library.get().results(library.owner(), library.entry().id, kind=jobs.KINDS[kind].result_kind)
     saved = next(r for r in found if r.id == result_id)
-    return decomposition(rec, saved.payload, library.get().result_blob(library.owner(), result_id))
+    rebuild = jobs.stage(REBUILD[kind])
+    return rebuild(rec, saved.payload, library.get().result_blob(library.owner(), result_id))
+
+
+def wanted(rec: Recording, kind: str, name: str, params: dict) -> None:
+    """Submit a ``kind`` job for the open recording unless its result ``name`` is stored or one is running."""
+    if library.latest_result(jobs.KINDS[kind].result_kind, name) is not None:
+        return
+    job = latest(rec, kind, name)
+    if job is None or not job.running:  # none yet, failed, cancelled, or done with its result deleted since
+        submit(rec, kind, dict(params, name=name))
+
+
+def can_submit() -> bool:
+    """Whether heavy work on the open recording goes to the workers: jobs on, and it is (or joins) the Library."""
+    return on_workers() and (library.entry() is not None or library.BUNDLED in st.session_state)
+
+
+# --- Sources -------------------------------------------------------------------------------------
+
+
+def start_sources(rec: Recording, params: tuple) -> None:
+    """Localise with the page's ``params`` (sorted pairs) as a job, where jobs are possible (else the page does)."""
+    from backend.sources.job import result_name
+
+    if can_submit():
+        pairs = [[k, list(v) if isinstance(v, tuple) else v] for k, v in params]
+        wanted(rec, "sources", result_name(rec.steps_key, params), {"params": pairs})
+
+
+def last_sources(rec: Recording) -> tuple | None:
+    """The page's parameters of this recording's last localisation job (a user coming back), or None."""
+    job = latest(rec, "sources") if on_workers() else None
+    if job is None:
+        return None
+    return tuple((k, tuple(v) if isinstance(v, list) else v) for k, v in job.params["params"])
+
+
+def in_server() -> bool:
+    """Whether the open recording's heavy results are computed in this process: jobs off, or outside the Library."""
+    return not on_workers() or library.entry() is None
+
+
+def localisation(rec: Recording, params: tuple):
+    """The Sources page's result from its job's stored estimate; None while the job runs or after it failed."""
+    from backend.sources.job import result_name
+
+    return stored(rec, "sources", result_name(rec.steps_key, params), "Press **Localise** to localise these settings.")
 
 
 # --- Clean ---------------------------------------------------------------------------------------
@@ -218,9 +281,7 @@ def start_clean(rec: Recording, pipeline: list) -> bool:
     """
     from backend.clean.job import needs_job, result_name
 
-    if not on_workers() or not needs_job(rec, pipeline):
-        return False
-    if library.entry() is None and library.BUNDLED not in st.session_state:
+    if not can_submit() or not needs_job(rec, pipeline):
         return False
     name = result_name(rec.steps_key, pipeline)
     saved = library.latest_result("clean", name)
@@ -239,7 +300,7 @@ def take_clean(rec: Recording) -> bool:
     The newest job on the recording in its present state counts, in this session or a new one
     (a user coming back); a result taken up once is not taken up again (an undo stays undone).
     """
-    if not on_workers() or library.entry() is None:
+    if in_server():
         return False
     job = latest(rec, "clean")
     if job is None or job.status != "done" or job.message == jobs.APPLIED or job.result_id is None:
@@ -262,6 +323,6 @@ def _take_clean(rec: Recording, result_id: int, pipeline: list) -> None:
 
 def clean_waiting(rec: Recording) -> None:
     """The newest pipeline job on the open recording in its present state, while it runs or after it failed."""
-    job = latest(rec, "clean") if on_workers() and library.entry() is not None else None
+    job = None if in_server() else latest(rec, "clean")
     if job is not None and job.status != "done":
         wait_here(job)

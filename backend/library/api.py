@@ -43,6 +43,7 @@ MAX_PAYLOAD_BYTES = 16 * 2**20
 RESULT_KINDS = {
     "ica": "ICA decomposition, component labels and the components chosen for removal",
     "ica_fit": "a fitted ICA (FIF) with its ICLabel probabilities, stored by a job",
+    "source_estimate": "a source estimate (.npz) with its peak and peak table, stored by a job",
     "clean": "a cleaned recording (FIF) with its cleaning steps' history, stored by a job",
     "classification": "classification results",
     "model": "a trained classifier",

@@ -32,7 +32,8 @@ st.title("Clean")
 st.caption("Build a cleaning pipeline from steps, run it on the current recording, and see what each step removed.")
 
 with session.user_errors():
-    background.take_clean(session.current())  # a pipeline job that ended: its cleaned recording becomes current
+    if background.take_clean(session.current()):  # a pipeline job ended: its cleaned recording becomes current
+        st.rerun()  # and the shell (the sidebar's history) is drawn again with it
 rec = session.current()
 pipeline = st.session_state.setdefault("clean_pipeline", [])
 kinds = {k.name: k for k in cleaning_steps()}  # from the registry: later stages' steps (the denoiser) appear here

@@ -242,6 +242,10 @@ def test_sources_localise_and_move_the_time_slider(page, app_url):
     select(page, "src_model", "sphere", in_form=True)
     form = page.locator('[data-testid="stForm"]')
     settle(page, form.get_by_role("button", name="Localise", exact=True).click, timeout_s=300)
+    # The localisation runs as a job on a Dask worker: the page shows its progress, then the estimate.
+    eventually(lambda: _assert(widget(page, "src_cortex").count() == 1, "the localisation is shown"), 300)
+    wait_idle(page, timeout_s=120)
+    assert "Source localisation" in sidebar_text(page)  # the sidebar's job list
     check(page, "sources-01-localised")
     thumb = page.locator('[data-testid="stSlider"]', has_text="Time (s)").get_by_role("slider")
     before = thumb.get_attribute("aria-valuetext") or thumb.get_attribute("aria-valuenow")

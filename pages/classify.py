@@ -189,7 +189,7 @@ if cv is None:
 else:
     cv_runs, cv_task, cv_pipelines, cv_scheme, cv_folds = cv
     with session.user_errors():
-        if on_jobs:
+        if background.classify_on_workers(cv_runs):  # as when it was asked for: a job, or in the server
             scores, level = background.cv_scores(rec, cv) or ([], None)
         else:
             scores = [_cv(cv_runs, cv_task, name, cv_scheme, cv_folds) for name in cv_pipelines]
@@ -281,7 +281,7 @@ timeline = None
 if shown is not None:
     with session.user_errors():
         shown_source, shown_step = shown
-        if on_jobs and shown_source[0] == "folds":
+        if shown_source[0] == "folds" and background.classify_on_workers(shown_source[1]):
             timeline = background.stored_timeline(rec, shown)
         else:
             timeline = _timeline(rec, shown_source, shown_step)

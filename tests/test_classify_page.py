@@ -89,6 +89,7 @@ def test_timeline_on_request():
 
 def test_leave_one_run_out_explained_then_offered(shared_data):
     at = _motor_imagery()
+    _run(at, "classify_run")  # k-fold on this recording alone: a job
     assert "Leave one run out needs two or more runs" in _captions(at)
     at.radio(key="classify_scheme").set_value("runs").run()
     assert at.button(key="classify_run").disabled
@@ -97,13 +98,14 @@ def test_leave_one_run_out_explained_then_offered(shared_data):
     at.run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert "Leave one run out needs" not in _captions(at)
+    assert STALE in _captions(at) and list(at.dataframe[0].value["pipeline"]) == ["MDM"]  # the job's, still shown
     assert "The added runs are not in your library, so a worker cannot open them" in _captions(at)
     assert not at.button(key="classify_run").disabled
     at.button(key="classify_run").click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert at.session_state["classify_run:request"][1][3] == "runs"
     assert list(at.dataframe[0].value["pipeline"]) == ["MDM"]
-    assert jobs.jobs(Library(), LOCAL_USER) == []  # worked on in the server, at once
+    assert [j.kind for j in jobs.jobs(Library(), LOCAL_USER)] == ["classify_cv"]  # the runs: in the server, at once
 
 
 def test_a_user_coming_back_sees_the_stored_cross_validation_and_timeline():

@@ -19,6 +19,7 @@ import streamlit as st
 
 from backend import jobs
 from backend.errors import EEGError
+from backend.library.api import Result
 from backend.recording import Recording
 from ui import library, session
 from ui.cache import cached
@@ -118,6 +119,37 @@ def wait_here(job: jobs.Job) -> None:
         st.info(f"{job.label} was cancelled.", icon=":material/cancel:")
 
 
+def in_library() -> bool:
+    """Whether the open recording is in the Library (a bundled sample joins it when a job starts): a worker can open it."""
+    return library.entry() is not None or library.BUNDLED in st.session_state
+
+
+def start(rec: Recording, kind: str, name: str, params: dict) -> None:
+    """Send ``kind`` for the open recording unless its result ``name`` is stored or its job is running.
+
+    A job that cannot be sent (no cluster, the recording gone) is one line on the page.
+    """
+    if library.latest_result(jobs.KINDS[kind].result_kind, name) is not None:
+        return
+    job = latest(rec, kind, name)
+    if job is None or not job.running:  # none yet, failed, cancelled, or done with its result deleted since
+        with session.user_errors():
+            submit(rec, kind, dict(params, name=name))
+
+
+def stored(rec: Recording, kind: str, name: str, hint: str) -> Result | None:
+    """The stored result ``name`` of a ``kind`` job; else None, with its progress, its end or ``hint`` shown."""
+    saved = library.latest_result(jobs.KINDS[kind].result_kind, name)
+    if saved is not None:
+        return saved
+    job = latest(rec, kind, name)
+    if job is None or job.status == "done":  # none, or its result was deleted since
+        st.info(hint, icon=":material/info:")
+    else:
+        wait_here(job)
+    return None
+
+
 @st.fragment(run_every=1.0)
 def _progress(job_id: int) -> None:
     job = jobs.get(library.get(), library.owner(), job_id)
@@ -143,14 +175,10 @@ def start_ica(rec: Recording, settings: tuple) -> None:
 
     st.session_state[session.SHOWN_COMPONENTS] = (rec.key, settings)
     method, n_components, seed = settings
-    if method == "stored" or not on_workers() or (library.entry() is None and library.BUNDLED not in st.session_state):
+    if method == "stored" or not on_workers() or not in_library():
         return
     name = result_name(rec.steps_key, method, n_components, seed)
-    if library.latest_result("ica_fit", name) is not None:
-        return
-    job = latest(rec, "ica", name)
-    if job is None or not job.running:  # none yet, failed, cancelled, or done with its result deleted since
-        submit(rec, "ica", {"method": method, "n_components": n_components, "seed": seed, "name": name})
+    start(rec, "ica", name, {"method": method, "n_components": n_components, "seed": seed})
 
 
 def last_ica(rec: Recording) -> tuple | None:
@@ -178,15 +206,8 @@ def ica_decomposition(rec: Recording, settings: tuple):
             _ = dec.probabilities
         return dec
     name = result_name(rec.steps_key, method, n_components, seed)
-    saved = library.latest_result("ica_fit", name)
-    if saved is not None:
-        return _stored_fit(rec, saved.id, saved.version)
-    job = latest(rec, "ica", name)
-    if job is None or job.status == "done":  # none, or its result was deleted since
-        st.info("Press **Fit ICA** to fit these settings.", icon=":material/info:")
-    else:
-        wait_here(job)
-    return None
+    saved = stored(rec, "ica", name, "Press **Fit ICA** to fit these settings.")
+    return None if saved is None else _stored_fit(rec, saved.id, saved.version)
 
 
 @cached(max_entries=6)
@@ -196,3 +217,87 @@ def _stored_fit(rec: Recording, result_id: int, version: int):
     found = library.get().results(library.owner(), library.entry().id, kind="ica_fit")
     saved = next(r for r in found if r.id == result_id)
     return decomposition(rec, saved.payload, library.get().result_blob(library.owner(), result_id))
+
+
+# --- Classify ------------------------------------------------------------------------------------
+
+CV_HINT = "Press **Run cross-validation** to cross-validate these settings."
+TIMELINE_HINT = "Press **Compute timeline** to compute it for these settings."
+
+
+def classify_on_workers(runs: list[Recording]) -> bool:
+    """Whether Classify's cross-validation and timeline run as jobs: jobs on, the recording in the
+    Library and no runs added beside it (uploads outside the Library, which a worker cannot open)."""
+    return on_workers() and len(runs) == 1 and in_library()
+
+
+def _cv_params(settings: tuple) -> dict:
+    from backend.classify.job import cv_params
+
+    _, task, pipelines, scheme, folds = settings
+    return cv_params(task, pipelines, scheme, folds)
+
+
+def start_cv(rec: Recording, settings: tuple) -> None:
+    """Cross-validate ``settings`` (runs, task, pipelines, scheme, folds) for the open recording as a job."""
+    from backend.classify.job import result_name
+
+    params = _cv_params(settings)
+    start(rec, "classify_cv", result_name(rec.steps_key, params), params)
+
+
+def cv_scores(rec: Recording, settings: tuple):
+    """The stored cross-validation of ``settings``: (CVResult list, ChanceLevel); None while its job runs or after it failed."""
+    from backend.classify.job import chance, result_name, scores
+
+    params = _cv_params(settings)
+    saved = stored(rec, "classify_cv", result_name(rec.steps_key, params), CV_HINT)
+    return None if saved is None else (scores(saved.payload), chance(saved.payload))
+
+
+def last_cv(rec: Recording) -> tuple | None:
+    """The settings of this recording's last cross-validation job (a user coming back), or None."""
+    from backend.classify.job import task_from
+
+    job = latest(rec, "classify_cv")
+    if job is None:
+        return None
+    p = job.params
+    return ([rec], task_from(p), tuple(p["pipelines"]), p["scheme"], int(p["folds"]))
+
+
+def _timeline_params(shown: tuple) -> dict:
+    from backend.classify.job import timeline_params
+
+    (_, _, task, pipeline, scheme, folds), step = shown
+    return timeline_params(task, pipeline, scheme, folds, step)
+
+
+def start_timeline(rec: Recording, shown: tuple) -> None:
+    """The out-of-fold timeline of ``shown`` (("folds", runs, task, pipeline, scheme, folds), step) as a job."""
+    from backend.classify.job import result_name
+
+    if shown[0][0] != "folds":  # an uploaded model is applied in the server
+        return
+    params = _timeline_params(shown)
+    start(rec, "classify_timeline", result_name(rec.steps_key, params), params)
+
+
+def stored_timeline(rec: Recording, shown: tuple):
+    """The stored timeline of ``shown``; None while its job runs or after it failed."""
+    from backend.classify.job import result_name, stored_timeline
+
+    params = _timeline_params(shown)
+    saved = stored(rec, "classify_timeline", result_name(rec.steps_key, params), TIMELINE_HINT)
+    return None if saved is None else stored_timeline(saved.payload)
+
+
+def last_timeline(rec: Recording) -> tuple | None:
+    """The settings of this recording's last timeline job, as the page requests them, or None."""
+    from backend.classify.job import task_from
+
+    job = latest(rec, "classify_timeline")
+    if job is None:
+        return None
+    p = job.params
+    return (("folds", [rec], task_from(p), p["pipeline"], p["scheme"], int(p["folds"])), float(p["step"]))

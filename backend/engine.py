@@ -139,6 +139,9 @@ def get_client(address: str | None = None, n_workers: int | None = None):
                 raise EEGError(f"could not start a local Dask cluster: {exc}") from None
             _clusters[key] = cluster
             client = Client(cluster, set_as_default=False)
+            from backend.worker_priority import LowerPriority
+
+            client.register_plugin(LowerPriority())
         else:
             try:
                 client = Client(address, timeout=CONNECT_TIMEOUT_S, set_as_default=False)

@@ -15,9 +15,9 @@ Scenarios (``--scenario``):
 - ``readers16``: 16 readers, each turning a page every 3 s.
 - ``mixed``: 6 readers turning a page every 3 s while 2 other sessions each fit ICA (Components,
   picard, all components, a seed of their own) and then cross-validate ``best`` (Classify, a
-  fold count of their own, so neither reuses the other's cached result). ``--jobs server`` runs
-  the ICA fit in the app server as before jobs existed (``EEG_EXPLORER_JOBS=server``), for the
-  same run with today's design beside it.
+  fold count of their own, so neither reuses the other's cached result; *Run cross-validation*
+  pressed). ``--jobs server`` runs the ICA fit and the cross-validation in the app server as
+  before jobs existed (``EEG_EXPLORER_JOBS=server``), for the same run with that design beside it.
 
 ``--readers`` and ``--heavy`` override a scenario's counts (``--readers 2 --heavy 1 --seconds 10``
 is a smoke run). Every session is bounded by ``--seconds`` and by ``--max-turns``; everything
@@ -224,9 +224,10 @@ async def _heavy(index: int, page, deadline: float, out: dict) -> None:
         times["ica_s"] = round(time.perf_counter() - began, 1)
         await page.locator('[data-testid="stSidebarNav"] a', has_text="Classify").click()
         await page.locator(".st-key-classify_folds input").wait_for(timeout=left_ms())
-        await page.wait_for_function(_IDLE_AFTER, arg=0, timeout=left_ms())  # the default 5-fold run (or cache)
-        began = time.perf_counter()
+        await page.wait_for_function(_IDLE_AFTER, arg=0, timeout=left_ms())
         await _fill(page, "classify_folds", 4 - index % 3, left_ms())  # a fold count of its own: 4, 3, 2
+        began = time.perf_counter()
+        await page.locator(".st-key-classify_run button").click()  # nothing runs until Run is pressed
         await page.get_by_text("ROC-AUC").first.wait_for(timeout=left_ms())
         times["cv_s"] = round(time.perf_counter() - began, 1)
         if shown := await _exception(page):
@@ -289,7 +290,10 @@ def main() -> None:
     parser.add_argument("--heavy", type=int, help="override the scenario's heavy sessions (ICA fit + CV)")
     parser.add_argument("--max-turns", type=int, default=1000, help="page turns at most per reader")
     parser.add_argument(
-        "--jobs", choices=["dask", "server"], default="dask", help="where the ICA fit runs (EEG_EXPLORER_JOBS)"
+        "--jobs",
+        choices=["dask", "server"],
+        default="dask",
+        help="where the ICA fit and cross-validation run (EEG_EXPLORER_JOBS)",
     )
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument(

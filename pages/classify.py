@@ -13,7 +13,7 @@ from backend.classify.timeline import out_of_fold_timeline, predict_timeline
 from backend.classify.validate import cross_validate
 from backend.config import max_upload_bytes
 from backend.io import load_recording
-from ui import library, report, results, session
+from ui import background, library, report, results, session
 from ui.cache import cached
 from ui.on_request import requested
 
@@ -146,6 +146,14 @@ folds = c5.number_input("Folds", 2, 10, 5, key="classify_folds", disabled=scheme
 no_runs = len(runs) < 2
 if no_runs:
     c5.caption("Leave one run out needs two or more runs: add recordings of this subject under *Runs of this subject*.")
+# Cross-validation and the timeline run as jobs on the Dask workers (ui.background), which open the
+# recording from the Library; runs uploaded beside it are not there, so with them the server works.
+on_jobs = background.classify_on_workers(runs)
+if background.on_workers() and not no_runs:
+    st.caption(
+        "The added runs are not in your library, so a worker cannot open them: cross-validation and the timeline "
+        "run in the app server (this page waits for them, and they are not kept when you leave)."
+    )
 
 trials = None
 with session.user_errors():
@@ -169,18 +177,24 @@ cv = requested(
     (runs, task, tuple(pipelines), scheme, int(folds)),
     "Run cross-validation",
     disabled=not pipelines or (scheme == "runs" and no_runs),
+    on_press=(lambda settings: background.start_cv(rec, settings)) if on_jobs else None,
+    resume=(lambda: background.last_cv(rec)) if on_jobs else None,
 )
 if not pipelines:
     st.caption("Pick at least one pipeline.")
 scores: list = []
-if cv is None and pipelines:
-    st.caption("Choose the task and pipelines, then press Run cross-validation.")
+if cv is None:
+    if pipelines:
+        st.caption("Choose the task and pipelines, then press Run cross-validation.")
 else:
     cv_runs, cv_task, cv_pipelines, cv_scheme, cv_folds = cv
     with session.user_errors():
-        scores = [_cv(cv_runs, cv_task, name, cv_scheme, cv_folds) for name in cv_pipelines]
-        level = _chance(cv_runs, cv_task, cv_scheme, cv_folds)
-        if level.few:
+        if background.classify_on_workers(cv_runs):  # as when it was asked for: a job, or in the server
+            scores, level = background.cv_scores(rec, cv) or ([], None)
+        else:
+            scores = [_cv(cv_runs, cv_task, name, cv_scheme, cv_folds) for name in cv_pipelines]
+            level = _chance(cv_runs, cv_task, cv_scheme, cv_folds)
+        if level is not None and level.few:
             st.warning(level.note(), icon=":material/warning:")
 chosen = pipelines[0] if pipelines else BEST
 if scores:
@@ -260,11 +274,19 @@ shown = requested(
     (model_source, step),
     "Compute timeline",
     disabled=model_source is None or (scheme == "runs" and no_runs),
+    on_press=(lambda settings: background.start_timeline(rec, settings)) if on_jobs else None,
+    resume=(lambda: background.last_timeline(rec)) if on_jobs else None,
 )
+timeline = None
 if shown is not None:
     with session.user_errors():
         shown_source, shown_step = shown
-        timeline = _timeline(rec, shown_source, shown_step)
+        if shown_source[0] == "folds" and background.classify_on_workers(shown_source[1]):
+            timeline = background.stored_timeline(rec, shown)
+        else:
+            timeline = _timeline(rec, shown_source, shown_step)
+if timeline is not None:
+    with session.user_errors():
         potato = _potato(rec, (1.0, float(min(35.0, nyquist - 1))))
         st.plotly_chart(figures.timeline_figure(timeline, potato), width="stretch")
         st.caption(

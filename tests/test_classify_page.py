@@ -2,8 +2,11 @@
 
 import pytest
 
+from backend import jobs
 from backend.config import BUNDLED_SAMPLES
-from tests.conftest import open_app
+from backend.library import LOCAL_USER
+from backend.library.api import Library
+from tests.conftest import finish_jobs, open_app
 
 # Each test opens the app in Streamlit's AppTest: seconds to minutes. The fast loop leaves them out.
 pytestmark = pytest.mark.slow
@@ -31,6 +34,14 @@ def _motor_imagery():
     return at
 
 
+def _run(at, key: str):
+    """Press ``key``: the work runs as a job on a Dask worker, shown with its progress until its result is stored."""
+    at.button(key=key).click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert any("on a worker" in p.proto.text for p in at.get("progress"))
+    return finish_jobs(at)
+
+
 def _captions(at) -> str:
     return "\n".join(c.value for c in at.caption)
 
@@ -40,8 +51,8 @@ def test_cross_validation_waits_for_run_and_goes_stale_on_a_change():
     assert at.multiselect(key="classify_events").value == ["T1", "T2"]
     assert not at.dataframe  # opening the page (and changing settings) computes nothing
     assert len(at.get("plotly_chart")) == 1  # the covariance map only
-    at.button(key="classify_run").click().run()
-    assert not at.exception and not at.error, [e.value for e in at.error]
+    _run(at, "classify_run")
+    assert not at.error, [e.value for e in at.error]
     table = at.dataframe[0].value
     assert list(table["pipeline"]) == ["MDM"] and table["ROC-AUC"].between(0, 1).all()
     assert STALE not in _captions(at)
@@ -54,18 +65,18 @@ def test_cross_validation_waits_for_run_and_goes_stale_on_a_change():
     assert STALE in _captions(at)
     assert list(at.dataframe[0].value["pipeline"]) == ["MDM"]
     assert at.session_state["classify_run:request"][1][4] == 3  # still the 3-fold result
-    at.button(key="classify_run").click().run()
-    assert not at.exception and STALE not in _captions(at)
+    _run(at, "classify_run")
+    assert STALE not in _captions(at)
     assert at.session_state["classify_run:request"][1][4] == 4
 
 
 def test_timeline_on_request():
     at = _motor_imagery()
-    at.button(key="classify_run").click().run()
+    _run(at, "classify_run")
     charts = len(at.get("plotly_chart"))  # comparison, ROC, folds, confusion, map
     assert charts == 5
-    at.button(key="classify_timeline_go").click().run()
-    assert not at.exception and not at.error, [e.value for e in at.error]
+    _run(at, "classify_timeline_go")
+    assert not at.error, [e.value for e in at.error]
     assert len(at.get("plotly_chart")) == charts + 1
     assert "Out of fold: each window is predicted by the cross-validation fold model" in _captions(at)
     assert not at.get("download_button")  # a model trained on all trials only when asked for
@@ -78,6 +89,7 @@ def test_timeline_on_request():
 
 def test_leave_one_run_out_explained_then_offered(shared_data):
     at = _motor_imagery()
+    _run(at, "classify_run")  # k-fold on this recording alone: a job
     assert "Leave one run out needs two or more runs" in _captions(at)
     at.radio(key="classify_scheme").set_value("runs").run()
     assert at.button(key="classify_run").disabled
@@ -86,11 +98,46 @@ def test_leave_one_run_out_explained_then_offered(shared_data):
     at.run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert "Leave one run out needs" not in _captions(at)
+    assert STALE in _captions(at) and list(at.dataframe[0].value["pipeline"]) == ["MDM"]  # the job's, still shown
+    assert "The added runs are not in your library, so a worker cannot open them" in _captions(at)
     assert not at.button(key="classify_run").disabled
     at.button(key="classify_run").click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert at.session_state["classify_run:request"][1][3] == "runs"
     assert list(at.dataframe[0].value["pipeline"]) == ["MDM"]
+    assert [j.kind for j in jobs.jobs(Library(), LOCAL_USER)] == ["classify_cv"]  # the runs: in the server, at once
+
+
+def test_a_user_coming_back_sees_the_stored_cross_validation_and_timeline():
+    at = _motor_imagery()
+    _run(at, "classify_run")
+    _run(at, "classify_timeline_go")
+    assert [(j.kind, j.status) for j in jobs.jobs(Library(), LOCAL_USER)] == [
+        ("classify_timeline", "done"),
+        ("classify_cv", "done"),
+    ]
+    # A new session (the tab closed and opened again) reopens the recording and shows both, not refitted.
+    again = _page()
+    assert not again.exception and not again.error, [e.value for e in again.error]
+    assert list(again.dataframe[0].value["pipeline"]) == ["MDM"]
+    assert [w.value for w in again.warning if w.value.startswith("Few trials: 8 vs 7 (")]
+    assert len(again.get("plotly_chart")) == 6  # comparison, ROC, folds, confusion, timeline, map
+    assert "Out of fold: each window" in _captions(again)
+    assert STALE in _captions(again)  # the widgets are at their defaults; shown: the stored 3-fold MDM
+    assert len(jobs.jobs(Library(), LOCAL_USER)) == 2  # nothing ran again
+
+
+def test_a_failing_cross_validation_job_shows_its_one_line():
+    at = _motor_imagery()
+    at.number_input(key="classify_folds").set_value(10).run()  # more folds than the 7 trials of T2
+    at.button(key="classify_run").click().run()
+    finish_jobs(at)
+    [job] = jobs.jobs(Library(), LOCAL_USER)
+    assert job.status == "failed"
+    line = "10-fold cross-validation needs 2 ≤ folds ≤ the smallest class (7 trials)"
+    assert job.error == line
+    assert [e.value for e in at.error] == [f"Cross-validation failed: {line}"]
+    assert not at.dataframe
 
 
 def test_page_on_default_sample_and_bad_window():

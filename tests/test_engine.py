@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import time
 
 import pytest
 
 from backend import engine
 from backend.errors import EEGError
+from backend.worker_priority import WORKER_NICENESS
 
 
 def test_address_from_argument_or_environment(monkeypatch):
@@ -44,6 +46,8 @@ def test_local_cluster_runs_tasks_and_cancels(monkeypatch):
         assert engine.n_workers(client) == 2
         assert engine.get_client(n_workers=2) is client
         assert engine.dashboard_link(client).startswith("http://127.0.0.1:")
+        # The workers yield the CPU to the app server (this process keeps its own priority).
+        assert set(client.run(os.nice, 0).values()) == {max(os.nice(0), WORKER_NICENESS)}
         calls = [(i, _slow_square, (i,)) for i in range(3)] + [("bad", _fails, (7,))]
         results = {tag: (status, value) for tag, status, value in engine.run_tasks(client, calls)}
         assert results[2] == ("finished", 4)

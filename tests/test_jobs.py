@@ -44,7 +44,9 @@ def _submit(lib, entry, client, name, params=None, session="s1"):
 
 
 def test_submitting_checks_its_inputs_in_one_line(lib, entry):
-    with pytest.raises(EEGError, match=r"^unknown job kind 'nope'; known: ica, clean, sources$"):
+    with pytest.raises(
+        EEGError, match=r"^unknown job kind 'nope'; known: ica, classify_cv, classify_timeline, clean, sources$"
+    ):
         jobs.submit(lib, OWNER, "nope", entry.id, {})
     with pytest.raises(EEGError, match=r"^no stage function 'tests.job_tasks:missing'$"):
         jobs.submit(lib, OWNER, "ica", entry.id, {}, function=f"{TASKS}:missing")
@@ -162,3 +164,43 @@ def test_the_ica_job_stores_a_fit_the_page_rebuilds_without_refitting(lib, clien
     # The same object a fit in this process would give: removing components does not refit.
     assert ica.decompose(recording.raw, "fastica", 8, 97) is dec
     assert dec.labels == [ica.ICLABEL_CLASSES[i] for i in dec.probabilities.argmax(axis=1)]
+
+
+@pytest.mark.slow
+def test_the_classify_jobs_store_what_the_page_draws_without_refitting(lib, client, physionet_file):
+    import numpy as np
+
+    from backend.classify import job as classify_job
+    from backend.classify.epochs import TaskSpec, make_trials
+    from backend.classify.timeline import out_of_fold_timeline
+    from backend.classify.validate import cross_validate
+
+    entry = lib.add(OWNER, [physionet_file])
+    task = TaskSpec(("T1", "T2"))
+    params = classify_job.cv_params(task, ["mdm"], "kfold", 3)
+    job = jobs.wait(lib, OWNER, jobs.submit(lib, OWNER, "classify_cv", entry.id, params, client=client).id, 180)
+    assert job.status == "done", job.error
+    [result] = lib.results(OWNER, entry.id, kind="classify_cv")
+    recording = lib.open(OWNER, entry.id)
+    assert result.name == classify_job.result_name(recording.steps_key, params)
+    [stored] = classify_job.scores(result.payload)
+    # The same scores, true classes and out-of-fold probabilities as cross-validating in this process.
+    here = cross_validate(make_trials([recording], task), "mdm", "kfold", 3)
+    assert [(f.accuracy, f.roc_auc, f.n_test) for f in stored.folds] == pytest.approx(
+        [(f.accuracy, f.roc_auc, f.n_test) for f in here.folds]
+    )
+    assert list(stored.y_true) == list(here.y_true)
+    np.testing.assert_allclose(stored.proba, here.proba, atol=1e-6)
+    assert (stored.confusion() == here.confusion()).all()
+    level = classify_job.chance(result.payload)
+    assert level.few and level.class_counts == {"T1": 8, "T2": 7}
+
+    params = classify_job.timeline_params(task, "mdm", "kfold", 3, 1.0)
+    job = jobs.wait(lib, OWNER, jobs.submit(lib, OWNER, "classify_timeline", entry.id, params, client=client).id, 180)
+    assert job.status == "done", job.error
+    [result] = lib.results(OWNER, entry.id, kind="classify_timeline")
+    timeline = classify_job.stored_timeline(result.payload)
+    here = out_of_fold_timeline(recording, make_trials([recording], task), "mdm", "kfold", 3, step_s=1.0)
+    np.testing.assert_allclose(timeline.times, here.times, atol=1e-6)
+    np.testing.assert_allclose(timeline.proba, here.proba, atol=1e-6)  # NaN (no fold model) where it was NaN
+    assert timeline.events == here.events and timeline.out_of_fold and timeline.classes == ["T1", "T2"]

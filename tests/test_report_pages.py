@@ -62,9 +62,11 @@ def test_classify_adds_the_results_and_the_timeline():
     at.multiselect(key="classify_pipelines").set_value(["mdm"])  # the fastest pipeline
     at.number_input(key="classify_folds").set_value(3).run()
     at.button(key="classify_run").click().run()
+    finish_jobs(at)  # the cross-validation runs as a job on a Dask worker
     assert not at.exception and not at.error
     _validation_caption(at, "classify")
     at.button(key="classify_timeline_go").click().run()
+    finish_jobs(at)
     at.button(key="report_add_classify_results").click().run()
     at.button(key="report_add_classify_timeline").click().run()
     assert not at.exception and not at.error

@@ -19,6 +19,7 @@ import streamlit as st
 
 from backend import jobs
 from backend.errors import EEGError
+from backend.library.api import Result
 from backend.recording import Recording
 from ui import library, session
 from ui.cache import cached
@@ -118,6 +119,42 @@ def wait_here(job: jobs.Job) -> None:
         st.info(f"{job.label} was cancelled.", icon=":material/cancel:")
 
 
+def in_library() -> bool:
+    """Whether the open recording is in the Library (a bundled sample joins it when a job starts): a worker can open it."""
+    return library.entry() is not None or library.BUNDLED in st.session_state
+
+
+def in_server() -> bool:
+    """Whether the open recording's heavy results are computed in this process: jobs off, or outside the Library."""
+    return not on_workers() or library.entry() is None
+
+
+def start(rec: Recording, kind: str, name: str, params: dict) -> None:
+    """Send ``kind`` for the open recording unless its result ``name`` is stored or its job is running.
+
+    A job that cannot be sent (no cluster, the recording gone) is one line on the page.
+    """
+    if library.latest_result(jobs.KINDS[kind].result_kind, name) is not None:
+        return
+    job = latest(rec, kind, name)
+    if job is None or not job.running:  # none yet, failed, cancelled, or done with its result deleted since
+        with session.user_errors():
+            submit(rec, kind, dict(params, name=name))
+
+
+def stored(rec: Recording, kind: str, name: str, hint: str) -> Result | None:
+    """The stored result ``name`` of a ``kind`` job; else None, with its progress, its end or ``hint`` shown."""
+    saved = library.latest_result(jobs.KINDS[kind].result_kind, name)
+    if saved is not None:
+        return saved
+    job = latest(rec, kind, name)
+    if job is None or job.status == "done":  # none, or its result was deleted since
+        st.info(hint, icon=":material/info:")
+    else:
+        wait_here(job)
+    return None
+
+
 @st.fragment(run_every=1.0)
 def _progress(job_id: int) -> None:
     job = jobs.get(library.get(), library.owner(), job_id)
@@ -143,14 +180,10 @@ def start_ica(rec: Recording, settings: tuple) -> None:
 
     st.session_state[session.SHOWN_COMPONENTS] = (rec.key, settings)
     method, n_components, seed = settings
-    if method == "stored" or not can_submit():
+    if method == "stored" or not on_workers() or not in_library():
         return
-    wanted(
-        rec,
-        "ica",
-        result_name(rec.steps_key, method, n_components, seed),
-        {"method": method, "n_components": n_components, "seed": seed},
-    )
+    name = result_name(rec.steps_key, method, n_components, seed)
+    start(rec, "ica", name, {"method": method, "n_components": n_components, "seed": seed})
 
 
 def last_ica(rec: Recording) -> tuple | None:
@@ -177,12 +210,10 @@ def ica_decomposition(rec: Recording, settings: tuple):
             dec = session.decomposition(rec, *settings)
             _ = dec.probabilities
         return dec
-    return stored(
-        rec, "ica", result_name(rec.steps_key, method, n_components, seed), "Press **Fit ICA** to fit these settings."
-    )
+    name = result_name(rec.steps_key, method, n_components, seed)
+    saved = stored(rec, "ica", name, "Press **Fit ICA** to fit these settings.")
+    return None if saved is None else rebuilt(rec, "ica", saved)
 
-
-# --- a job's stored result -----------------------------------------------------------------------
 
 # How a page gets back what a kind of job stored: "module:function" called as fn(recording, payload, blob).
 REBUILD = {
@@ -191,42 +222,100 @@ REBUILD = {
 }
 
 
-def stored(rec: Recording, kind: str, name: str, prompt: str):
-    """What a ``kind`` job stored as result ``name`` for the open recording, rebuilt; None while it runs or after it failed.
-
-    Its progress (and Cancel) show while it runs, its one line after it failed, ``prompt`` when none was asked for.
-    """
-    saved = library.latest_result(jobs.KINDS[kind].result_kind, name)
-    if saved is not None:
-        return _stored(rec, kind, saved.id, saved.version)
-    job = latest(rec, kind, name)
-    if job is None or job.status == "done":  # none, or its result was deleted since
-        st.info(prompt, icon=":material/info:")
-    else:
-        wait_here(job)
-    return None
+def rebuilt(rec: Recording, kind: str, saved: Result):
+    """What a ``kind`` job's stored result stands for (:data:`REBUILD`), rebuilt once per result version."""
+    return _rebuilt(rec, kind, saved.id, saved.version)
 
 
 @cached(max_entries=6)
-def _stored(rec: Recording, kind: str, result_id: int, version: int):
+def _rebuilt(rec: Recording, kind: str, result_id: int, version: int):
     found = library.get().results(library.owner(), library.entry().id, kind=jobs.KINDS[kind].result_kind)
     saved = next(r for r in found if r.id == result_id)
-    rebuild = jobs.stage(REBUILD[kind])
-    return rebuild(rec, saved.payload, library.get().result_blob(library.owner(), result_id))
+    return jobs.stage(REBUILD[kind])(rec, saved.payload, library.get().result_blob(library.owner(), result_id))
 
 
-def wanted(rec: Recording, kind: str, name: str, params: dict) -> None:
-    """Submit a ``kind`` job for the open recording unless its result ``name`` is stored or one is running."""
-    if library.latest_result(jobs.KINDS[kind].result_kind, name) is not None:
+# --- Classify ------------------------------------------------------------------------------------
+
+CV_HINT = "Press **Run cross-validation** to cross-validate these settings."
+TIMELINE_HINT = "Press **Compute timeline** to compute it for these settings."
+
+
+def classify_on_workers(runs: list[Recording]) -> bool:
+    """Whether Classify's cross-validation and timeline run as jobs: jobs on, the recording in the
+    Library and no runs added beside it (uploads outside the Library, which a worker cannot open)."""
+    return on_workers() and len(runs) == 1 and in_library()
+
+
+def _cv_params(settings: tuple) -> dict:
+    from backend.classify.job import cv_params
+
+    _, task, pipelines, scheme, folds = settings
+    return cv_params(task, pipelines, scheme, folds)
+
+
+def start_cv(rec: Recording, settings: tuple) -> None:
+    """Cross-validate ``settings`` (runs, task, pipelines, scheme, folds) for the open recording as a job."""
+    from backend.classify.job import result_name
+
+    params = _cv_params(settings)
+    start(rec, "classify_cv", result_name(rec.steps_key, params), params)
+
+
+def cv_scores(rec: Recording, settings: tuple):
+    """The stored cross-validation of ``settings``: (CVResult list, ChanceLevel); None while its job runs or after it failed."""
+    from backend.classify.job import chance, result_name, scores
+
+    params = _cv_params(settings)
+    saved = stored(rec, "classify_cv", result_name(rec.steps_key, params), CV_HINT)
+    return None if saved is None else (scores(saved.payload), chance(saved.payload))
+
+
+def last_cv(rec: Recording) -> tuple | None:
+    """The settings of this recording's last cross-validation job (a user coming back), or None."""
+    from backend.classify.job import task_from
+
+    job = latest(rec, "classify_cv")
+    if job is None:
+        return None
+    p = job.params
+    return ([rec], task_from(p), tuple(p["pipelines"]), p["scheme"], int(p["folds"]))
+
+
+def _timeline_params(shown: tuple) -> dict:
+    from backend.classify.job import timeline_params
+
+    (_, _, task, pipeline, scheme, folds), step = shown
+    return timeline_params(task, pipeline, scheme, folds, step)
+
+
+def start_timeline(rec: Recording, shown: tuple) -> None:
+    """The out-of-fold timeline of ``shown`` (("folds", runs, task, pipeline, scheme, folds), step) as a job."""
+    from backend.classify.job import result_name
+
+    if shown[0][0] != "folds":  # an uploaded model is applied in the server
         return
-    job = latest(rec, kind, name)
-    if job is None or not job.running:  # none yet, failed, cancelled, or done with its result deleted since
-        submit(rec, kind, dict(params, name=name))
+    params = _timeline_params(shown)
+    start(rec, "classify_timeline", result_name(rec.steps_key, params), params)
 
 
-def can_submit() -> bool:
-    """Whether heavy work on the open recording goes to the workers: jobs on, and it is (or joins) the Library."""
-    return on_workers() and (library.entry() is not None or library.BUNDLED in st.session_state)
+def stored_timeline(rec: Recording, shown: tuple):
+    """The stored timeline of ``shown``; None while its job runs or after it failed."""
+    from backend.classify.job import result_name, stored_timeline
+
+    params = _timeline_params(shown)
+    saved = stored(rec, "classify_timeline", result_name(rec.steps_key, params), TIMELINE_HINT)
+    return None if saved is None else stored_timeline(saved.payload)
+
+
+def last_timeline(rec: Recording) -> tuple | None:
+    """The settings of this recording's last timeline job, as the page requests them, or None."""
+    from backend.classify.job import task_from
+
+    job = latest(rec, "classify_timeline")
+    if job is None:
+        return None
+    p = job.params
+    return (("folds", [rec], task_from(p), p["pipeline"], p["scheme"], int(p["folds"])), float(p["step"]))
 
 
 # --- Sources -------------------------------------------------------------------------------------
@@ -236,9 +325,9 @@ def start_sources(rec: Recording, params: tuple) -> None:
     """Localise with the page's ``params`` (sorted pairs) as a job, where jobs are possible (else the page does)."""
     from backend.sources.job import result_name
 
-    if can_submit():
+    if on_workers() and in_library():
         pairs = [[k, list(v) if isinstance(v, tuple) else v] for k, v in params]
-        wanted(rec, "sources", result_name(rec.steps_key, params), {"params": pairs})
+        start(rec, "sources", result_name(rec.steps_key, params), {"params": pairs})
 
 
 def last_sources(rec: Recording) -> tuple | None:
@@ -249,16 +338,12 @@ def last_sources(rec: Recording) -> tuple | None:
     return tuple((k, tuple(v) if isinstance(v, list) else v) for k, v in job.params["params"])
 
 
-def in_server() -> bool:
-    """Whether the open recording's heavy results are computed in this process: jobs off, or outside the Library."""
-    return not on_workers() or library.entry() is None
-
-
 def localisation(rec: Recording, params: tuple):
     """The Sources page's result from its job's stored estimate; None while the job runs or after it failed."""
     from backend.sources.job import result_name
 
-    return stored(rec, "sources", result_name(rec.steps_key, params), "Press **Localise** to localise these settings.")
+    saved = stored(rec, "sources", result_name(rec.steps_key, params), "Press **Localise** to localise these settings.")
+    return None if saved is None else rebuilt(rec, "sources", saved)
 
 
 # --- Clean ---------------------------------------------------------------------------------------
@@ -281,16 +366,14 @@ def start_clean(rec: Recording, pipeline: list) -> bool:
     """
     from backend.clean.job import needs_job, result_name
 
-    if not can_submit() or not needs_job(rec, pipeline):
+    if not on_workers() or not in_library() or not needs_job(rec, pipeline):
         return False
     name = result_name(rec.steps_key, pipeline)
     saved = library.latest_result("clean", name)
     if saved is not None:  # this pipeline already ran on this state (an undo since): no need to run it again
         _take_clean(rec, saved.id, pipeline)
         return True
-    job = latest(rec, "clean", name)
-    if job is None or not job.running:
-        submit(rec, "clean", {"pipeline": list(pipeline), "name": name})
+    start(rec, "clean", name, {"pipeline": list(pipeline)})
     return True
 
 

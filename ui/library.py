@@ -16,7 +16,6 @@ from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -24,7 +23,7 @@ from backend import recipe
 from backend.browse.annotations import table
 from backend.errors import EEGError
 from backend.library import LOCAL_USER
-from backend.library.api import Entry, Library, Result, data_home
+from backend.library.api import Entry, Library, Result, data_home, finite
 from backend.recording import Recording
 
 ENTRY = "library_entry"  # the Entry of the open recording (None: not in the Library)
@@ -271,25 +270,12 @@ def save_result(kind: str, name: str, payload: dict, blob: bytes | None = None) 
             return False
         if done.get((found.id, kind, name)) == payload:
             return True
-        get().save_result(owner(), found.id, kind, name, _finite(payload), blob=blob)
+        get().save_result(owner(), found.id, kind, name, finite(payload), blob=blob)
     except EEGError as err:
         st.session_state[SAVE_ERROR] = f"Not saved to the library: {err}"
         return False
     st.session_state.setdefault(RESULTS, {})[(found.id, kind, name)] = payload
     return True
-
-
-def _finite(value):
-    """NaN and infinite numbers (a score that could not be computed) as JSON null."""
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_finite(v) for v in value]
-    if isinstance(value, float | np.floating) and not np.isfinite(value):
-        return None
-    if isinstance(value, np.ndarray):
-        return _finite(value.tolist())
-    return value
 
 
 def latest_result(kind: str, name: str | None = None) -> Result | None:

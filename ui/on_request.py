@@ -8,6 +8,7 @@ match, one line says so instead of recomputing on every change.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import streamlit as st
@@ -15,7 +16,16 @@ import streamlit as st
 from ui.cache import content_key
 
 
-def requested(key: str, scope: str, settings: Any, label: str, *, disabled: bool = False) -> Any | None:
+def requested(
+    key: str,
+    scope: str,
+    settings: Any,
+    label: str,
+    *,
+    disabled: bool = False,
+    on_press: Callable[[Any], None] | None = None,
+    resume: Callable[[], Any | None] | None = None,
+) -> Any | None:
     """A button labelled ``label``; the settings last requested with it for ``scope``.
 
     Parameters
@@ -30,6 +40,11 @@ def requested(key: str, scope: str, settings: Any, label: str, *, disabled: bool
         The button's text, also named in the stale note.
     disabled : bool
         As for ``st.button``.
+    on_press : callable, optional
+        Called with ``settings`` when the button is pressed (to start a job for them).
+    resume : callable, optional
+        Called when nothing was requested for ``scope`` in this session: the settings of a result
+        requested earlier (a job's, for a user coming back), taken as the last request; or None.
 
     Returns
     -------
@@ -38,7 +53,11 @@ def requested(key: str, scope: str, settings: Any, label: str, *, disabled: bool
     """
     if st.button(label, key=key, type="primary", disabled=disabled):
         st.session_state[f"{key}:request"] = (scope, settings)
+        if on_press is not None:
+            on_press(settings)
     last = st.session_state.get(f"{key}:request")
+    if (last is None or last[0] != scope) and resume is not None and (earlier := resume()) is not None:
+        last = st.session_state[f"{key}:request"] = (scope, earlier)
     if last is None or last[0] != scope:
         return None
     if content_key(last[1]) != content_key(settings):

@@ -25,6 +25,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
+import numpy as np
 from sqlalchemy import delete, func, insert, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 
@@ -46,6 +47,8 @@ RESULT_KINDS = {
     "source_estimate": "a source estimate (.npz) with its peak and peak table, stored by a job",
     "clean": "a cleaned recording (FIF) with its cleaning steps' history, stored by a job",
     "classification": "classification results",
+    "classify_cv": "cross-validation scores with out-of-fold probabilities and the chance level, stored by a job",
+    "classify_timeline": "an out-of-fold class-probability timeline, stored by a job",
     "model": "a trained classifier",
     "sources": "source-localisation settings and peaks",
     "impression": "the clinician's free-text impression",
@@ -216,6 +219,19 @@ def _json_payload(payload: Any) -> dict:
     if len(text) > MAX_PAYLOAD_BYTES:
         raise EEGError(f"a result's payload is {len(text) / 2**20:.1f} MB; store large data as its blob")
     return json.loads(text)
+
+
+def finite(value):
+    """``value`` with NaN and infinite numbers (a score that could not be computed) as JSON null, arrays as lists."""
+    if isinstance(value, dict):
+        return {k: finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [finite(v) for v in value]
+    if isinstance(value, float | np.floating) and not np.isfinite(value):
+        return None
+    if isinstance(value, np.ndarray):
+        return finite(value.tolist())
+    return value
 
 
 def _plain(value):

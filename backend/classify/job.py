@@ -1,0 +1,186 @@
+"""Classify's heavy work as jobs on a Dask worker (:mod:`backend.jobs`).
+
+Two stages, each for one Library recording (the worker opens it; runs uploaded beside it on
+the page are not in the Library, so the page works on them in the server instead):
+
+- :func:`cross_validation` cross-validates every chosen pipeline for the task, scheme and folds
+  and stores, as a ``classify_cv`` result, each :meth:`CVResult.to_dict` with the trials' true
+  classes and out-of-fold probabilities, and the chance level: :func:`scores` and :func:`chance`
+  rebuild what the page draws (table, comparison, ROC, per-fold scores, confusion) without refitting.
+- :func:`timeline` computes the out-of-fold probability timeline
+  (:func:`~backend.classify.timeline.out_of_fold_timeline`) and stores its windows, probabilities
+  and events as a ``classify_timeline`` result; :func:`stored_timeline` rebuilds it.
+
+Parameters travel as JSON: ``task`` (:meth:`TaskSpec.to_dict`), ``pipelines`` or ``pipeline``,
+``scheme``, ``folds`` and, for the timeline, ``step``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+import numpy as np
+
+from backend.classify.chance import ChanceLevel
+from backend.classify.epochs import TaskSpec
+from backend.classify.timeline import Timeline
+from backend.classify.validate import CVResult, FoldScore
+from backend.errors import EEGError
+from backend.jobs import Output
+from backend.library.api import finite
+
+
+def task_from(params: dict[str, Any]) -> TaskSpec:
+    """The task of a job's parameters."""
+    t = params["task"]
+    return TaskSpec(tuple(t["events"]), float(t["tmin"]), float(t["tmax"]), tuple(t["band"]))
+
+
+def cv_params(task: TaskSpec, pipelines, scheme: str, folds: int) -> dict[str, Any]:
+    """A cross-validation job's parameters."""
+    return {"task": task.to_dict(), "pipelines": list(pipelines), "scheme": scheme, "folds": int(folds)}
+
+
+def timeline_params(task: TaskSpec, pipeline: str, scheme: str, folds: int, step: float) -> dict[str, Any]:
+    """A timeline job's parameters."""
+    return {"task": task.to_dict(), "pipeline": pipeline, "scheme": scheme, "folds": int(folds), "step": float(step)}
+
+
+def result_name(steps_key: str, params: dict[str, Any]) -> str:
+    """The stored result's name for a recording state and a job's parameters (one stored result each)."""
+    settings = {k: v for k, v in params.items() if k not in ("name", "steps_key")}
+    digest = hashlib.blake2b(json.dumps(settings, sort_keys=True).encode(), digest_size=8).hexdigest()
+    return f"{steps_key}:{digest}"
+
+
+def _check_state(recording, params: dict[str, Any]) -> None:
+    if params.get("steps_key") not in (None, recording.steps_key):
+        raise EEGError("the recording was changed since this was asked for; run it again")
+
+
+# --- cross-validation --------------------------------------------------------------------------
+
+
+def cross_validation(recording, params: dict[str, Any], progress) -> Output:
+    """Cross-validate ``params["pipelines"]`` on the recording's trials; the scores and the chance level."""
+    from backend.classify.chance import chance_level
+    from backend.classify.epochs import make_trials
+    from backend.classify.pipelines import PIPELINES
+    from backend.classify.validate import cross_validate
+
+    _check_state(recording, params)
+    task, scheme, folds = task_from(params), params["scheme"], int(params["folds"])
+    names = list(params["pipelines"])
+    if not names:
+        raise EEGError("pick at least one pipeline")
+    progress(0.02, "cutting trials")
+    trials = make_trials([recording], task)
+    level = chance_level(trials, scheme, folds)
+    results = []
+    for i, name in enumerate(names):
+        label = PIPELINES[name].label if name in PIPELINES else name
+
+        def step(fraction: float, text: str, i: int = i) -> None:
+            progress(0.05 + 0.9 * (i + fraction) / len(names), text)
+
+        step(0.0, f"cross-validating {label}")
+        result = cross_validate(trials, name, scheme, folds, progress=step)
+        results.append(result.to_dict() | {"y_true": result.y_true.tolist(), "proba": np.round(result.proba, 6)})
+    payload = {
+        "task": task.to_dict(),
+        "scheme": scheme,
+        "folds": folds,
+        "runs": [recording.name],
+        "steps_key": recording.steps_key,
+        "results": results,
+        "chance": {
+            "class_counts": level.class_counts,
+            "smallest_per_fold": level.smallest_per_fold,
+            "auc_95": level.auc_95,
+            "few": level.few,
+        },
+    }
+    return Output(result_name(recording.steps_key, params), finite(payload))
+
+
+def _number(value) -> float:
+    return float("nan") if value is None else float(value)
+
+
+def scores(payload: dict[str, Any]) -> list[CVResult]:
+    """The :class:`CVResult` of each pipeline of a stored ``classify_cv`` result."""
+    out = []
+    for r in payload["results"]:
+        folds = [
+            FoldScore(
+                int(f["fold"]),
+                int(f["n_train"]),
+                int(f["n_test"]),
+                _number(f["accuracy"]),
+                _number(f["roc_auc"]),
+                float(f["fit_s"]),
+                float(f["predict_s"]),
+            )
+            for f in r["folds"]
+        ]
+        proba = np.asarray(r["proba"], dtype=float)
+        out.append(CVResult(r["pipeline"], r["scheme"], list(r["classes"]), folds, np.asarray(r["y_true"]), proba))
+    return out
+
+
+def chance(payload: dict[str, Any]) -> ChanceLevel:
+    """The chance level of a stored ``classify_cv`` result."""
+    c = payload["chance"]
+    return ChanceLevel(dict(c["class_counts"]), int(c["smallest_per_fold"]), _number(c["auc_95"]), bool(c["few"]))
+
+
+# --- the probability timeline ----------------------------------------------------------------------
+
+
+def timeline(recording, params: dict[str, Any], progress) -> Output:
+    """The out-of-fold probability timeline of ``params["pipeline"]`` over the recording."""
+    from backend.classify.epochs import make_trials
+    from backend.classify.timeline import out_of_fold_timeline
+
+    _check_state(recording, params)
+    task = task_from(params)
+    progress(0.02, "cutting trials")
+    trials = make_trials([recording], task)
+    found = out_of_fold_timeline(
+        recording,
+        trials,
+        params["pipeline"],
+        params["scheme"],
+        int(params["folds"]),
+        step_s=float(params["step"]),
+        progress=lambda f, m: progress(0.05 + 0.9 * f, m),
+    )
+    payload = {
+        "steps_key": recording.steps_key,
+        "pipeline": params["pipeline"],
+        "times": np.round(found.times, 6).tolist(),
+        "starts": np.round(found.starts, 6).tolist(),
+        "proba": np.round(found.proba, 6),  # NaN where no fold model may predict: null
+        "classes": found.classes,
+        "window_s": found.window_s,
+        "step_s": found.step_s,
+        "events": [list(e) for e in found.events],
+        "out_of_fold": found.out_of_fold,
+    }
+    return Output(result_name(recording.steps_key, params), finite(payload))
+
+
+def stored_timeline(payload: dict[str, Any]) -> Timeline:
+    """The :class:`Timeline` of a stored ``classify_timeline`` result."""
+    return Timeline(
+        np.asarray(payload["times"], dtype=float),
+        np.asarray(payload["starts"], dtype=float),
+        np.asarray(payload["proba"], dtype=float).reshape(len(payload["times"]), len(payload["classes"])),
+        list(payload["classes"]),
+        float(payload["window_s"]),
+        float(payload["step_s"]),
+        [(float(o), float(d), str(s)) for o, d, s in payload["events"]],
+        bool(payload["out_of_fold"]),
+    )

@@ -120,7 +120,7 @@ def test_browse_drag_across_the_traces_to_annotate(page, app_url):
     settle(page, form.get_by_role("button", name="Save annotation").click, timeout_s=120)
     eventually(
         lambda: _assert(
-            "add_annotation" in sidebar_text(page) and "e2e-drag" in sidebar_text(page),
+            "Add annotation" in sidebar_text(page) and "e2e-drag" in sidebar_text(page),
             "the dragged span is an annotation step in the history",
         )
     )

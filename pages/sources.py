@@ -57,7 +57,7 @@ def _dipole_at(rec, params: tuple, time: float, model: str):
 
 @cached(data=True, max_entries=16)
 def _dipole_of_component(rec, settings: tuple, component: int, model: str):
-    dec = session.decomposition(rec, *settings)
+    dec = background.shown_decomposition(rec, settings)
     if component >= dec.n_components:
         raise EEGError(f"this ICA has components 0-{dec.n_components - 1}")
     return dipole.fit_component(dec.ica, component, rec.raw.info, model)

@@ -42,7 +42,7 @@ def test_components_add_the_cards_and_the_removed_components():
 def test_sources_add_the_cortex_at_the_chosen_time():
     at = open_app("pages/sources.py", timeout=300)
     at.selectbox(key="src_model").set_value("sphere")
-    at.button[0].click().run()
+    finish_jobs(at.button[0].click().run())  # the localisation runs as a job on a Dask worker
     assert not at.exception and not at.error
     _validation_caption(at, "sources")
     at.button(key="report_add_sources_cortex").click().run()
@@ -82,7 +82,7 @@ def test_clean_run_with_the_denoiser_shows_its_line_and_adds_it():
     at.text_input(key=next(k.key for k in at.text_input if k.key.startswith("clean_text:"))).set_value(
         "bandpass:1,40;art"
     ).run()
-    at.button(key="clean_run").click().run()
+    finish_jobs(at.button(key="clean_run").click().run())  # the denoiser runs as a job on a Dask worker
     assert not at.exception and not at.error
     assert "RRMSE_t" in _validation_caption(at, "art")
     at.button(key="report_add_clean_compare").click().run()

@@ -43,7 +43,7 @@ def test_sources_page_localises_and_fits_a_dipole():
 
 
 def test_component_dipole_is_of_the_component_the_components_page_shows():
-    from backend.components.ica import for_recording
+    from backend.components.job import decomposition as job_decomposition
     from backend.sources import dipole
 
     at = open_app("pages/components.py", timeout=240)
@@ -61,7 +61,12 @@ def test_component_dipole_is_of_the_component_the_components_page_shows():
     assert not at.exception and not at.error
     assert any("ICA component 1 of the Components page (fastica, seed 97)" in c.value for c in at.caption)
     rec = at.session_state["recordings"][-1]
-    expected = dipole.fit_component(for_recording(rec, "fastica").ica, 1, rec.raw.info, "sphere")
+    # The components the Components page showed: the fit its job stored (never a refit here).
+    with Library() as lib:
+        [entry] = lib.list(LOCAL_USER)
+        [saved] = lib.results(LOCAL_USER, entry.id, kind="ica_fit")
+        shown = job_decomposition(rec, saved.payload, lib.result_blob(LOCAL_USER, saved.id))
+    expected = dipole.fit_component(shown.ica, 1, rec.raw.info, "sphere")
     fitted = at.session_state["dip_fit"][2]
     assert fitted.pos_mm.tolist() == expected.pos_mm.tolist() and fitted.gof == expected.gof
 

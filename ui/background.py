@@ -215,6 +215,22 @@ def ica_decomposition(rec: Recording, settings: tuple):
     return None if saved is None else rebuilt(rec, "ica", saved)
 
 
+def shown_decomposition(rec: Recording, settings: tuple):
+    """The decomposition the Components page shows for ``settings``, without drawing anything: the
+    job's stored fit when there is one (another page must not refit it, nor differ from it), else
+    this process's (:func:`ui.session.decomposition`)."""
+    from backend.components.job import result_name
+
+    method, n_components, seed = settings
+    if method != "stored" and not in_server():
+        saved = library.latest_result(
+            jobs.KINDS["ica"].result_kind, result_name(rec.steps_key, method, n_components, seed)
+        )
+        if saved is not None:
+            return rebuilt(rec, "ica", saved)
+    return session.decomposition(rec, *settings)
+
+
 # How a page gets back what a kind of job stored: "module:function" called as fn(recording, payload, blob).
 REBUILD = {
     "ica": "backend.components.job:decomposition",
@@ -223,12 +239,16 @@ REBUILD = {
 
 
 def rebuilt(rec: Recording, kind: str, saved: Result):
-    """What a ``kind`` job's stored result stands for (:data:`REBUILD`), rebuilt once per result version."""
-    return _rebuilt(rec, kind, saved.id, saved.version)
+    """What a ``kind`` job's stored result stands for (:data:`REBUILD`), rebuilt once per result version.
+
+    Keyed on the database and the result's write time as well as its id and version: an id
+    can come back after a deletion, and another Library (another data folder) has its own ids.
+    """
+    return _rebuilt(rec, kind, saved.id, saved.version, saved.updated_at.isoformat(), library.get().url)
 
 
 @cached(max_entries=6)
-def _rebuilt(rec: Recording, kind: str, result_id: int, version: int):
+def _rebuilt(rec: Recording, kind: str, result_id: int, version: int, written: str, database: str):
     found = library.get().results(library.owner(), library.entry().id, kind=jobs.KINDS[kind].result_kind)
     saved = next(r for r in found if r.id == result_id)
     return jobs.stage(REBUILD[kind])(rec, saved.payload, library.get().result_blob(library.owner(), result_id))

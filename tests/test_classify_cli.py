@@ -18,6 +18,9 @@ def test_cv_json(physionet_file, capsys):
     assert len(summary["folds"]) == 3
     assert summary["roc_auc_mean"] == sum(f["roc_auc"] for f in summary["folds"]) / 3
     assert 0 <= summary["accuracy_mean"] <= 1
+    low, high = summary["roc_auc_ci95"]
+    assert 0 <= low <= summary["roc_auc_mean"] <= high <= 1
+    assert any(line.startswith("mean ") and f"(95 % interval {low:.3f}–{high:.3f}" in line for line in out)
     assert any(line.startswith("fold 1") for line in out)
     # 8 vs 7 trials in 3 folds: flagged, with the ROC-AUC guessing reaches for those counts.
     assert summary["few_trials"] is True and 0.6 < summary["chance_roc_auc_95"] < 1

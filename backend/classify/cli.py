@@ -86,7 +86,11 @@ def _cv(args) -> int:
         print(
             f"fold {f.fold}  accuracy {f.accuracy:.3f}  ROC-AUC {f.roc_auc:.3f}  (fit {f.fit_s:.2f} s, predict {f.predict_s:.3f} s)"
         )
-    print(f"mean    accuracy {result.accuracy_mean:.3f}  ROC-AUC {result.roc_auc_mean:.3f} ± {result.roc_auc_std:.3f}")
+    low, high = result.roc_auc_ci95
+    print(
+        f"mean    accuracy {result.accuracy_mean:.3f}  ROC-AUC {result.roc_auc_mean:.3f} ± {result.roc_auc_std:.3f} "
+        f"(95 % interval {low:.3f}–{high:.3f}, corrected resampled t)"
+    )
     print(f"chance  {level.note()}")
     if args.json:
         print_json(summary)

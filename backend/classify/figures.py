@@ -8,6 +8,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from backend.classify.chance import PermutationTest
 from backend.classify.embedding import PotatoFlags
 from backend.classify.timeline import Timeline
 from backend.classify.validate import CVResult
@@ -55,6 +56,37 @@ def comparison_figure(results: Sequence[CVResult]) -> go.Figure:
         )
     fig.add_hline(y=0.5, line_dash="dot", annotation_text="chance")
     fig.update_layout(title="Pipelines compared (ROC-AUC)", yaxis=dict(range=[0, 1], title="ROC-AUC"), **_LAYOUT)
+    return fig
+
+
+def permutation_figure(test: PermutationTest, pipeline: str = "") -> go.Figure:
+    """Histogram of the mean ROC-AUC over shuffled labels, with the chance level and the observed score marked."""
+    fig = go.Figure()
+    fig.add_histogram(
+        x=test.null[np.isfinite(test.null)],
+        xbins=dict(start=0.0, end=1.0, size=0.025),
+        marker_color="#9e9e9e",
+        name="shuffled labels",
+        hovertemplate="ROC-AUC %{x}<br>%{y} shuffles<extra></extra>",
+    )
+    fig.add_vline(
+        x=test.chance_95, line_dash="dot", line_color="black", annotation_text=f"chance (95th pct) {test.chance_95:.2f}"
+    )
+    fig.add_vline(
+        x=test.observed,
+        line_color=PALETTE[1],
+        line_width=3,
+        annotation_text=f"observed {test.observed:.2f} (p = {test.p_value:.3f})",
+        annotation_position="top left",
+    )
+    title = f"{pipeline + ': ' if pipeline else ''}permutation test, {test.n} label shuffles"
+    fig.update_layout(
+        title=title,
+        xaxis=dict(range=[0, 1], title="mean ROC-AUC over folds"),
+        yaxis_title="shuffles",
+        showlegend=False,
+        **_LAYOUT,
+    )
     return fig
 
 

@@ -133,3 +133,23 @@ def test_permutation_test_is_bounded_and_stops_when_progress_raises(physionet_re
 
     with pytest.raises(Stop):  # a cancelled job's progress raises: the test ends after the shuffle
         permutation_test(trials, "mdm", "kfold", 3, n_permutations=50, progress=stop)
+
+
+def test_permutation_figure_marks_the_observed_score_and_the_chance_level():
+    from backend.classify.figures import permutation_figure
+
+    null = np.array([0.4, 0.45, 0.5, 0.5, 0.55, 0.6, 0.62, np.nan])
+    test = PermutationTest(0.8, null, 1 / 9, float(np.nanquantile(null, 0.95)), "kfold")
+    fig = permutation_figure(test, "MDM")
+    [bars] = fig.data
+    assert sum(bars.y) == 7  # the NaN shuffle (a fold without a class) is left out
+    lines = {round(s.x0, 3) for s in fig.layout.shapes}
+    assert lines == {0.8, round(test.chance_95, 3)}
+    assert any("observed 0.80 (p = 0.111)" in a.text for a in fig.layout.annotations)
+    assert fig.layout.title.text == "MDM: permutation test, 8 label shuffles"
+
+
+def test_duration_text():
+    from backend.classify.chance import duration_text
+
+    assert [duration_text(s) for s in (12, 600, 9000)] == ["12 s", "10 min", "2.5 h"]

@@ -146,3 +146,26 @@ def test_page_on_default_sample_and_bad_window():
     at.slider(key="classify_window").set_value((2.0, 2.1)).run()
     assert not at.exception
     assert any("too short" in e.value for e in at.error)
+
+
+def test_cross_validation_shows_its_interval_and_a_permutation_test_on_request(monkeypatch):
+    from backend.classify import chance
+
+    monkeypatch.setattr(chance, "DEFAULT_PERMUTATIONS", 10)  # the page's 100 take minutes on a shared machine
+    at = _motor_imagery()
+    _run(at, "classify_run")
+    [line] = [c.value for c in at.caption if c.value.startswith("MDM: ROC-AUC ")]
+    assert " over 3 folds (95 % interval " in line and "corrected resampled t" in line
+    about = [c.value for c in at.caption if c.value.startswith("Shuffles the labels 10 times")]
+    assert len(about) == 1 and "About " in about[0] and "× 10)" in about[0]  # how long, before starting
+    charts = len(at.get("plotly_chart"))
+    _run(at, "classify_permutation_go")
+    assert not at.error, [e.value for e in at.error]
+    [job] = [j for j in jobs.jobs(Library(), LOCAL_USER) if j.kind == "classify_permutation"]
+    assert job.status == "done" and job.params["permutations"] == 10 and job.params["pipeline"] == "mdm"
+    [result] = [c.value for c in at.caption if c.value.startswith("Permutation test (10 label shuffles): p = ")]
+    assert "chance level (95th percentile of the null) ROC-AUC " in result
+    assert len(at.get("plotly_chart")) == charts + 1  # the null's histogram
+    with Library() as lib:
+        [stored] = lib.results(LOCAL_USER, job.recording_id, kind="classify_permutation")
+    assert len(stored.payload["null"]) == 10 and 0 < stored.payload["p_value"] <= 1

@@ -133,6 +133,7 @@ def chance_level(trials: Trials, scheme: str = "kfold", n_folds: int = 5, seed: 
 # --- the permutation test of the whole cross-validation ----------------------------------------------
 
 MAX_PERMUTATIONS = 1000
+DEFAULT_PERMUTATIONS = 100  # the Classify page's permutation test
 
 
 @dataclass(frozen=True)
@@ -258,3 +259,10 @@ def permutation_estimate_s(result: CVResult, n_permutations: int = 100) -> float
     """Seconds a permutation test of ``n_permutations`` shuffles should take on one worker: the measured
     fit and predict times of ``result``'s folds, once per shuffle."""
     return float(n_permutations * sum(f.fit_s + f.predict_s for f in result.folds))
+
+
+def duration_text(seconds: float) -> str:
+    """A duration in words for an estimate: seconds, minutes or hours."""
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    return f"{seconds / 60:.0f} min" if seconds < 5400 else f"{seconds / 3600:.1f} h"

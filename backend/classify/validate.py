@@ -157,6 +157,15 @@ def mean_ci95(
     return float(max(0.0, x.mean() - half)), float(min(1.0, x.mean() + half))
 
 
+def interval_text(interval: Sequence[float | None] | None, spec: str = ".2f") -> str:
+    """``"low–high"`` of an interval as stored (JSON null for NaN); ``""`` where there is none
+    (one fold, or a result stored before intervals were)."""
+    low, high = interval if interval is not None and len(interval) == 2 else (None, None)
+    if low is None or high is None or not (np.isfinite(low) and np.isfinite(high)):
+        return ""
+    return f"{low:{spec}}–{high:{spec}}"
+
+
 def _auc(y: np.ndarray, proba: np.ndarray, classes: list[str]) -> float:
     if len(classes) == 2:
         return float(roc_auc_score(y == classes[1], proba[:, 1]))

@@ -13,7 +13,6 @@ from backend.classify.timeline import out_of_fold_timeline, predict_timeline
 from backend.classify.validate import cross_validate
 from backend.config import max_upload_bytes
 from backend.io import load_recording
-from backend.library.api import finite
 from ui import background, library, report, results, session
 from ui.cache import cached
 from ui.on_request import requested
@@ -297,7 +296,7 @@ if scores:
                     "permutation test",
                     results.task_payload(permuted[1], permuted[3], permuted[4], permuted[0])
                     | {"pipeline": permuted[2]}
-                    | finite(test.to_dict()),
+                    | test.to_dict(),
                 )
     if test is not None:
         st.caption(test.line())

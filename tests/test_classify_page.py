@@ -169,3 +169,23 @@ def test_cross_validation_shows_its_interval_and_a_permutation_test_on_request(m
     with Library() as lib:
         [stored] = lib.results(LOCAL_USER, job.recording_id, kind="classify_permutation")
     assert len(stored.payload["null"]) == 10 and 0 < stored.payload["p_value"] <= 1
+
+
+def test_a_permutation_test_in_the_server_with_added_runs(shared_data, monkeypatch):
+    from backend.classify import chance
+
+    monkeypatch.setattr(chance, "DEFAULT_PERMUTATIONS", 5)
+    at = _motor_imagery()
+    extra = shared_data / "eegbci_physionet" / "S001" / "S001R08.edf"
+    at.file_uploader(key="classify_runs").set_value([(extra.name, extra.read_bytes(), "application/octet-stream")])
+    at.radio(key="classify_scheme").set_value("runs").run()
+    at.button(key="classify_run").click().run()
+    at.button(key="classify_permutation_go").click().run()  # runs added beside the recording: in the server, at once
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    [line] = [c.value for c in at.caption if c.value.startswith("Permutation test (5 label shuffles): p = ")]
+    assert not jobs.jobs(Library(), LOCAL_USER)
+    with Library() as lib:
+        [entry] = lib.list(LOCAL_USER)
+        saved = {r.name: r.payload for r in lib.results(LOCAL_USER, entry.id, kind="classification")}
+    assert saved["permutation test"]["scheme"] == "runs" and len(saved["permutation test"]["null"]) == 5
+    assert saved["cross-validation"]["results"][0]["roc_auc_ci95"][1] <= 1

@@ -309,6 +309,7 @@ if scores:
             + (f", {permuted[4]} folds" if permuted[3] == "kfold" else ""),
             key="classify_permutation",
             caption=test.line(),
+            permutations=test.n,
             pipelines=PIPELINES[permuted[2]].label,
             cv=schemes[permuted[3]],
         )

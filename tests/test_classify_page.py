@@ -34,12 +34,12 @@ def _motor_imagery():
     return at
 
 
-def _run(at, key: str):
+def _run(at, key: str, timeout: float = 180):
     """Press ``key``: the work runs as a job on a Dask worker, shown with its progress until its result is stored."""
     at.button(key=key).click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert any("on a worker" in p.proto.text for p in at.get("progress"))
-    return finish_jobs(at)
+    return finish_jobs(at, timeout)
 
 
 def _captions(at) -> str:
@@ -159,7 +159,7 @@ def test_cross_validation_shows_its_interval_and_a_permutation_test_on_request(m
     about = [c.value for c in at.caption if c.value.startswith("Shuffles the labels 10 times")]
     assert len(about) == 1 and "About " in about[0] and "× 10)" in about[0]  # how long, before starting
     charts = len(at.get("plotly_chart"))
-    _run(at, "classify_permutation_go")
+    _run(at, "classify_permutation_go", timeout=600)  # ten cross-validations
     assert not at.error, [e.value for e in at.error]
     [job] = [j for j in jobs.jobs(Library(), LOCAL_USER) if j.kind == "classify_permutation"]
     assert job.status == "done" and job.params["permutations"] == 10 and job.params["pipeline"] == "mdm"

@@ -63,6 +63,7 @@ KINDS = {
     "ica": Kind("ICA fit + ICLabel", "backend.components.job:fit", "ica_fit"),
     "classify_cv": Kind("Cross-validation", "backend.classify.job:cross_validation", "classify_cv"),
     "classify_timeline": Kind("Probability timeline", "backend.classify.job:timeline", "classify_timeline"),
+    "classify_permutation": Kind("Permutation test", "backend.classify.job:permutation", "classify_permutation"),
     "clean": Kind("Clean pipeline", "backend.clean.job:run", "clean"),
     "sources": Kind("Source localisation", "backend.sources.job:run", "source_estimate"),
 }

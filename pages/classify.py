@@ -4,8 +4,8 @@ import pandas as pd
 import streamlit as st
 
 from backend import workspace
-from backend.classify import embedding, figures
-from backend.classify.chance import chance_level
+from backend.classify import chance, embedding, figures
+from backend.classify.chance import chance_level, permutation_estimate_s, permutation_test
 from backend.classify.epochs import TaskSpec, annotation_labels, make_trials
 from backend.classify.persistence import check_compatible, load_model, model_bytes, train_model
 from backend.classify.pipelines import BEST, PIPELINES
@@ -80,6 +80,23 @@ def _chance(runs, task, scheme, folds):
     return chance_level(_trials(runs, task), scheme, folds)
 
 
+@cached(max_entries=4)
+def _permutation(runs, task, pipeline, scheme, folds, n):
+    bar = st.progress(0.0, text=f"permutation test of {PIPELINES[pipeline].label}…")
+    try:
+        return permutation_test(
+            _trials(runs, task),
+            pipeline,
+            scheme,
+            folds,
+            n_permutations=n,
+            observed=_cv(runs, task, pipeline, scheme, folds),
+            progress=lambda f, m: bar.progress(f, text=m),
+        )
+    finally:
+        bar.empty()
+
+
 @cached(max_entries=8)
 def _potato(rec, band):
     return embedding.potato_flags(rec, band=band)
@@ -91,7 +108,7 @@ def _map(runs, task, method):
 
 
 rec = session.current()
-saved = library.latest_result("classification")
+saved = library.latest_result("classification", "cross-validation")
 if saved is not None:
     st.caption(results.classification_summary(saved, {k: p.label for k, p in PIPELINES.items()}))
 labels = annotation_labels(rec)
@@ -217,6 +234,11 @@ if scores:
         ]
     )
     st.dataframe(table.style.format(precision=3), hide_index=True, width="stretch")
+    st.caption(
+        "  \n".join(f"{PIPELINES[r.pipeline].label}: {r.summary_line()}" for r in scores)
+        + "  \n± the spread over folds; the 95 % interval of the mean is the corrected resampled t "
+        "(Nadeau & Bengio 2003), wider than Student's t because the folds' training sets overlap."
+    )
     left, right = st.columns(2)
     left.plotly_chart(figures.comparison_figure(scores), width="stretch")
     right.plotly_chart(figures.roc_figure(scores), width="stretch")
@@ -229,6 +251,7 @@ if scores:
         f"{cv_task.band[0]:g}–{cv_task.band[1]:g} Hz · {schemes[cv_scheme]}"
         + (f", {cv_folds} folds" if cv_scheme == "kfold" else ""),
         key="classify_results",
+        caption="; ".join(f"{PIPELINES[r.pipeline].label}: {r.summary_line()}" for r in scores) + ".",
         pipelines=", ".join(PIPELINES[r.pipeline].label for r in scores),
         cv=schemes[cv_scheme],
     )
@@ -243,6 +266,53 @@ if scores:
     left, right = st.columns(2)
     left.plotly_chart(figures.fold_scores_figure(result), width="stretch")
     right.plotly_chart(figures.confusion_figure(result), width="stretch")
+
+    st.markdown("**Chance level by permutation**")
+    shuffles = chance.DEFAULT_PERMUTATIONS
+    label = PIPELINES[chosen].label
+    st.caption(
+        f"Shuffles the labels {shuffles} times and cross-validates {label} again on each: the p-value and the "
+        f"chance level come from those scores, not from assuming 0.5. About "
+        f"{chance.duration_text(permutation_estimate_s(result, shuffles))} (this cross-validation's measured fit and "
+        f"predict time × {shuffles})."
+    )
+    permuted = requested(
+        "classify_permutation_go",
+        rec.key,
+        (cv_runs, cv_task, chosen, cv_scheme, cv_folds, shuffles),
+        f"Permutation test ({shuffles} shuffles)",
+        on_press=(lambda settings: background.start_permutation(rec, settings)) if on_jobs else None,
+        resume=(lambda: background.last_permutation(rec)) if on_jobs else None,
+    )
+    test = None
+    if permuted is not None:
+        with session.user_errors():
+            if background.classify_on_workers(permuted[0]):
+                test = background.stored_permutation(rec, permuted)
+            else:
+                test = _permutation(*permuted)
+                library.save_result(
+                    "classification",
+                    "permutation test",
+                    results.task_payload(permuted[1], permuted[3], permuted[4], permuted[0])
+                    | {"pipeline": permuted[2]}
+                    | test.to_dict(),
+                )
+    if test is not None:
+        st.caption(test.line())
+        st.plotly_chart(figures.permutation_figure(test, PIPELINES[permuted[2]].label), width="stretch")
+        report.add_button(
+            "classify",
+            "Permutation test",
+            lambda: figures.permutation_figure(test, PIPELINES[permuted[2]].label),
+            f"{test.n} label shuffles · {schemes[permuted[3]]}"
+            + (f", {permuted[4]} folds" if permuted[3] == "kfold" else ""),
+            key="classify_permutation",
+            caption=test.line(),
+            permutations=test.n,
+            pipelines=PIPELINES[permuted[2]].label,
+            cv=schemes[permuted[3]],
+        )
 
 # --- outputs over time ---------------------------------------------------------------------
 st.subheader("Outputs over time")

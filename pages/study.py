@@ -9,6 +9,7 @@ import streamlit as st
 from backend import engine
 from backend.classify.epochs import TaskSpec
 from backend.classify.pipelines import BEST, PIPELINES
+from backend.classify.validate import interval_text
 from backend.clean.pipeline import format_pipeline, load_pipeline, parse_pipeline
 from backend.errors import EEGError
 from backend.report.study import StudyReport
@@ -354,6 +355,7 @@ if classified is not None and classified.finished and classified.result:
             "session": r.get("session"),
             "runs": r.get("runs"),
             "ROC-AUC": r.get("roc_auc"),
+            "95 % interval": interval_text(r.get("roc_auc_ci95")),
             "accuracy": r.get("accuracy"),
             "trials": " ".join(f"{k}={v}" for k, v in (r.get("n_trials") or {}).items()),
             "status": r.get("status"),

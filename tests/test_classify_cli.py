@@ -18,6 +18,9 @@ def test_cv_json(physionet_file, capsys):
     assert len(summary["folds"]) == 3
     assert summary["roc_auc_mean"] == sum(f["roc_auc"] for f in summary["folds"]) / 3
     assert 0 <= summary["accuracy_mean"] <= 1
+    low, high = summary["roc_auc_ci95"]
+    assert 0 <= low <= summary["roc_auc_mean"] <= high <= 1
+    assert any(line.startswith("mean ") and f"(95 % interval {low:.3f}–{high:.3f}" in line for line in out)
     assert any(line.startswith("fold 1") for line in out)
     # 8 vs 7 trials in 3 folds: flagged, with the ROC-AUC guessing reaches for those counts.
     assert summary["few_trials"] is True and 0.6 < summary["chance_roc_auc_95"] < 1
@@ -73,3 +76,18 @@ def test_bad_input_exits_2(physionet_file, eeglab_files, tmp_path, capsys):
         == 2
     )
     assert capsys.readouterr().err.startswith("error: model expects 64 channels")
+
+
+def test_cv_with_a_permutation_test(physionet_file, capsys):
+    args = ["classify", "cv", str(physionet_file), *SAMPLE_ARGS, "--pipeline", "mdm", "--folds", "3"]
+    assert main([*args, "--permutations", "4", "--json"]) == 0
+    captured = capsys.readouterr()
+    out = captured.out.strip().splitlines()
+    permutation = json.loads(out[-1])["permutation"]
+    assert permutation["n"] == 4 and len(permutation["null"]) == 4 and permutation["scheme"] == "kfold"
+    assert 1 / 5 <= permutation["p_value"] <= 1 and 0 <= permutation["chance_roc_auc_95"] <= 1
+    assert [line for line in out if line.startswith("permutation  Permutation test (4 label shuffles): p = ")]
+    assert "mdm: shuffle 4/4 ROC-AUC" in captured.err  # progress on stderr, the JSON line alone on stdout
+    assert captured.err.startswith("permutation test: 4 shuffles, about ")
+    assert main(args) == 0
+    assert "permutation  " not in capsys.readouterr().out  # off by default

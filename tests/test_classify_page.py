@@ -34,12 +34,12 @@ def _motor_imagery():
     return at
 
 
-def _run(at, key: str):
+def _run(at, key: str, timeout: float = 180):
     """Press ``key``: the work runs as a job on a Dask worker, shown with its progress until its result is stored."""
     at.button(key=key).click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert any("on a worker" in p.proto.text for p in at.get("progress"))
-    return finish_jobs(at)
+    return finish_jobs(at, timeout)
 
 
 def _captions(at) -> str:
@@ -146,3 +146,46 @@ def test_page_on_default_sample_and_bad_window():
     at.slider(key="classify_window").set_value((2.0, 2.1)).run()
     assert not at.exception
     assert any("too short" in e.value for e in at.error)
+
+
+def test_cross_validation_shows_its_interval_and_a_permutation_test_on_request(monkeypatch):
+    from backend.classify import chance
+
+    monkeypatch.setattr(chance, "DEFAULT_PERMUTATIONS", 10)  # the page's 100 take minutes on a shared machine
+    at = _motor_imagery()
+    _run(at, "classify_run")
+    [line] = [c.value for c in at.caption if c.value.startswith("MDM: ROC-AUC ")]
+    assert " over 3 folds (95 % interval " in line and "corrected resampled t" in line
+    about = [c.value for c in at.caption if c.value.startswith("Shuffles the labels 10 times")]
+    assert len(about) == 1 and "About " in about[0] and "× 10)" in about[0]  # how long, before starting
+    charts = len(at.get("plotly_chart"))
+    _run(at, "classify_permutation_go", timeout=600)  # ten cross-validations
+    assert not at.error, [e.value for e in at.error]
+    [job] = [j for j in jobs.jobs(Library(), LOCAL_USER) if j.kind == "classify_permutation"]
+    assert job.status == "done" and job.params["permutations"] == 10 and job.params["pipeline"] == "mdm"
+    [result] = [c.value for c in at.caption if c.value.startswith("Permutation test (10 label shuffles): p = ")]
+    assert "chance level (95th percentile of the null) ROC-AUC " in result
+    assert len(at.get("plotly_chart")) == charts + 1  # the null's histogram
+    with Library() as lib:
+        [stored] = lib.results(LOCAL_USER, job.recording_id, kind="classify_permutation")
+    assert len(stored.payload["null"]) == 10 and 0 < stored.payload["p_value"] <= 1
+
+
+def test_a_permutation_test_in_the_server_with_added_runs(shared_data, monkeypatch):
+    from backend.classify import chance
+
+    monkeypatch.setattr(chance, "DEFAULT_PERMUTATIONS", 5)
+    at = _motor_imagery()
+    extra = shared_data / "eegbci_physionet" / "S001" / "S001R08.edf"
+    at.file_uploader(key="classify_runs").set_value([(extra.name, extra.read_bytes(), "application/octet-stream")])
+    at.radio(key="classify_scheme").set_value("runs").run()
+    at.button(key="classify_run").click().run()
+    at.button(key="classify_permutation_go").click().run()  # runs added beside the recording: in the server, at once
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    [line] = [c.value for c in at.caption if c.value.startswith("Permutation test (5 label shuffles): p = ")]
+    assert not jobs.jobs(Library(), LOCAL_USER)
+    with Library() as lib:
+        [entry] = lib.list(LOCAL_USER)
+        saved = {r.name: r.payload for r in lib.results(LOCAL_USER, entry.id, kind="classification")}
+    assert saved["permutation test"]["scheme"] == "runs" and len(saved["permutation test"]["null"]) == 5
+    assert saved["cross-validation"]["results"][0]["roc_auc_ci95"][1] <= 1

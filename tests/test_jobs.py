@@ -45,7 +45,8 @@ def _submit(lib, entry, client, name, params=None, session="s1"):
 
 def test_submitting_checks_its_inputs_in_one_line(lib, entry):
     with pytest.raises(
-        EEGError, match=r"^unknown job kind 'nope'; known: ica, classify_cv, classify_timeline, clean, sources$"
+        EEGError,
+        match=r"^unknown job kind 'nope'; known: ica, classify_cv, classify_timeline, classify_permutation, clean, sources$",
     ):
         jobs.submit(lib, OWNER, "nope", entry.id, {})
     with pytest.raises(EEGError, match=r"^no stage function 'tests.job_tasks:missing'$"):
@@ -204,3 +205,20 @@ def test_the_classify_jobs_store_what_the_page_draws_without_refitting(lib, clie
     np.testing.assert_allclose(timeline.times, here.times, atol=1e-6)
     np.testing.assert_allclose(timeline.proba, here.proba, atol=1e-6)  # NaN (no fold model) where it was NaN
     assert timeline.events == here.events and timeline.out_of_fold and timeline.classes == ["T1", "T2"]
+
+
+@pytest.mark.slow
+def test_the_permutation_job_stores_its_null_with_progress(lib, client, physionet_file):
+    from backend.classify import job as classify_job
+    from backend.classify.epochs import TaskSpec
+
+    entry = lib.add(OWNER, [physionet_file])
+    params = classify_job.permutation_params(TaskSpec(("T1", "T2")), "mdm", "kfold", 3, 5)
+    job = jobs.wait(
+        lib, OWNER, jobs.submit(lib, OWNER, "classify_permutation", entry.id, params, client=client).id, 180
+    )
+    assert job.status == "done" and job.label == "Permutation test", job.error
+    [result] = lib.results(OWNER, entry.id, kind="classify_permutation")
+    test = classify_job.stored_permutation(result.payload)
+    assert test.n == 5 and test.scheme == "kfold" and result.payload["pipeline"] == "mdm"
+    assert test.p_value == (sum(test.null >= test.observed) + 1) / 6

@@ -45,6 +45,10 @@ def test_paragraph_cites_in_order_and_bibtex_has_each_reference(physionet_record
     text, keys = methods.methods(rec, [("sources", {"method": "eLORETA"}), ("classify", {})])
     assert "band-pass filtered from 1 Hz to 30 Hz" in text and "[1, 2]" in text
     assert "eLORETA" in text and "fsaverage" in text and "cross-validation" in text
+    assert "95% interval by the corrected resampled t-test" in text and "nadeau2003" in keys
+    assert "ojala2010" not in keys  # no permutation test among the figures
+    text, keys = methods.methods(rec, [("classify", {"permutations": 100})])
+    assert "a permutation test of 100 label shuffles" in text and keys[-1] == "ojala2010"
     bib = methods.bibtex(keys)
     assert bib.count("@article{") == len(keys) == len(set(keys))
     assert all(f"{{{k}," in bib for k in keys)

@@ -73,6 +73,7 @@ def test_classify_adds_the_results_and_the_timeline():
     results, timeline = _items(at)
     assert results["kind"] == timeline["kind"] == "classify"
     assert results["title"] == "Classification results" and "T1 vs T2" in results["settings"]
+    assert results["caption"].startswith("MDM: ROC-AUC ") and " over 3 folds (95 % interval " in results["caption"]
     assert timeline["title"] == "Class probabilities over time" and timeline["figure"]["data"]
     assert timeline["settings"].startswith("out of fold")
 

@@ -137,6 +137,8 @@ def test_run_quality_open_on_browse_and_group(page, folder):
     assert [r["status"] for r in result["subjects"]] == ["done", "done"] and result["n_subjects"] == 2
     assert 0.0 <= result["roc_auc_mean"] <= 1.0
     assert any(c.value.startswith("Mean ROC-AUC over 2 subject(s)") for c in at.caption)
+    [shown] = [d.value for d in at.dataframe if "95 % interval" in d.value.columns]  # each subject's over folds
+    assert all(shown["95 % interval"].str.match(r"^\d\.\d\d–\d\.\d\d$"))
     at.button(key="study_averages").click().run()
     _finish(at, "averages")
     averages = at.session_state["study_jobs"]["averages"].result

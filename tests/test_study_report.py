@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from backend.classify.validate import interval_text
 from backend.cli import main
 from backend.recording import Step
 from backend.report.methods import step_sentence
@@ -82,6 +83,10 @@ def test_a_stored_group_classification_is_reported(tmp_path, physionet_file, cap
     low, high = stored["roc_auc_ci95"]
     assert f"{stored['roc_auc_mean']:.3f} (95 % CI {low:.3f}–{high:.3f}" in text
     assert "sub-01" in text and "Group classification" in text
+    # Each subject's mean over folds with its 95 % interval (corrected resampled t; 2 folds: wide).
+    first = next(r for r in stored["subjects"] if r["status"] == "done")
+    assert 0 <= first["roc_auc_ci95"][0] <= first["roc_auc"] <= first["roc_auc_ci95"][1] <= 1
+    assert f"{first['roc_auc']:.3f} ({interval_text(first['roc_auc_ci95'])})" in text
     assert "within-subject stratified 2-fold cross-validation" in text
 
 

@@ -338,6 +338,43 @@ def last_timeline(rec: Recording) -> tuple | None:
     return (("folds", [rec], task_from(p), p["pipeline"], p["scheme"], int(p["folds"])), float(p["step"]))
 
 
+PERMUTATION_HINT = "Press **Permutation test** to run it for these settings."
+
+
+def _permutation_job(rec: Recording, settings: tuple) -> tuple[dict, str]:
+    """The job parameters of a permutation test's ``settings`` (runs, task, pipeline, scheme, folds, shuffles),
+    and the name of its stored result."""
+    from backend.classify.job import permutation_params, result_name
+
+    params = permutation_params(*settings[1:])
+    return params, result_name(rec.steps_key, params)
+
+
+def start_permutation(rec: Recording, settings: tuple) -> None:
+    """The permutation test of ``settings`` as a job."""
+    params, name = _permutation_job(rec, settings)
+    start(rec, "classify_permutation", name, params)
+
+
+def stored_permutation(rec: Recording, settings: tuple):
+    """The stored permutation test of ``settings`` (a :class:`PermutationTest`); None while its job runs or after it failed."""
+    from backend.classify.job import stored_permutation
+
+    saved = stored(rec, "classify_permutation", _permutation_job(rec, settings)[1], PERMUTATION_HINT)
+    return None if saved is None else stored_permutation(saved.payload)
+
+
+def last_permutation(rec: Recording) -> tuple | None:
+    """The settings of this recording's last permutation-test job, as the page requests them, or None."""
+    from backend.classify.job import task_from
+
+    job = latest(rec, "classify_permutation")
+    if job is None:
+        return None
+    p = job.params
+    return ([rec], task_from(p), p["pipeline"], p["scheme"], int(p["folds"]), int(p["permutations"]))
+
+
 # --- Sources -------------------------------------------------------------------------------------
 
 

@@ -26,12 +26,20 @@ def items() -> list[dict[str, Any]]:
 
 
 def add_button(
-    kind: str, title: str, fig: Any | Callable[[], Any], settings: str = "", *, key: str, **analysis: Any
+    kind: str,
+    title: str,
+    fig: Any | Callable[[], Any],
+    settings: str = "",
+    *,
+    key: str,
+    caption: str = "",
+    **analysis: Any,
 ) -> None:
-    """A small "Add to report" button; ``fig`` (or a function building it on click) becomes an item."""
+    """A small "Add to report" button; ``fig`` (or a function building it on click) becomes an item
+    (with ``caption`` to start from: the user may edit it on the Report page)."""
     if st.button("Add to report", key=f"report_add_{key}", icon=":material/note_add:", help="Add this figure as shown"):
         figure = fig() if callable(fig) else fig
-        items().append(item_from_figure(kind, title, figure, settings, **analysis).to_dict())
+        items().append(item_from_figure(kind, title, figure, settings, caption, **analysis).to_dict())
         st.toast(f"Added to the report: {title}", icon=":material/check:")
 
 

@@ -86,11 +86,19 @@ def classification_payload(task, scheme: str, folds: int, runs, results) -> dict
 def classification_summary(saved: Result, labels: dict[str, str]) -> str:
     p = saved.payload
     rows = "; ".join(
-        f"{labels.get(r['pipeline'], r['pipeline'])} ROC-AUC {_score(r.get('roc_auc_mean'))}, "
+        f"{labels.get(r['pipeline'], r['pipeline'])} ROC-AUC {_score(r.get('roc_auc_mean'))}{_interval(r)}, "
         f"accuracy {_score(r.get('accuracy_mean'))}"
         for r in p.get("results", [])
     )
     return f"Last saved cross-validation ({' vs '.join(p.get('events', []))}, {library.saved_when(saved)}): {rows}."
+
+
+def _interval(row: dict) -> str:
+    """`` (95 % interval low–high)`` of a stored row, or nothing (none stored, or none with one fold)."""
+    from backend.classify.validate import interval_text
+
+    text = interval_text(row.get("roc_auc_ci95"))
+    return f" (95 % interval {text})" if text else ""
 
 
 def _score(value) -> str:

@@ -37,6 +37,13 @@ def add_commands(sub) -> None:
     cv.add_argument("--folds", type=int, default=5, help="k of stratified k-fold (default 5)")
     cv.add_argument("--scheme", choices=("kfold", "runs"), default="kfold", help="kfold, or runs: leave one run out")
     cv.add_argument("--seed", type=int, default=42, help="seed of the fold shuffling")
+    cv.add_argument(
+        "--permutations",
+        type=int,
+        default=0,
+        help="shuffle the labels N times and cross-validate each: the p-value and the chance level from the "
+        "null (default 0: off; each shuffle costs one cross-validation)",
+    )
     cv.add_argument("--json", action="store_true", help="end with one JSON line")
     cv.set_defaults(func=_cv)
 
@@ -86,8 +93,31 @@ def _cv(args) -> int:
         print(
             f"fold {f.fold}  accuracy {f.accuracy:.3f}  ROC-AUC {f.roc_auc:.3f}  (fit {f.fit_s:.2f} s, predict {f.predict_s:.3f} s)"
         )
-    print(f"mean    accuracy {result.accuracy_mean:.3f}  ROC-AUC {result.roc_auc_mean:.3f} ± {result.roc_auc_std:.3f}")
+    low, high = result.roc_auc_ci95
+    print(
+        f"mean    accuracy {result.accuracy_mean:.3f}  ROC-AUC {result.roc_auc_mean:.3f} ± {result.roc_auc_std:.3f} "
+        f"(95 % interval {low:.3f}–{high:.3f}, corrected resampled t)"
+    )
     print(f"chance  {level.note()}")
+    if args.permutations:
+        from backend.classify.chance import permutation_estimate_s, permutation_test
+
+        print(
+            f"permutation test: {args.permutations} shuffles, about {permutation_estimate_s(result, args.permutations):.0f} s",
+            file=sys.stderr,
+        )
+        test = permutation_test(
+            trials,
+            args.pipeline,
+            args.scheme,
+            args.folds,
+            args.seed,
+            args.permutations,
+            observed=result,
+            progress=lambda f, msg: print(msg, file=sys.stderr),
+        )
+        summary["permutation"] = test.to_dict()
+        print(f"permutation  {test.line()}")
     if args.json:
         print_json(summary)
     return 0

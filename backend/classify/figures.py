@@ -8,6 +8,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from backend.classify.chance import PermutationTest
 from backend.classify.embedding import PotatoFlags
 from backend.classify.timeline import Timeline
 from backend.classify.validate import CVResult
@@ -34,13 +35,18 @@ def fold_scores_figure(result: CVResult) -> go.Figure:
 
 
 def comparison_figure(results: Sequence[CVResult]) -> go.Figure:
-    """Mean ROC-AUC of several pipelines, with the spread over folds as error bars and each fold as a dot."""
+    """Mean ROC-AUC of several pipelines, with its 95 % interval as error bars and each fold as a dot."""
     fig = go.Figure()
     names = [r.pipeline for r in results]
+    means = np.array([r.roc_auc_mean for r in results])
+    intervals = np.array([r.roc_auc_ci95 for r in results]).reshape(len(results), 2)
     fig.add_bar(
         x=names,
-        y=[r.roc_auc_mean for r in results],
-        error_y=dict(type="data", array=[r.roc_auc_std for r in results]),
+        y=means,
+        error_y=dict(type="data", symmetric=False, array=intervals[:, 1] - means, arrayminus=means - intervals[:, 0]),
+        customdata=np.column_stack([intervals, [r.roc_auc_std for r in results]]),
+        hovertemplate="mean %{y:.2f} ± %{customdata[2]:.2f} over folds<br>"
+        "95 % interval %{customdata[0]:.2f}–%{customdata[1]:.2f}<extra></extra>",
         marker_color=[_colour(i) for i in range(len(results))],
         name="mean ROC-AUC",
     )
@@ -54,7 +60,44 @@ def comparison_figure(results: Sequence[CVResult]) -> go.Figure:
             hovertemplate="%{y:.2f}<extra>fold</extra>",
         )
     fig.add_hline(y=0.5, line_dash="dot", annotation_text="chance")
-    fig.update_layout(title="Pipelines compared (ROC-AUC)", yaxis=dict(range=[0, 1], title="ROC-AUC"), **_LAYOUT)
+    fig.update_layout(
+        title="Pipelines compared (ROC-AUC, 95 % interval)", yaxis=dict(range=[0, 1], title="ROC-AUC"), **_LAYOUT
+    )
+    return fig
+
+
+def permutation_figure(test: PermutationTest, pipeline: str = "") -> go.Figure:
+    """Histogram of the mean ROC-AUC over shuffled labels, with the chance level and the observed score marked."""
+    fig = go.Figure()
+    # Counted here, drawn as bars: the report's PDF redraws bars (not Plotly's own histograms).
+    counts, edges = np.histogram(test.null[np.isfinite(test.null)], bins=40, range=(0.0, 1.0))
+    fig.add_bar(
+        x=(edges[:-1] + edges[1:]) / 2,
+        y=counts,
+        width=edges[1] - edges[0],
+        marker_color="#9e9e9e",
+        name="shuffled labels",
+        customdata=np.column_stack([edges[:-1], edges[1:]]),
+        hovertemplate="ROC-AUC %{customdata[0]:.3f}–%{customdata[1]:.3f}: %{y} shuffles<extra></extra>",
+    )
+    fig.add_vline(
+        x=test.chance_95, line_dash="dot", line_color="black", annotation_text=f"chance (95th pct) {test.chance_95:.2f}"
+    )
+    fig.add_vline(
+        x=test.observed,
+        line_color=PALETTE[1],
+        line_width=3,
+        annotation_text=f"observed {test.observed:.2f} (p = {test.p_value:.3f})",
+        annotation_position="top left",
+    )
+    title = f"{pipeline + ': ' if pipeline else ''}permutation test, {test.n} label shuffles"
+    fig.update_layout(
+        title=title,
+        xaxis=dict(range=[0, 1], title="mean ROC-AUC over folds"),
+        yaxis_title="shuffles",
+        showlegend=False,
+        **_LAYOUT,
+    )
     return fig
 
 

@@ -10,9 +10,13 @@ the page are not in the Library, so the page works on them in the server instead
 - :func:`timeline` computes the out-of-fold probability timeline
   (:func:`~backend.classify.timeline.out_of_fold_timeline`) and stores its windows, probabilities
   and events as a ``classify_timeline`` result; :func:`stored_timeline` rebuilds it.
+- :func:`permutation` runs the permutation test of one pipeline's cross-validation
+  (:func:`~backend.classify.chance.permutation_test`) and stores its observed score, p-value,
+  chance level and null scores as a ``classify_permutation`` result; :func:`stored_permutation`
+  rebuilds it.
 
 Parameters travel as JSON: ``task`` (:meth:`TaskSpec.to_dict`), ``pipelines`` or ``pipeline``,
-``scheme``, ``folds`` and, for the timeline, ``step``.
+``scheme``, ``folds`` and, for the timeline, ``step``; for the permutation test, ``permutations``.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from backend.classify.chance import ChanceLevel
+from backend.classify.chance import ChanceLevel, PermutationTest
 from backend.classify.epochs import TaskSpec
 from backend.classify.timeline import Timeline
 from backend.classify.validate import CVResult, FoldScore
@@ -46,6 +50,17 @@ def cv_params(task: TaskSpec, pipelines, scheme: str, folds: int) -> dict[str, A
 def timeline_params(task: TaskSpec, pipeline: str, scheme: str, folds: int, step: float) -> dict[str, Any]:
     """A timeline job's parameters."""
     return {"task": task.to_dict(), "pipeline": pipeline, "scheme": scheme, "folds": int(folds), "step": float(step)}
+
+
+def permutation_params(task: TaskSpec, pipeline: str, scheme: str, folds: int, permutations: int) -> dict[str, Any]:
+    """A permutation test's parameters."""
+    return {
+        "task": task.to_dict(),
+        "pipeline": pipeline,
+        "scheme": scheme,
+        "folds": int(folds),
+        "permutations": int(permutations),
+    }
 
 
 def result_name(steps_key: str, params: dict[str, Any]) -> str:
@@ -184,3 +199,37 @@ def stored_timeline(payload: dict[str, Any]) -> Timeline:
         [(float(o), float(d), str(s)) for o, d, s in payload["events"]],
         bool(payload["out_of_fold"]),
     )
+
+
+# --- the permutation test --------------------------------------------------------------------------
+
+
+def permutation(recording, params: dict[str, Any], progress) -> Output:
+    """Permutation test of ``params["pipeline"]``'s cross-validation on the recording's trials."""
+    from backend.classify.chance import permutation_test
+    from backend.classify.epochs import make_trials
+    from backend.classify.validate import cross_validate
+
+    _check_state(recording, params)
+    task, pipeline, scheme, folds = task_from(params), params["pipeline"], params["scheme"], int(params["folds"])
+    n = int(params["permutations"])
+    progress(0.01, "cutting trials")
+    trials = make_trials([recording], task)
+    progress(0.02, f"cross-validating {pipeline} on the true labels")
+    observed = cross_validate(trials, pipeline, scheme, folds)
+    found = permutation_test(
+        trials,
+        pipeline,
+        scheme,
+        folds,
+        n_permutations=n,
+        observed=observed,
+        progress=lambda f, m: progress(0.03 + 0.96 * f, m),
+    )
+    payload = {"steps_key": recording.steps_key, "task": task.to_dict(), "pipeline": pipeline, "folds": folds}
+    return Output(result_name(recording.steps_key, params), finite(payload | found.to_dict()))
+
+
+def stored_permutation(payload: dict[str, Any]) -> PermutationTest:
+    """The :class:`PermutationTest` of a stored ``classify_permutation`` result."""
+    return PermutationTest.from_dict(payload)

@@ -49,6 +49,7 @@ RESULT_KINDS = {
     "classification": "classification results",
     "classify_cv": "cross-validation scores with out-of-fold probabilities and the chance level, stored by a job",
     "classify_timeline": "an out-of-fold class-probability timeline, stored by a job",
+    "classify_permutation": "a permutation test of a cross-validation: p-value, chance level and null scores, stored by a job",
     "model": "a trained classifier",
     "sources": "source-localisation settings and peaks",
     "impression": "the clinician's free-text impression",

@@ -104,6 +104,17 @@ REFERENCES: dict[str, str] = {
   journal = {IEEE Transactions on Biomedical Engineering}, volume = {59}, number = {4}, pages = {920--928}, year = {2012},
   doi = {10.1109/TBME.2011.2172210}
 }""",
+    "nadeau2003": """@article{nadeau2003,
+  author = {Nadeau, Claude and Bengio, Yoshua},
+  title = {Inference for the generalization error},
+  journal = {Machine Learning}, volume = {52}, number = {3}, pages = {239--281}, year = {2003},
+  doi = {10.1023/A:1024068626366}
+}""",
+    "ojala2010": """@article{ojala2010,
+  author = {Ojala, Markus and Garriga, Gemma C.},
+  title = {Permutation tests for studying classifier performance},
+  journal = {Journal of Machine Learning Research}, volume = {11}, pages = {1833--1863}, year = {2010}
+}""",
     "pedregosa2011": """@article{pedregosa2011,
   author = {Pedregosa, Fabian and others},
   title = {Scikit-learn: machine learning in {Python}},
@@ -288,8 +299,15 @@ ANALYSES: dict[str, Callable[[dict[str, Any]], tuple[str, list[str]]]] = {
     ),
     "classify": lambda s: (
         f"Trials were classified with pyriemann/scikit-learn pipelines ({s.get('pipelines', 'Riemannian tangent space')}) "
-        f"evaluated by {s.get('cv', 'stratified k-fold cross-validation')}.",
-        ["barachant2012", "pedregosa2011"],
+        f"evaluated by {s.get('cv', 'stratified k-fold cross-validation')}; a mean ROC-AUC over folds is given with "
+        "its 95% interval by the corrected resampled t-test, which allows for the folds' overlapping training sets"
+        + (
+            f", and its chance level and p-value by a permutation test of {s['permutations']} label shuffles, "
+            "the cross-validation repeated on each."
+            if s.get("permutations")
+            else "."
+        ),
+        ["barachant2012", "pedregosa2011", "nadeau2003"] + (["ojala2010"] if s.get("permutations") else []),
     ),
 }
 

@@ -162,7 +162,14 @@ def _bar(ax, t: dict) -> None:
         x, y = y, x
     labels = [str(v) for v in x] if x.dtype == object or x.dtype.kind in "US" else None
     pos = np.arange(len(x)) if labels else x
-    (ax.barh if t.get("orientation") == "h" else ax.bar)(pos, y.astype(float), color=colour_)
+    width = t.get("width")
+    size = {} if not isinstance(width, int | float) else {"height" if t.get("orientation") == "h" else "width": width}
+    (ax.barh if t.get("orientation") == "h" else ax.bar)(pos, y.astype(float), color=colour_, **size)
+    error = t.get("error_y") or {}
+    if error.get("array") is not None and t.get("orientation") != "h":
+        up = _array(error["array"]).astype(float)
+        down = up if error.get("symmetric", True) or error.get("arrayminus") is None else _array(error["arrayminus"])
+        ax.errorbar(pos, y.astype(float), yerr=[down.astype(float), up], fmt="none", ecolor="black", lw=0.8)
     if labels:
         (ax.set_yticks if t.get("orientation") == "h" else ax.set_xticks)(pos, labels, fontsize=6)
 
@@ -268,7 +275,13 @@ def _shapes(fig, axes: dict, layout: dict) -> None:
             x0, x1, y0, y1 = (float(s[k]) for k in ("x0", "x1", "y0", "y1"))
         except (KeyError, TypeError, ValueError):
             continue
-        transform = ax.get_xaxis_transform() if yname is None else ax.transData
+        # "x domain" / "y domain" (add_hline, add_vline): that coordinate spans the axes, 0 to 1.
+        if yname is None or yref.endswith(" domain"):
+            transform = ax.get_xaxis_transform()
+        elif xref.endswith(" domain"):
+            transform = ax.get_yaxis_transform()
+        else:
+            transform = ax.transData
         if s.get("type", "rect") == "rect":
             patch = Rectangle(
                 (x0, y0),

@@ -19,6 +19,8 @@ from backend.report.build import PAPERS, Item, item_from_figure
 from backend.report.methods import bibtex, study_methods
 
 MAX_ROWS = 500
+# Each subject's ROC-AUC is its mean over folds, with that mean's 95 % interval (corrected resampled t).
+CLASSIFICATION_COLUMNS = ("Subject", "ROC-AUC (95 % interval)", "Accuracy", "Trials", "Status")
 NO_GROUP = "No group classification or grand averages are stored for this study."
 QUALITY_COLUMNS = (
     "Recording",
@@ -31,6 +33,13 @@ QUALITY_COLUMNS = (
     "> 100 µV",
     "Flag",
 )
+
+
+def _bracketed(interval) -> str:
+    from backend.classify.validate import interval_text
+
+    text = interval_text(interval)
+    return f"({text})" if text else ""
 
 
 def _number(value: Any, spec: str) -> str:
@@ -142,7 +151,7 @@ class StudyReport:
         return [
             [
                 f"sub-{r.get('subject')}" + (f" ses-{r['session']}" if r.get("session") else ""),
-                _number(r.get("roc_auc"), ".3f"),
+                " ".join(filter(None, [_number(r.get("roc_auc"), ".3f"), _bracketed(r.get("roc_auc_ci95"))])),
                 _number(r.get("accuracy"), ".3f"),
                 " ".join(f"{k}={v}" for k, v in (r.get("n_trials") or {}).items()),
                 str(r.get("status", "")) + (f": {r['error']}" if r.get("error") else ""),
@@ -221,7 +230,7 @@ class StudyReport:
         parts.append("<h2>Group results</h2>")
         if self.classification:
             parts.append(f"<p>{escape(self.classification_line())}</p>")
-            parts += html.table(["Subject", "ROC-AUC", "Accuracy", "Trials", "Status"], self.classification_rows())
+            parts += html.table([*CLASSIFICATION_COLUMNS], self.classification_rows())
         group = self.group_items()
         more, more_scripts = html.figures(group, NO_GROUP, start=len(charts) + 1)
         parts += more
@@ -251,9 +260,9 @@ class StudyReport:
             writer.para(doc, self.classification_line())
             writer.table(
                 doc,
-                ["Subject", "ROC-AUC", "Accuracy", "Trials", "Status"],
+                list(CLASSIFICATION_COLUMNS),
                 self.classification_rows(),
-                (30, 18, 18, 40, 54),
+                (30, 28, 18, 36, 48),
                 8,
             )
         writer.figures(doc, self.group_items(), NO_GROUP, start=len(charts) + 1)

@@ -72,6 +72,7 @@ def cv_task(
         return {
             "roc_auc": result.roc_auc_mean,
             "roc_auc_std": result.roc_auc_std,
+            "roc_auc_ci95": list(result.roc_auc_ci95),
             "accuracy": result.accuracy_mean,
             "n_trials": trials.counts(),
             "folds": [round(f.roc_auc, 4) for f in result.folds],
@@ -155,7 +156,8 @@ def classify_study(
     -------
     dict
         ``pipeline``, ``task``, ``subjects`` (one row per subject and session: ``subject``,
-        ``session``, ``roc_auc``, ``accuracy``, ``n_trials``, ``status``, ``error``),
+        ``session``, ``roc_auc``, ``roc_auc_ci95`` (the 95 % interval of that subject's mean over folds,
+        :func:`backend.classify.validate.mean_ci95`), ``accuracy``, ``n_trials``, ``status``, ``error``),
         ``roc_auc_mean``, ``roc_auc_ci95`` ``[low, high]``, ``n_subjects``, and ``loso``
         (rows per held-out subject, with ``roc_auc_mean`` and ``roc_auc_ci95``) or None.
     """

@@ -66,3 +66,14 @@ def test_exported_lines_run_the_same_mode(physionet_recording, mode):
     scope = {"mne": mne, "np": np, "raw": raw.copy()}
     exec("\n".join(_asr_script(cutoff=10.0, mode=mode)), scope)
     assert np.allclose(scope["raw"].get_data(), want.get_data(), atol=1e-12)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_rank_deficient_input_stays_bounded(physionet_recording, mode):
+    """Average-referenced EEG has a null direction; meegkit given it in µV once returned 23,000 times
+    the clean RMS (benchmarks/denoise.py before 2026-12-01). In volts, as the step gives it, it stays bounded."""
+    raw = physionet_recording.raw.copy().crop(0, 60).load_data().set_eeg_reference("average", verbose="error")
+    case = known_truth_case(raw, "blink", -7.0, seed=3, duration_s=50.0)
+    noisy = case.injection.to_raw(case.info, "noisy")
+    out, _ = steps.get("asr").run(noisy.copy(), {"cutoff": 20.0, "mode": mode})
+    assert np.sqrt(np.mean(out.get_data() ** 2)) <= 1.5 * np.sqrt(np.mean(noisy.get_data() ** 2))

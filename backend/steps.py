@@ -244,6 +244,7 @@ _REGISTRY: dict[str, StepKind] = {
             calib_stop_s=None,
             win_len=0.5,
             method="euclid",
+            mode="lookahead",
         ),
         _kind(
             "art",
@@ -285,11 +286,27 @@ PARAM_LABELS: dict[tuple[str, str] | str, str] = {
     "calib_stop_s": "Calibration to (s)",
     "win_len": "Window (s)",
     "method": "Method",
+    ("asr", "mode"): "Windows",
     "n_components": "Components (count, or a fraction of variance)",
     "classes": "Remove components of the classes",
     "threshold": "When their probability is at least",
     "overlap_s": "Window overlap (s)",
 }
+
+# Choices of a parameter in people's words, for the pages' select boxes and the history.
+CHOICE_WORDS: dict[tuple[str, str], dict[str, str]] = {
+    ("asr", "mode"): {
+        "lookahead": "sliding, centred on each moment (look-ahead)",
+        "blocks": "consecutive blocks (before 2026-12)",
+        "single": "one pass over the recording (meegkit as is)",
+    },
+}
+
+
+def choice_words(step: str, name: str, value: Any) -> str:
+    """A parameter's value in people's words where the registry has them, else the value itself."""
+    return CHOICE_WORDS.get((step, name), {}).get(value, str(value))
+
 
 _METHOD_NAMES = {"picard": "Picard", "infomax": "Infomax", "fastica": "FastICA", "stored": "the file's stored ICA"}
 _REFERENCES = {"average": "average", "mastoids": "linked mastoids", "ears": "linked ears"}
@@ -344,7 +361,9 @@ def _settings(name: str, p: dict[str, Any]) -> str:
         calib = ""
         if p.get("calib_start_s") is not None or p.get("calib_stop_s") is not None:
             calib = f", calibration {p.get('calib_start_s') or 0:g}–{p.get('calib_stop_s') or 'end'} s"
-        return f"cutoff {p['cutoff']:g}{calib}"
+        mode = p.get("mode", "lookahead")
+        windows = "" if mode == "lookahead" else f", windows {choice_words('asr', 'mode', mode)}"
+        return f"cutoff {p['cutoff']:g}{calib}{windows}"
     if name == "ica_iclabel":
         classes = _and(CLASS_NAMES.get(c, c) for c in p["classes"])
         return f"{classes} at p ≥ {p['threshold']:g} ({_ica_words(p)})"

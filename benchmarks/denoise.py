@@ -13,7 +13,9 @@ the cost of other montages (19 and 32 of the 64 channels), load time and speed
 (seconds of 32-channel EEG per wall-clock second on this CPU). Last line: one JSON object.
 
 Usage: nice python benchmarks/denoise.py [--snrs -7,-4,-1,2] [--artifacts eye,muscle] [--quick]
-       (--classical-only fills the cache of classical results, which do not depend on the model)
+       (--classical-only fills the cache of classical results, which do not depend on the model;
+        --asr-only measures only the ASR rows: our step's modes and meegkit as is, on
+        --artifacts blink,muscle,mixed for example; --speed-only only `art` through the CLI)
 """
 
 from __future__ import annotations
@@ -82,14 +84,35 @@ def method_bandpass(raw):
     return raw.copy().filter(1.0, 40.0, fir_design="firwin").get_data()
 
 
-def method_asr(cutoff):
+def method_asr(cutoff, mode="lookahead"):
+    """Our ``asr`` step (1-Hz high-passed copy, the correction added back), in ``mode``."""
+
+    def run(raw):
+        from backend import steps
+
+        return steps.get("asr").run(raw.copy(), {"cutoff": float(cutoff), "mode": mode})[0].get_data()
+
+    return run
+
+
+def method_meegkit_asr(cutoff):
+    """meegkit's ASR as is: ``fit`` on the whole high-passed recording, one ``transform`` over it.
+
+    In volts, as given: scaled to µV (as this benchmark did before 2026-12-01) meegkit's
+    absolute epsilons meet the null space of these rank-deficient signals (average
+    reference, ICA components removed) and one case came out 23,000 times the clean RMS
+    (the 'RRMSE ≈ 5,800' of the ASR rows, a mean over four cases).
+    """
+
     def run(raw):
         from meegkit.asr import ASR
 
-        x = raw.get_data() * 1e6  # µV: meegkit's thresholds are relative, but its eps are not
-        asr = ASR(sfreq=raw.info["sfreq"], cutoff=cutoff)
-        asr.fit(x)
-        return asr.transform(x) * 1e-6
+        sfreq = raw.info["sfreq"]
+        x = mne.filter.filter_data(raw.get_data(), sfreq, 1.0, None, verbose="error")
+        asr = ASR(sfreq=sfreq, cutoff=cutoff)
+        with np.errstate(all="ignore"):
+            asr.fit(x)
+            return asr.transform(x)
 
     return run
 
@@ -117,7 +140,18 @@ def artifact_source(target: ArtifactSplit, decs, cls):
     return max(pool, key=lambda d: len(d.of_class(cls))) if pool else None
 
 
-def semi_synthetic(decs, model, snrs, classes=("eye", "muscle"), cache: Path | None = None):
+REAL_METHODS = {
+    "none": method_none,
+    "bandpass": method_bandpass,
+    "asr_c20": method_asr(20),
+    "asr_c5": method_asr(5),
+    "asr_c20_blocks": method_asr(20, "blocks"),
+    "meegkit_asr_c20_as_is": method_meegkit_asr(20),
+}
+REAL_CACHE_VERSION = "v2"  # v2: the ASR rows run our step in volts (v1 gave meegkit µV and blew up once)
+
+
+def semi_synthetic(decs, model, snrs, classes=("eye", "muscle"), cache: Path | None = None, asr_only=False):
     """Rows of metrics per recording, artifact, SNR and method.
 
     Classical results do not depend on the model, so they are cached in ``cache``
@@ -136,23 +170,21 @@ def semi_synthetic(decs, model, snrs, classes=("eye", "muscle"), cache: Path | N
             for snr in snrs:
                 ref = base[:, :n]
                 noisy = ref + scale_to_snr(ref, art[:, :n], snr)
-                key = f"{dec.name}|{cls}|{src.name}|{snr}"
+                key = f"{REAL_CACHE_VERSION}|{dec.name}|{cls}|{src.name}|{snr}"
                 results = {}
                 if key not in store:
                     raw = as_raw(noisy, dec)
-                    for name, fn in [
-                        ("none", method_none),
-                        ("bandpass", method_bandpass),
-                        ("asr_c20", method_asr(20)),
-                        ("asr_c5", method_asr(5)),
-                    ]:
+                    for name, fn in REAL_METHODS.items():
+                        if asr_only and not name.startswith(("none", "asr", "meegkit")):
+                            continue
                         t = time.perf_counter()
                         results[name] = (fn(raw), time.perf_counter() - t)
-                    results.update(ica_methods(raw))
+                    if not asr_only:
+                        results.update(ica_methods(raw))
                     store[key] = [
                         score(name, out, secs, ref, noisy, dec.sfreq) for name, (out, secs) in results.items()
                     ]
-                    if cache:
+                    if cache and not asr_only:
                         cache.write_text(json.dumps(store))
                 found = list(store[key])
                 if model is not None:
@@ -199,29 +231,55 @@ def held_out_raws(cap):
     return out
 
 
-def clean_protocol(snrs, cache: Path, with_model: bool, artifacts=("eye", "muscle"), seed=0):
+ASR_ROWS = {
+    # The step as it was before 2026-12 (meegkit's transform on consecutive 0.5-s blocks).
+    "ASR blocks (before 2026-12)": [{"name": "asr", "params": {"cutoff": 20.0, "mode": "blocks"}}],
+    # meegkit as is: fit on the whole high-passed recording, one transform call over it.
+    "meegkit ASR as is": [{"name": "asr", "params": {"cutoff": 20.0, "mode": "single"}}],
+}
+ARTIFACT_SEEDS = ("eye", "muscle", "mixed", "blink")  # the Clean benchmark's seeds (blink: after them)
+
+
+def band_1_40(x, sfreq):
+    return mne.filter.filter_data(x, sfreq, 1.0, 40.0, verbose="error")
+
+
+def clean_protocol(snrs, cache: Path, with_model: bool, artifacts=("eye", "muscle"), seed=0, only=None):
     """The Clean stage's known-truth benchmark (synthetic injector artifacts, 60-s quietest
-    stretches, 1–80 Hz clean signal, 32 channels) on held-out recordings; classical results cached."""
+    stretches, 1–80 Hz clean signal, 32 channels) on held-out recordings; classical results cached.
+
+    ``only``: substrings of the method names to run (all if None). Besides the Clean
+    protocol's scores, ``rrmse_t_1_40`` scores output and clean signal after a 1–40 Hz band-pass.
+    """
     bench = clean_benchmark_module()
-    methods = dict(bench.METHODS)
+    methods = dict(bench.METHODS) | ASR_ROWS
     if with_model:
         methods["transformer (ART)"] = [{"name": "art", "params": {}}]
+    if only:
+        methods = {k: v for k, v in methods.items() if k == "none" or any(o.lower() in k.lower() for o in only)}
     store = json.loads(cache.read_text()) if cache.exists() else {}
     rows = []
     for label, raw in held_out_raws(bench.CAP_32):
         for artifact in artifacts:
-            k = ("eye", "muscle", "mixed").index(artifact)  # the Clean benchmark's seeds
+            k = ARTIFACT_SEEDS.index(artifact)
             for j, snr in enumerate(snrs):
                 case = None
                 for method, pipeline in methods.items():
-                    key = f"{label}|{artifact}|{snr}|{method}|{seed + 100 * k + j}"
+                    key = f"{label}|{artifact}|{snr}|{json.dumps(pipeline)}|{seed + 100 * k + j}"
                     if key not in store or method.startswith("transformer"):
                         if case is None:
                             case = known_truth_case(
                                 raw, artifact, snr, seed=seed + 100 * k + j, duration_s=bench.STRETCH_S
                             )
                         cleaned, _, seconds = run_on_case(case, pipeline)
-                        store[key] = {**score_case(case, cleaned), "seconds": seconds}
+                        inj = case.injection
+                        store[key] = {
+                            **score_case(case, cleaned),
+                            "rrmse_t_1_40": metrics.rrmse_t(
+                                band_1_40(inj.clean, inj.sfreq), band_1_40(cleaned, inj.sfreq)
+                            ),
+                            "seconds": seconds,
+                        }
                         if not method.startswith("transformer"):
                             cache.write_text(json.dumps(store))
                     rows.append(
@@ -290,10 +348,11 @@ def floor_check(table):
 
 
 def print_table(table):
-    print(f"{'artifact':8s} {'method':20s} {'RRMSE_t':>8s} {'RRMSE_s':>8s} {'CC':>7s} {'seconds':>8s}")
+    print(f"{'artifact':8s} {'method':28s} {'RRMSE_t':>8s} {'1-40 Hz':>8s} {'RRMSE_s':>8s} {'CC':>7s} {'seconds':>8s}")
     for cls, methods in table.items():
         for m, v in methods.items():
-            print(f"{cls:8s} {m:20s} {v['rrmse_t']:8.3f} {v['rrmse_s']:8.3f} {v['cc']:7.3f} {v['seconds']:8.2f}")
+            band = f"{v['rrmse_t_1_40']:8.3f}" if "rrmse_t_1_40" in v else f"{'':8s}"
+            print(f"{cls:8s} {m:28s} {v['rrmse_t']:8.3f} {band} {v['rrmse_s']:8.3f} {v['cc']:7.3f} {v['seconds']:8.2f}")
 
 
 def montage_cost(decs, model, snr_db=-2.0):
@@ -376,14 +435,72 @@ def speed(model, threads, cap):
     }
 
 
+def cli_speed(cap, repeats=8, short_s=10.0):
+    """Seconds of 32-channel EEG per wall-clock second through ``python -m backend clean --steps art``.
+
+    S009R04's 32 cap channels repeated ``repeats`` times are written to a FIF; the CLI
+    cleans it and a ``short_s`` crop of it in fresh processes, and the crop's time (start-up,
+    imports, model load, reading and writing a short file) is taken off the long one's:
+    ``x_realtime = (long - short EEG seconds) / (long - short wall seconds)``.
+    """
+    import subprocess
+    import tempfile
+
+    raw = load_recording([DATA / "eegbci_physionet/S009/S009R04.edf"]).raw.copy().pick(cap).load_data()
+    long = mne.io.RawArray(np.tile(raw.get_data(), (1, repeats)), raw.info)
+    walls, lengths = {}, {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, rec in (("short", long.copy().crop(0, short_s)), ("long", long)):
+            path = Path(tmp) / f"{name}_raw.fif"
+            rec.save(path, overwrite=True)
+            cmd = [
+                sys.executable,
+                "-m",
+                "backend",
+                "clean",
+                str(path),
+                "--steps",
+                "art",
+                "--out",
+                f"{tmp}/out_{name}_raw.fif",
+            ]
+            t = time.perf_counter()
+            subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True)
+            walls[name], lengths[name] = time.perf_counter() - t, rec.n_times / rec.info["sfreq"]
+    eeg_s, wall_s = lengths["long"] - lengths["short"], walls["long"] - walls["short"]
+    return {
+        "channels": len(long.ch_names),
+        "eeg_seconds": round(eeg_s, 1),
+        "wall_seconds_long": round(walls["long"], 2),
+        "wall_seconds_short": round(walls["short"], 2),
+        "x_realtime": round(eeg_s / wall_s, 1),
+        "sfreq": long.info["sfreq"],
+        "path": "python -m backend clean FILE --steps art --out OUT (start-up taken off with a 10-s run)",
+    }
+
+
+def asr_rows(args, snrs, artifacts, bench_decs, clean_cache, real_cache):
+    """Only the ASR rows (our step's modes, meegkit as is) and the baselines, fast; no model, nothing written."""
+    print(f"A. Clean benchmark protocol, ASR rows only (32 ch, 60 s, SNR {snrs} dB):")
+    only = ["ASR (cutoff", "ASR blocks", "ASR as is"]
+    table = summarise(clean_protocol(snrs, clean_cache, with_model=False, artifacts=artifacts, only=only))
+    print_table(table)
+    print(f"\nB. Real artifacts, ASR rows only (64 ch, whole runs, SNR {args.real_snrs} dB):")
+    real = summarise(semi_synthetic(bench_decs, None, args.real_snrs, cache=real_cache, asr_only=True))
+    print_table(real)
+    print(
+        json.dumps({"snrs_db": snrs, "real_snrs_db": args.real_snrs, "clean_protocol": table, "real_artifacts": real})
+    )
+
+
 def summarise(rows):
     table = {}
     for cls in sorted({r["artifact"] for r in rows}):
         for m in dict.fromkeys(r["method"] for r in rows):
             sel = [r for r in rows if r["artifact"] == cls and r["method"] == m]
-            table.setdefault(cls, {})[m] = {
-                k: round(float(np.mean([r[k] for r in sel])), 4) for k in ("rrmse_t", "rrmse_s", "cc", "seconds")
-            }
+            keys = [k for k in ("rrmse_t", "rrmse_t_1_40", "rrmse_s", "cc", "seconds") if all(k in r for r in sel)]
+            if sel:
+                table.setdefault(cls, {})[m] = {k: round(float(np.mean([r[k] for r in sel])), 4) for k in keys}
     return table
 
 
@@ -395,10 +512,17 @@ def main(argv=None):
     ap.add_argument("--cache", default="/tmp/denoise_bench_cache")
     ap.add_argument("--real-snrs", default="-7,-1", help="SNRs of the real-artifact protocol (ICA fits are slow)")
     ap.add_argument("--classical-only", action="store_true", help="fill the cache of classical results and stop")
+    ap.add_argument("--asr-only", action="store_true", help="only the ASR rows (and none), no model; writes nothing")
+    ap.add_argument("--speed-only", action="store_true", help="only the speed of `art` through the CLI")
     args = ap.parse_args(argv)
     snrs = [float(s) for s in args.snrs.split(",")]
     args.real_snrs = [float(s) for s in args.real_snrs.split(",")]
     torch.set_num_threads(2)
+    if args.speed_only:
+        result = cli_speed(clean_benchmark_module().CAP_32)
+        print("speed through the CLI:", result)
+        print(json.dumps({"cli_speed": result}))
+        return
 
     artifacts = tuple(a.strip() for a in args.artifacts.split(",") if a.strip())
     runs = ["R04"]  # real-artifact bases; every fit of ICA costs ~1 min on the shared 2-core machine
@@ -410,6 +534,9 @@ def main(argv=None):
     bench_decs = [d for d in decs if d.name[4:] in runs]
     cache = Path(args.cache)
     real_cache, clean_cache = cache / "classical.json", cache / "clean_protocol.json"
+    if args.asr_only:
+        asr_rows(args, snrs, artifacts, bench_decs, clean_cache, real_cache)
+        return
     if args.classical_only:
         clean_protocol(snrs, clean_cache, with_model=False, artifacts=artifacts)
         semi_synthetic(bench_decs, None, args.real_snrs, cache=real_cache)
@@ -483,6 +610,8 @@ def main(argv=None):
     speeds = [speed(model, 1, cap), speed(model, 2, cap)]
     for s in speeds:
         print("  ", s)
+    through_cli = cli_speed(cap)
+    print("speed through the CLI (32 channels, start-up excluded):", through_cli)
 
     print(
         json.dumps(
@@ -500,6 +629,7 @@ def main(argv=None):
                 "montage": montage,
                 "iclabel_brain": brain,
                 "speed": speeds,
+                "cli_speed": through_cli,
             }
         )
     )

@@ -48,7 +48,13 @@ def _param_widget(step: str, name: str, default, key: str):
     if choices and isinstance(default, (list, tuple)):
         return st.multiselect(label, choices, default=[d for d in default if d in choices], key=key)
     if choices:
-        return st.selectbox(label, choices, index=choices.index(default) if default in choices else 0, key=key)
+        return st.selectbox(
+            label,
+            choices,
+            index=choices.index(default) if default in choices else 0,
+            key=key,
+            format_func=lambda v: steps.choice_words(step, name, v),
+        )
     if isinstance(default, bool):
         return st.checkbox(label, value=default, key=key)
     if isinstance(default, (int, float)):

@@ -46,6 +46,8 @@ CASES = {
     "bad_channels": (PHYSIONET, [("bad_channels", {"methods": ["flat", "deviation", "correlation"]})]),
     "interpolate_bads": (PHYSIONET, [("set_bads", {"bads": ["C3", "Oz"]}), ("interpolate_bads", {})]),
     "asr": (PHYSIONET, [("asr", {"cutoff": 10.0, "calib_start_s": 0.0, "calib_stop_s": 60.0})]),
+    "asr:blocks": (PHYSIONET, [("asr", {"cutoff": 10.0, "mode": "blocks"})]),
+    "asr:single": (EEGLAB, [("asr", {"cutoff": 5.0, "mode": "single"})]),
     "art": (PHYSIONET, [("art", {"overlap_s": 1.0})]),
 }
 

@@ -42,10 +42,13 @@ PREFERRED_ORDER = (
 PARAM_CHOICES: dict[tuple[str, str], tuple] = {
     ("reref", "ref"): ("average", "mastoids", "ears"),
     ("asr", "method"): ("euclid", "riemann"),
+    ("asr", "mode"): ("lookahead", "blocks", "single"),
     ("bad_channels", "methods"): BAD_CHANNEL_DETECTORS,
     ("ica_iclabel", "method"): METHODS,
     ("ica_iclabel", "classes"): ICLABEL_CLASSES,
 }
+# Where the choices are suggestions only (a channel may be a reference too).
+OPEN_CHOICES = {("reref", "ref")}
 
 _NAME = re.compile(r"^[A-Za-z_][\w]*$")
 _NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
@@ -97,6 +100,8 @@ def _check_type(step: str, key: str, default: Any, value: Any) -> Any:
         unknown = [v for v in value if v not in choices]
         if unknown:
             raise EEGError(f"{step}: {key} takes {', '.join(map(str, choices))}; got {', '.join(map(str, unknown))}")
+    elif choices and (step, key) not in OPEN_CHOICES and value not in choices:
+        raise EEGError(f"{step}: {key} takes {', '.join(map(str, choices))}; got {value!r}")
     return value
 
 

@@ -186,6 +186,13 @@ def _ica_iclabel(p: dict[str, Any], r: dict[str, Any]) -> tuple[str, list[str]]:
     )
 
 
+_ASR_WINDOWS = {
+    "lookahead": "{w:g}-s windows centred on each update (a look-ahead of half a window)",
+    "blocks": "consecutive {w:g}-s blocks",
+    "single": "a single reconstruction for the whole recording",
+}
+
+
 def _asr(p: dict[str, Any], r: dict[str, Any]) -> tuple[str, list[str]]:
     start, stop = p.get("calib_start_s"), p.get("calib_stop_s")
     calib = (
@@ -201,8 +208,8 @@ def _asr(p: dict[str, Any], r: dict[str, Any]) -> tuple[str, list[str]]:
     )
     return (
         f"High-variance bursts were repaired by Artifact Subspace Reconstruction (cutoff {p.get('cutoff', 20.0):g} "
-        f"standard deviations, {p.get('win_len', 0.5):g}-s windows, {p.get('method', 'euclid')} covariance, {calib}; "
-        f"meegkit implementation){done}.",
+        f"standard deviations, {_ASR_WINDOWS[p.get('mode', 'lookahead')].format(w=p.get('win_len', 0.5))}, "
+        f"{p.get('method', 'euclid')} covariance, {calib}; meegkit implementation){done}.",
         ["mullen2015"],
     )
 

@@ -75,19 +75,25 @@ class CVResult:
     extra: dict = field(default_factory=dict)
     window_band_mode: str = "manual"  # "auto": each fold chose its window and band by inner CV
 
-    def _most_frequent(self, key: str) -> tuple[float, float] | None:
-        chosen = [getattr(f, key) for f in self.folds if getattr(f, key) is not None]
-        return tuple(Counter(chosen).most_common(1)[0][0]) if chosen else None  # ties: the earliest fold's
+    def _most_frequent(self) -> tuple[tuple[float, float], tuple[float, float]] | None:
+        """The (window, band) pair the folds chose most often (ties: the earliest fold's)."""
+        pairs = [(f.window_s, f.band_hz) for f in self.folds if f.window_s is not None and f.band_hz is not None]
+        if not pairs:
+            return None
+        window, band = Counter(pairs).most_common(1)[0][0]
+        return tuple(window), tuple(band)  # type: ignore[return-value]
 
     @property
     def window_s(self) -> tuple[float, float] | None:
-        """The window the folds used most often (s)."""
-        return self._most_frequent("window_s")
+        """The window of the (window, band) the folds used most often (s)."""
+        found = self._most_frequent()
+        return None if found is None else found[0]
 
     @property
     def band_hz(self) -> tuple[float, float] | None:
-        """The band the folds used most often (Hz)."""
-        return self._most_frequent("band_hz")
+        """The band of the (window, band) the folds used most often (Hz)."""
+        found = self._most_frequent()
+        return None if found is None else found[1]
 
     @property
     def accuracy_mean(self) -> float:

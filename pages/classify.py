@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from backend import workspace
-from backend.classify import chance, embedding, figures
+from backend.classify import chance, embedding, figures, window_band
 from backend.classify.chance import chance_level, permutation_estimate_s, permutation_test
 from backend.classify.epochs import TaskSpec, annotation_labels, make_trials
 from backend.classify.persistence import check_compatible, load_model, model_bytes, train_model
@@ -143,11 +143,29 @@ events = c1.multiselect(
     key="classify_events",
     format_func=lambda k: f"{k} ×{labels[k]}",
 )
-tmin, tmax = c2.slider("Epoch window after onset (s)", -1.0, 6.0, (0.5, 2.5), step=0.1, key="classify_window")
-nyquist = rec.raw.info["sfreq"] / 2
-band = c3.slider(
-    "Band (Hz)", 1.0, float(min(45.0, nyquist - 1)), (8.0, float(min(30.0, nyquist - 2))), step=1.0, key="classify_band"
+modes = {"auto": "Automatic (chosen by inner cross-validation)", "manual": "Manual"}
+window_mode = c2.radio(
+    "Window and band",
+    list(modes),
+    format_func=modes.get,
+    key="classify_window_mode",
+    help="Automatic: each training fold picks the epoch window and pass band from a small grid around the events "
+    "by an inner cross-validation on its own trials (a fast tangent-space proxy scores each choice); a model "
+    "trained on all trials picks them on all of them. Manual: the window and band you set.",
 )
+nyquist = rec.raw.info["sfreq"] / 2
+window: tuple[float, float] | None = None
+band: tuple[float, float] | None = None
+if window_mode == "manual":
+    window = c2.slider("Epoch window after onset (s)", -1.0, 6.0, (0.0, 3.0), step=0.1, key="classify_window")
+    band = c3.slider(
+        "Band (Hz)",
+        1.0,
+        float(min(45.0, nyquist - 1)),
+        (8.0, float(min(32.0, nyquist - 2))),
+        step=1.0,
+        key="classify_band",
+    )
 c4, c5 = st.columns([4, 2])
 pipelines = c4.multiselect(
     "Pipelines",
@@ -174,13 +192,22 @@ if background.on_workers() and not no_runs:
 
 trials = None
 with session.user_errors():
-    task = TaskSpec(tuple(events), tmin, tmax, band)
+    task = TaskSpec(tuple(events), *(window or (None, None)), band)
     trials = _trials(runs, task)
 if trials is None:
     st.stop()
+if task.auto:
+    grid = [c.task for c in trials.candidates]
+    cut = (
+        f"window and band chosen per training fold among {len(grid)}: windows "
+        f"{', '.join(dict.fromkeys(f'{g.window[0]:g}–{g.window[1]:g} s' for g in grid))} × bands "
+        f"{', '.join(dict.fromkeys(f'{g.pass_band[0]:g}–{g.pass_band[1]:g} Hz' for g in grid))}."
+    )
+else:
+    cut = f"{trials.X.shape[2]} samples each, band-passed {task.pass_band[0]:g}–{task.pass_band[1]:g} Hz."
 st.caption(
     f"{len(trials.y)} trials ({', '.join(f'{k} ×{v}' for k, v in trials.counts().items())}), "
-    f"{len(trials.ch_names)} EEG channels, {trials.X.shape[2]} samples each, band-passed {band[0]:g}–{band[1]:g} Hz."
+    f"{len(trials.ch_names)} EEG channels, {cut}"
 )
 
 # --- cross-validation -----------------------------------------------------------------
@@ -234,6 +261,7 @@ if scores:
         ]
     )
     st.dataframe(table.style.format(precision=3), hide_index=True, width="stretch")
+    st.caption(window_band.describe(scores[0]))
     st.caption(
         "  \n".join(f"{PIPELINES[r.pipeline].label}: {r.summary_line()}" for r in scores)
         + "  \n± the spread over folds; the 95 % interval of the mean is the corrected resampled t "
@@ -247,8 +275,7 @@ if scores:
         "classify",
         "Classification results",
         lambda: figures.comparison_figure(scores),
-        f"{' vs '.join(cv_task.events)}, {cv_task.tmin:g}–{cv_task.tmax:g} s, "
-        f"{cv_task.band[0]:g}–{cv_task.band[1]:g} Hz · {schemes[cv_scheme]}"
+        f"{' vs '.join(cv_task.events)}, {window_band.describe(scores[0])} · {schemes[cv_scheme]}"
         + (f", {cv_folds} folds" if cv_scheme == "kfold" else ""),
         key="classify_results",
         caption="; ".join(f"{PIPELINES[r.pipeline].label}: {r.summary_line()}" for r in scores) + ".",
@@ -388,7 +415,12 @@ if trained is not None and trained[0] == rec.key:
     with session.user_errors():
         _, model_runs, model_task, model_pipeline = trained
         with st.spinner(f"training {PIPELINES[model_pipeline].label} on all trials…"):
-            packed = model_bytes(_model(model_runs, model_task, model_pipeline))
+            fitted = _model(model_runs, model_task, model_pipeline)
+            packed = model_bytes(fitted)
+        st.caption(
+            f"Trained on {fitted.n_trials} trials, {fitted.task.describe()}"
+            + (" (chosen by inner cross-validation on all of them)." if model_task.auto else ".")
+        )
         library.save_result(
             "model",
             model_pipeline,
@@ -413,6 +445,7 @@ method = st.radio(
 )
 st.caption(
     "Each dot is a trial's covariance matrix placed in 2-D; classes that separate here are easy for the Riemannian pipelines."
+    + (f" Shown for {trials.candidates[0].task.describe()} (the first of the automatic grid)." if task.auto else "")
 )
 with session.user_errors():
     st.plotly_chart(

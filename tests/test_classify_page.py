@@ -143,6 +143,9 @@ def test_a_failing_cross_validation_job_shows_its_one_line():
 def test_page_on_default_sample_and_bad_window():
     at = _page()
     assert not at.exception, at.exception
+    assert at.radio(key="classify_window_mode").value == "auto"  # the default: chosen by inner CV
+    assert not [s for s in at.slider if s.key == "classify_window"]  # manual fields only when manual
+    at.radio(key="classify_window_mode").set_value("manual").run()
     at.slider(key="classify_window").set_value((2.0, 2.1)).run()
     assert not at.exception
     assert any("too short" in e.value for e in at.error)

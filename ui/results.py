@@ -70,8 +70,9 @@ def ica_summary(saved: Result, rec) -> str:
 def task_payload(task, scheme: str, folds: int, runs) -> dict[str, Any]:
     return {
         "events": list(task.events),
-        "window_s": [task.tmin, task.tmax],
-        "band_hz": list(task.band),
+        "window_band_mode": task.mode,
+        "window_s": None if task.window_auto else list(task.window),  # automatic: per fold, in each result
+        "band_hz": None if task.band_auto else list(task.pass_band),
         "scheme": scheme,
         "folds": int(folds),
         "runs": [r.name for r in runs],

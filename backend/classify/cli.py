@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import sys
 
+from backend.classify import window_band
 from backend.classify.epochs import TaskSpec, load_runs, make_trials
 from backend.classify.persistence import load_model, save_model, train_model
 from backend.classify.pipelines import BEST, PIPELINES
@@ -16,9 +17,10 @@ from backend.errors import EEGError
 def _task_args(p) -> None:
     p.add_argument("paths", nargs="+", help="one or more runs of one subject (each a recording's files)")
     p.add_argument("--events", default="T1,T2", help="annotation labels to classify, comma-separated (default T1,T2)")
-    p.add_argument("--tmin", type=float, default=0.5, help="window start after the annotation onset, s (default 0.5)")
-    p.add_argument("--tmax", type=float, default=2.5, help="window end after the annotation onset, s (default 2.5)")
-    p.add_argument("--band", default="8,30", help="pass band low,high in Hz (default 8,30)")
+    auto = "omitted: chosen per training fold by inner cross-validation from a small grid"
+    p.add_argument("--tmin", type=float, default=None, help=f"window start after the annotation onset, s ({auto})")
+    p.add_argument("--tmax", type=float, default=None, help=f"window end after the annotation onset, s ({auto})")
+    p.add_argument("--band", default=None, help=f"pass band low,high in Hz ({auto})")
     p.add_argument(
         "--pipeline", default=BEST, choices=list(PIPELINES), help=f"pipeline (default {BEST}, our recommendation)"
     )
@@ -99,6 +101,7 @@ def _cv(args) -> int:
         f"(95 % interval {low:.3f}–{high:.3f}, corrected resampled t)"
     )
     print(f"chance  {level.note()}")
+    print(window_band.describe(result))
     if args.permutations:
         from backend.classify.chance import permutation_estimate_s, permutation_test
 
@@ -127,7 +130,11 @@ def _train(args) -> int:
     trials = make_trials(load_runs(args.paths), _task(args))
     model = train_model(trials, args.pipeline)
     path = save_model(model, args.out)
-    print(f"trained {args.pipeline} on {len(trials.y)} trials of {', '.join(trials.run_names)} → {path}")
+    how = "chosen by inner cross-validation" if trials.task.auto else "as set"
+    print(
+        f"trained {args.pipeline} on {len(trials.y)} trials of {', '.join(trials.run_names)}, "
+        f"{model.task.describe()} ({how}) → {path}"
+    )
     return 0
 
 

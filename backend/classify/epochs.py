@@ -3,12 +3,17 @@
 Every run is band-passed on the continuous signal (4th-order Butterworth IIR, zero phase, as
 MOABB does) before cutting, so trial edges carry no filter transient; the sliding windows of the
 probability timeline are cut from the same filtered signal (:func:`filtered_eeg`).
+
+A task whose window or band is left unset is *automatic*: :func:`make_trials` then cuts the same
+trials once for every point of a small grid (:func:`window_band_grid`, derived from the events),
+each run filtered once per grid band, and each training fold picks its point by an inner
+cross-validation on its own trials (:mod:`backend.classify.window_band`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import mne
@@ -18,6 +23,11 @@ from backend.errors import EEGError
 from backend.recording import Recording
 
 MIN_TRIALS_PER_CLASS = 3
+# The grid of an automatic task, in order of preference on ties (the first is MOABB's PhysionetMI
+# setting): windows after the onset (s), kept where the trials last that long, and pass bands (Hz),
+# kept where they lie below Nyquist and inside the recording's own pass band. 3 × 3 = 9 points.
+GRID_WINDOWS = ((0.0, 3.0), (0.5, 2.5), (0.5, 4.0))
+GRID_BANDS = ((8.0, 32.0), (8.0, 30.0), (6.0, 35.0))
 
 
 @dataclass(frozen=True)
@@ -28,47 +38,108 @@ class TaskSpec:
     ----------
     events : tuple of str
         Annotation labels, one class each (e.g. ``("T1", "T2")``).
-    tmin, tmax : float
-        Trial window relative to the annotation onset, in seconds.
-    band : tuple of float
-        Pass band ``(low, high)`` in Hz applied to the continuous signal.
+    tmin, tmax : float or None
+        Trial window relative to the annotation onset, in seconds; both None (the default): chosen
+        per training fold from :func:`window_band_grid` by inner cross-validation.
+    band : tuple of float or None
+        Pass band ``(low, high)`` in Hz applied to the continuous signal; None (the default): chosen
+        as the window is.
     """
 
     events: tuple[str, ...]
-    tmin: float = 0.5
-    tmax: float = 2.5
-    band: tuple[float, float] = (8.0, 30.0)
+    tmin: float | None = None
+    tmax: float | None = None
+    band: tuple[float, float] | None = None
 
     def __post_init__(self):
         events = tuple(str(e).strip() for e in self.events if str(e).strip())
         if len(events) < 2 or len(set(events)) != len(events):
             raise EEGError(f"a task needs at least two distinct event labels, got {list(self.events)}")
-        if not self.tmax > self.tmin:
-            raise EEGError(f"epoch window must end after it starts, got tmin={self.tmin} s, tmax={self.tmax} s")
-        if self.tmax - self.tmin < 0.25:
-            raise EEGError(f"epoch window of {self.tmax - self.tmin:g} s is too short; use at least 0.25 s")
-        low, high = (float(b) for b in self.band)
-        if not 0 < low < high:
-            raise EEGError(f"band must be two increasing positive frequencies in Hz, got {self.band}")
         object.__setattr__(self, "events", events)
-        object.__setattr__(self, "band", (low, high))
-        object.__setattr__(self, "tmin", float(self.tmin))
-        object.__setattr__(self, "tmax", float(self.tmax))
+        if (self.tmin is None) != (self.tmax is None):
+            raise EEGError(
+                f"give both ends of the epoch window or neither (neither: chosen automatically), got tmin={self.tmin}, tmax={self.tmax}"
+            )
+        if self.tmin is not None and self.tmax is not None:
+            if not self.tmax > self.tmin:
+                raise EEGError(f"epoch window must end after it starts, got tmin={self.tmin} s, tmax={self.tmax} s")
+            if self.tmax - self.tmin < 0.25:
+                raise EEGError(f"epoch window of {self.tmax - self.tmin:g} s is too short; use at least 0.25 s")
+            object.__setattr__(self, "tmin", float(self.tmin))
+            object.__setattr__(self, "tmax", float(self.tmax))
+        if self.band is not None:
+            low, high = (float(b) for b in self.band)
+            if not 0 < low < high:
+                raise EEGError(f"band must be two increasing positive frequencies in Hz, got {self.band}")
+            object.__setattr__(self, "band", (low, high))
 
     @classmethod
-    def from_options(cls, events: str, tmin: float, tmax: float, band: str) -> TaskSpec:
-        """The task of the command line's ``--events T1,T2 --tmin --tmax --band LOW,HIGH``."""
+    def from_options(cls, events: str, tmin: float | None, tmax: float | None, band: str | None) -> TaskSpec:
+        """The task of the command line's ``--events T1,T2 --tmin --tmax --band LOW,HIGH`` (omitted: automatic)."""
         from backend.cli import parse_floats
 
-        low, high = parse_floats(band, "--band", 2)
-        return cls(tuple(events.split(",")), tmin, tmax, (low, high))
+        pass_band = None
+        if band is not None:
+            low, high = parse_floats(band, "--band", 2)
+            pass_band = (low, high)
+        return cls(tuple(events.split(",")), tmin, tmax, pass_band)
+
+    @property
+    def window_auto(self) -> bool:
+        return self.tmin is None
+
+    @property
+    def band_auto(self) -> bool:
+        return self.band is None
+
+    @property
+    def auto(self) -> bool:
+        """Whether the window or the band is chosen by inner cross-validation."""
+        return self.window_auto or self.band_auto
+
+    @property
+    def mode(self) -> str:
+        """``"auto"`` when anything is chosen by inner cross-validation, else ``"manual"``."""
+        return "auto" if self.auto else "manual"
+
+    @property
+    def window(self) -> tuple[float, float]:
+        """``(tmin, tmax)`` in seconds; an :class:`EEGError` for an automatic window."""
+        if self.tmin is None or self.tmax is None:
+            raise EEGError("this task's window is chosen automatically per training fold; it has no fixed window")
+        return self.tmin, self.tmax
+
+    @property
+    def pass_band(self) -> tuple[float, float]:
+        """``(low, high)`` in Hz; an :class:`EEGError` for an automatic band."""
+        if self.band is None:
+            raise EEGError("this task's band is chosen automatically per training fold; it has no fixed band")
+        return self.band
 
     @property
     def window_s(self) -> float:
-        return self.tmax - self.tmin
+        tmin, tmax = self.window
+        return tmax - tmin
+
+    def describe(self) -> str:
+        """``"0–3 s, 8–32 Hz"``, with ``automatic`` for what is chosen by inner cross-validation."""
+        window = "automatic window" if self.window_auto else f"{self.window[0]:g}–{self.window[1]:g} s"
+        band = "automatic band" if self.band_auto else f"{self.pass_band[0]:g}–{self.pass_band[1]:g} Hz"
+        return f"{window}, {band}"
 
     def to_dict(self) -> dict:
-        return {"events": list(self.events), "tmin": self.tmin, "tmax": self.tmax, "band": list(self.band)}
+        return {
+            "events": list(self.events),
+            "tmin": self.tmin,
+            "tmax": self.tmax,
+            "band": None if self.band is None else list(self.band),
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> TaskSpec:
+        """The task of :meth:`to_dict`."""
+        band = d.get("band")
+        return cls(tuple(d["events"]), d.get("tmin"), d.get("tmax"), None if band is None else tuple(band))
 
 
 @dataclass(frozen=True)
@@ -90,9 +161,13 @@ class Trials:
     ch_names : tuple of str
         EEG channels, in the order of ``X``'s second axis.
     task : TaskSpec
-        Events, window and band the trials were cut with.
+        Events, window and band the trials were cut with (automatic ones: what was asked for).
     run_names : tuple of str
         Name of each run's recording.
+    candidates : tuple of Trials
+        For an automatic task, the same trials (same order, labels and onsets) cut with each
+        point of the grid, each with its concrete task; ``X`` is then the first point's
+        (:data:`GRID_WINDOWS`, :data:`GRID_BANDS`), for displays. Empty for a manual task.
     """
 
     X: np.ndarray
@@ -103,6 +178,9 @@ class Trials:
     ch_names: tuple[str, ...]
     task: TaskSpec
     run_names: tuple[str, ...]
+    candidates: tuple[Trials, ...] = ()
+    # Window and band chosen per training set (backend.classify.window_band), computed once.
+    choices: dict = field(default_factory=dict, init=False, compare=False, repr=False)
 
     def counts(self) -> dict[str, int]:
         return {e: int(np.sum(self.y == e)) for e in self.task.events}
@@ -161,6 +239,57 @@ def annotation_labels(recording: Recording) -> dict[str, int]:
     return counts
 
 
+def trial_length(recordings: Sequence[Recording], events: Sequence[str]) -> float:
+    """Typical length in seconds of the trials of ``events``: their annotations' median duration,
+    or where they have none, the median time from such an annotation to the next one of any label
+    (0 when neither is known)."""
+    durations, gaps = [], []
+    for rec in recordings:
+        ann = rec.raw.annotations
+        onsets = np.asarray(ann.onset, dtype=float)
+        for onset, duration, label in zip(ann.onset, ann.duration, ann.description):
+            if str(label) not in events:
+                continue
+            if duration > 0:
+                durations.append(float(duration))
+            later = onsets[onsets > onset]
+            if len(later):
+                gaps.append(float(later.min() - onset))
+    if durations:
+        return float(np.median(durations))
+    return float(np.median(gaps)) if gaps else 0.0
+
+
+def window_band_grid(recordings: Sequence[Recording], task: TaskSpec) -> list[TaskSpec]:
+    """The concrete tasks an automatic ``task`` chooses from, derived from its events.
+
+    Windows: :data:`GRID_WINDOWS` that end within the trials' length (:func:`trial_length`, with
+    0.05 s of slack); where none does, one window from the onset to the trials' end (at least
+    0.5 s). Bands: :data:`GRID_BANDS` that lie below 0.45 × the sampling rate and inside every
+    run's recorded pass band; where none does, 8 Hz (or the high-pass) to 0.8 × that limit. A
+    window or band the task fixes is the only one of its axis. At most 3 × 3 = 9 points, the
+    first the preferred one on ties (0–3 s, 8–32 Hz where the data allow it).
+    """
+    if task.window_auto:
+        length = trial_length(recordings, task.events)
+        windows = [w for w in GRID_WINDOWS if w[1] <= length + 0.05] or [(0.0, max(round(length, 2), 0.5))]
+    else:
+        windows = [task.window]
+    if task.band_auto:
+        sfreq = min(float(r.raw.info["sfreq"]) for r in recordings)
+        top = min([0.45 * sfreq] + [float(r.raw.info["lowpass"]) for r in recordings])
+        floor = max(float(r.raw.info["highpass"]) for r in recordings)
+        bands = [b for b in GRID_BANDS if b[1] <= top and b[0] >= floor]
+        if not bands:
+            low = max(8.0, floor)
+            if not low < 0.8 * top:
+                raise EEGError(f"no pass band fits between the recording's high-pass {floor:g} Hz and {top:g} Hz")
+            bands = [(low, round(0.8 * top, 1))]
+    else:
+        bands = [task.pass_band]
+    return [replace(task, tmin=w[0], tmax=w[1], band=b) for w in windows for b in bands]
+
+
 def make_trials(recordings: Sequence[Recording], task: TaskSpec) -> Trials:
     """Cut labelled trials out of one or several runs of one subject.
 
@@ -169,17 +298,40 @@ def make_trials(recordings: Sequence[Recording], task: TaskSpec) -> Trials:
     recordings : sequence of Recording
         The runs; they must share channels and sampling rate.
     task : TaskSpec
+        With an automatic window or band, the trials are cut for every point of
+        :func:`window_band_grid` (each run filtered once per band, the windows sliced from one cut
+        spanning them all, so every point holds the same trials) into :attr:`Trials.candidates`.
 
     Returns
     -------
     Trials
-        Trials whose window falls entirely inside their run.
+        Trials whose window (for an automatic task: every grid window) falls entirely inside their run.
     """
     if not recordings:
         raise EEGError("no recording given")
+    if not task.auto:
+        return _cut(recordings, task)
+    grid = window_band_grid(recordings, task)
+    start = min(g.window[0] for g in grid)
+    stop = max(g.window[1] for g in grid)
+    by_band = {}
+    for band in dict.fromkeys(g.pass_band for g in grid):
+        by_band[band] = _cut(recordings, replace(task, tmin=start, tmax=stop, band=band))
+    candidates = []
+    for g in grid:
+        span = by_band[g.pass_band]
+        first = int(round((g.window[0] - start) * span.sfreq))
+        n_times = int(round(g.window_s * span.sfreq))
+        candidates.append(replace(span, X=span.X[:, :, first : first + n_times], task=g))
+    head = candidates[0]
+    return replace(head, task=task, candidates=tuple(candidates))
+
+
+def _cut(recordings: Sequence[Recording], task: TaskSpec) -> Trials:
     first = recordings[0]
     ch_names = eeg_picks(first.raw)
     sfreq = float(first.raw.info["sfreq"])
+    tmin, _ = task.window
     n_times = int(round(task.window_s * sfreq))
     xs, ys, runs, onsets = [], [], [], []
     for index, rec in enumerate(recordings):
@@ -193,10 +345,10 @@ def make_trials(recordings: Sequence[Recording], task: TaskSpec) -> Trials:
         present = [e for e in task.events if len(_onsets(rec, e))]
         if not present:
             continue
-        data = filtered_eeg(rec, task.band, ch_names)
+        data = filtered_eeg(rec, task.pass_band, ch_names)
         for label in task.events:
             for onset in _onsets(rec, label):
-                start = int(round((onset + task.tmin) * sfreq))
+                start = int(round((onset + tmin) * sfreq))
                 if start < 0 or start + n_times > data.shape[1]:
                     continue
                 xs.append(data[:, start : start + n_times])

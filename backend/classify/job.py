@@ -38,8 +38,7 @@ from backend.library.api import finite
 
 def task_from(params: dict[str, Any]) -> TaskSpec:
     """The task of a job's parameters."""
-    t = params["task"]
-    return TaskSpec(tuple(t["events"]), float(t["tmin"]), float(t["tmax"]), tuple(t["band"]))
+    return TaskSpec.from_dict(params["task"])
 
 
 def cv_params(task: TaskSpec, pipelines, scheme: str, folds: int) -> dict[str, Any]:
@@ -137,11 +136,23 @@ def scores(payload: dict[str, Any]) -> list[CVResult]:
                 _number(f["roc_auc"]),
                 float(f["fit_s"]),
                 float(f["predict_s"]),
+                None if f.get("window_s") is None else tuple(f["window_s"]),
+                None if f.get("band_hz") is None else tuple(f["band_hz"]),
             )
             for f in r["folds"]
         ]
         proba = np.asarray(r["proba"], dtype=float)
-        out.append(CVResult(r["pipeline"], r["scheme"], list(r["classes"]), folds, np.asarray(r["y_true"]), proba))
+        out.append(
+            CVResult(
+                r["pipeline"],
+                r["scheme"],
+                list(r["classes"]),
+                folds,
+                np.asarray(r["y_true"]),
+                proba,
+                window_band_mode=r.get("window_band_mode", "manual"),
+            )
+        )
     return out
 
 

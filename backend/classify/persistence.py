@@ -25,6 +25,7 @@ from threadpoolctl import threadpool_limits
 from backend.classify.cnn import ShallowConvNetClassifier
 from backend.classify.epochs import TaskSpec, Trials
 from backend.classify.pipelines import make_estimator, pipeline_info
+from backend.classify.window_band import select
 from backend.errors import EEGError
 from backend.recording import Recording
 
@@ -90,17 +91,23 @@ class TrainedModel:
 
 
 def train_model(trials: Trials, pipeline: str) -> TrainedModel:
-    """Fit pipeline ``pipeline`` on all ``trials``."""
+    """Fit pipeline ``pipeline`` on all ``trials`` (an automatic window and band chosen on all of them)."""
     return fit_model(trials, pipeline, np.arange(len(trials.y)))
 
 
 def fit_model(trials: Trials, pipeline: str, index: np.ndarray) -> TrainedModel:
-    """Fit pipeline ``pipeline`` on the trials at ``index`` (a cross-validation fold's training set)."""
-    estimator = make_estimator(pipeline, trials.sfreq, trials.ch_names)
+    """Fit pipeline ``pipeline`` on the trials at ``index`` (a cross-validation fold's training set).
+
+    With an automatic window or band, they are first chosen on those trials
+    (:func:`backend.classify.window_band.select`); the model keeps the chosen, concrete task, so
+    whatever applies it cuts its input the same way.
+    """
+    chosen = select(trials, index)
+    estimator = make_estimator(pipeline, chosen.sfreq, chosen.ch_names)
     with threadpool_limits(limits=1, user_api="blas"):
-        estimator.fit(trials.X[index], trials.y[index])
+        estimator.fit(chosen.X[index], chosen.y[index])
     return TrainedModel(
-        pipeline, estimator, trials.task, trials.ch_names, trials.sfreq, list(trials.run_names), len(index)
+        pipeline, estimator, chosen.task, chosen.ch_names, chosen.sfreq, list(chosen.run_names), len(index)
     )
 
 
@@ -153,6 +160,8 @@ def load_model(source: str | Path | bytes) -> TrainedModel:
         task = TaskSpec(
             tuple(meta["task"]["events"]), meta["task"]["tmin"], meta["task"]["tmax"], tuple(meta["task"]["band"])
         )
+        if task.auto:
+            raise EEGError("model file names no window and band")
         if info.kind == "torch":
             if "weights.npz" not in zf.namelist():
                 raise EEGError(
@@ -199,7 +208,7 @@ def check_compatible(model: TrainedModel, recording: Recording, task: TaskSpec |
     Checks the channels (names present), the sampling rate, that the model's band lies below
     Nyquist and inside any filtering already applied, that the recording is longer than one
     window, and, when ``task`` (the user's current settings) is given, that its events, band
-    and window equal the model's.
+    and window equal the model's (an automatic window or band accepts the model's).
     """
     raw = recording.raw
     missing = [c for c in model.ch_names if c not in raw.ch_names]
@@ -212,7 +221,7 @@ def check_compatible(model: TrainedModel, recording: Recording, task: TaskSpec |
         raise EEGError(
             f"model expects {model.sfreq:g} Hz; {recording.name} is sampled at {raw.info['sfreq']:g} Hz (resample it first)"
         )
-    low, high = model.task.band
+    low, high = model.task.pass_band
     if high >= raw.info["sfreq"] / 2:
         raise EEGError(f"model band {low:g}–{high:g} Hz reaches Nyquist of {recording.name}")
     if raw.info["lowpass"] < high or raw.info["highpass"] > low:
@@ -226,13 +235,16 @@ def check_compatible(model: TrainedModel, recording: Recording, task: TaskSpec |
         )
     if task is not None:
         mine, theirs = model.task, task
-        if mine.band != theirs.band:
+        if not theirs.band_auto and mine.pass_band != theirs.pass_band:
             raise EEGError(
-                f"model was trained on {mine.band[0]:g}–{mine.band[1]:g} Hz; the settings say {theirs.band[0]:g}–{theirs.band[1]:g} Hz"
+                f"model was trained on {low:g}–{high:g} Hz; the settings say {theirs.pass_band[0]:g}–{theirs.pass_band[1]:g} Hz"
             )
-        if abs(mine.window_s - theirs.window_s) > 1e-9 or mine.tmin != theirs.tmin:
+        if not theirs.window_auto and (
+            abs(mine.window_s - theirs.window_s) > 1e-9 or mine.window[0] != theirs.window[0]
+        ):
             raise EEGError(
-                f"model was trained on the window {mine.tmin:g}–{mine.tmax:g} s; the settings say {theirs.tmin:g}–{theirs.tmax:g} s"
+                f"model was trained on the window {mine.window[0]:g}–{mine.window[1]:g} s; "
+                f"the settings say {theirs.window[0]:g}–{theirs.window[1]:g} s"
             )
         if set(mine.events) != set(theirs.events):
             raise EEGError(f"model classifies {', '.join(mine.events)}; the settings say {', '.join(theirs.events)}")

@@ -108,6 +108,11 @@ def _best(sfreq: float, ch_names=None):
     )
 
 
+def _fbts_fgmdm(sfreq: float, ch_names=None):
+    # The two-view vote that was recommended before the augmented covariances joined it.
+    return VotingClassifier([("fbts", _fbts_lr(sfreq, ch_names)), ("fgmdm", _fgmdm(sfreq, ch_names))], voting="soft")
+
+
 @dataclass(frozen=True)
 class PipelineInfo:
     """A registered pipeline.
@@ -158,6 +163,12 @@ PIPELINES: dict[str, PipelineInfo] = {
             "FB-TS+LR",
             "6 sub-bands 8–32 Hz (FFT) → OAS covariances → tangent space each → logistic regression (C by inner CV)",
             _fbts_lr,
+        ),
+        PipelineInfo(
+            "fbts-fgmdm",
+            "FB-TS+LR ⊕ FgMDM",
+            "soft vote of filter-bank tangent space + logistic regression and FgMDM",
+            _fbts_fgmdm,
         ),
         PipelineInfo(
             "shallow-cnn",

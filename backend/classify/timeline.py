@@ -8,6 +8,7 @@ did not see the trials it overlaps, so the strip around the trials is not traini
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
@@ -71,7 +72,7 @@ def _windows(recording: Recording, task, ch_names, sfreq: float, step_s: float) 
         raise EEGError(f"timeline step must be positive, got {step_s} s")
     n_win = int(round(task.window_s * sfreq))
     hop = max(1, int(round(step_s * sfreq)))
-    data = filtered_eeg(recording, task.band, ch_names)
+    data = filtered_eeg(recording, task.pass_band, ch_names)
     n_windows = (data.shape[1] - n_win) // hop + 1
     if n_windows > MAX_WINDOWS:
         raise EEGError(
@@ -134,7 +135,10 @@ def out_of_fold_timeline(
     """Sliding-window probabilities over run ``run`` of ``trials``, each window out of fold.
 
     The folds are cross-validation's (:func:`~backend.classify.validate.splits`, same scheme and
-    seed), one model fitted on each training set. A window overlapping trials is predicted by
+    seed), one model fitted on each training set; with an automatic window or band each fold
+    model uses the ones chosen on its training set, read around shared window centres (the
+    timeline's window is the most frequent choice; a model whose window would pass the
+    recording's edge does not predict there). A window overlapping trials is predicted by
     the fold models that trained on none of them (with k-fold: the fold that tests them); a
     window overlapping none by the models that saw no trial of this run when there are such
     (leave-one-run-out), else by all. Where a window overlaps trials of two folds, no model
@@ -156,32 +160,57 @@ def out_of_fold_timeline(
     """
     from backend.classify.validate import splits
 
-    task, sfreq = trials.task, trials.sfreq
+    sfreq = trials.sfreq
     if recording.name != trials.run_names[run] or float(recording.raw.info["sfreq"]) != sfreq:
         raise EEGError(f"{recording.name} is not run {run + 1} of the trials ({trials.run_names[run]})")
-    windows, hop = _windows(recording, task, trials.ch_names, sfreq, step_s)
+    if not step_s > 0:
+        raise EEGError(f"timeline step must be positive, got {step_s} s")
     pairs = splits(trials, scheme, n_folds, seed)
-    n_win = windows.shape[2]
-    # Which trials each window overlaps, in samples of this run.
     in_run = np.flatnonzero(trials.runs == run)
-    first = np.round((trials.onsets[in_run] + task.tmin) * sfreq).astype(int)
-    starts = np.arange(len(windows)) * hop
-    overlaps = (starts[:, None] < first[None, :] + n_win) & (first[None, :] < starts[:, None] + n_win)
-    near_trials = overlaps.any(axis=1)
-    fold_proba = np.empty((len(pairs), len(windows), len(task.events)))
-    clean = np.zeros((len(pairs), len(windows)), dtype=bool)
+    models = []
     for k, (train, _) in enumerate(pairs):
+        models.append(fit_model(trials, pipeline, train))  # its own window and band when they are automatic
+        if progress:
+            progress((k + 1) / (len(pairs) + 1), f"{pipeline}: fold model {k + 1}/{len(pairs)}")
+    # Windows share their centres; each fold model reads its own window length and band around them.
+    task = Counter(m.task for m in models).most_common(1)[0][0]  # the most frequent choice sets the grid
+    n_ref = int(round(task.window_s * sfreq))
+    hop = max(1, int(round(step_s * sfreq)))
+    n_samples = recording.raw.n_times
+    n_windows = (n_samples - n_ref) // hop + 1
+    if n_windows > MAX_WINDOWS:
+        raise EEGError(
+            f"{n_windows} windows is too many; use a step of at least {step_s * n_windows / MAX_WINDOWS:.2f} s"
+        )
+    centres = np.arange(n_windows) * hop + n_ref // 2
+    filtered: dict = {}
+    fold_proba = np.zeros((len(pairs), n_windows, len(task.events)))
+    clean = np.zeros((len(pairs), n_windows), dtype=bool)
+    near_any = np.zeros(n_windows, dtype=bool)
+    readable = np.zeros((len(pairs), n_windows), dtype=bool)  # the model's window lies inside the recording
+    for k, ((train, _), model) in enumerate(zip(pairs, models)):
+        band = model.task.pass_band
+        if band not in filtered:
+            filtered[band] = filtered_eeg(recording, band, trials.ch_names)
+        n_win = int(round(model.task.window_s * sfreq))
+        starts = centres - n_win // 2
+        valid = readable[k] = (starts >= 0) & (starts + n_win <= n_samples)
+        windows = sliding_window_view(filtered[band], n_win, axis=1)[:, starts[valid]].transpose(1, 0, 2)
+        fold_proba[k, valid] = model.predict_proba(np.ascontiguousarray(windows))
+        # Which trials each window overlaps, in samples of this run, as this model cut them.
+        first = np.round((trials.onsets[in_run] + model.task.window[0]) * sfreq).astype(int)
+        overlaps = (starts[:, None] < first[None, :] + n_win) & (first[None, :] < starts[:, None] + n_win)
+        near_trials = overlaps.any(axis=1)
+        near_any |= near_trials
         trained = np.zeros(len(trials.y), dtype=bool)
         trained[train] = True
         seen = trained[in_run]
-        model = fit_model(trials, pipeline, train)
-        fold_proba[k] = model.predict_proba(windows)
         touches_seen = (overlaps & seen[None, :]).any(axis=1)
-        clean[k] = np.where(near_trials, ~touches_seen, not seen.any())
-        if progress:
-            progress((k + 1) / len(pairs), f"{pipeline}: fold model {k + 1}/{len(pairs)} over the recording")
-    lone = ~near_trials & ~clean.any(axis=0)  # no trial nearby, and every model saw this run
-    clean[:, lone] = True
+        clean[k] = valid & np.where(near_trials, ~touches_seen, not seen.any())
+    if progress:
+        progress(1.0, f"{pipeline}: fold models over the recording")
+    lone = ~near_any & ~clean.any(axis=0)  # no trial nearby, and every model saw this run
+    clean[:, lone] = readable[:, lone]
     with np.errstate(invalid="ignore"):
         proba = (fold_proba * clean[:, :, None]).sum(axis=0) / clean.sum(axis=0)[:, None]
     proba[clean.sum(axis=0) == 0] = np.nan

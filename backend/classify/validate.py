@@ -4,11 +4,14 @@ Every fold fits a fresh estimator on the training trials only; hyper-parameters 
 inside the estimator (nested), never on the test fold. Scores: accuracy and ROC-AUC
 (one-vs-rest, macro-averaged, when there are more than two classes), a confusion matrix and
 ROC curves from the pooled out-of-fold probabilities, and per-fold fit and predict times.
+With an automatic window or band, each fold first chooses them on its training trials
+(:func:`backend.classify.window_band.select`) and records its choice.
 """
 
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -20,6 +23,7 @@ from threadpoolctl import threadpool_limits
 
 from backend.classify.epochs import Trials
 from backend.classify.pipelines import make_estimator, pipeline_info
+from backend.classify.window_band import select
 from backend.errors import EEGError
 
 SCHEMES = ("kfold", "runs")
@@ -37,9 +41,14 @@ class FoldScore:
     roc_auc: float
     fit_s: float
     predict_s: float
+    window_s: tuple[float, float] | None = None  # the window and band this fold's model used
+    band_hz: tuple[float, float] | None = None
 
     def to_dict(self) -> dict:
-        return dict(self.__dict__)
+        d = dict(self.__dict__)
+        for key in ("window_s", "band_hz"):
+            d[key] = None if d[key] is None else list(d[key])
+        return d
 
 
 @dataclass
@@ -65,6 +74,27 @@ class CVResult:
     y_true: np.ndarray
     proba: np.ndarray
     extra: dict = field(default_factory=dict)
+    window_band_mode: str = "manual"  # "auto": each fold chose its window and band by inner CV
+
+    def _most_frequent(self) -> tuple[tuple[float, float], tuple[float, float]] | None:
+        """The (window, band) pair the folds chose most often (ties: the earliest fold's)."""
+        pairs = [(f.window_s, f.band_hz) for f in self.folds if f.window_s is not None and f.band_hz is not None]
+        if not pairs:
+            return None
+        window, band = Counter(pairs).most_common(1)[0][0]
+        return tuple(window), tuple(band)  # type: ignore[return-value]
+
+    @property
+    def window_s(self) -> tuple[float, float] | None:
+        """The window of the (window, band) the folds used most often (s)."""
+        found = self._most_frequent()
+        return None if found is None else found[0]
+
+    @property
+    def band_hz(self) -> tuple[float, float] | None:
+        """The band of the (window, band) the folds used most often (Hz)."""
+        found = self._most_frequent()
+        return None if found is None else found[1]
 
     @property
     def accuracy_mean(self) -> float:
@@ -119,6 +149,9 @@ class CVResult:
             "predict_s_mean": float(np.mean([f.predict_s for f in self.folds])),
             "confusion": self.confusion().tolist(),
             "folds": [f.to_dict() for f in self.folds],
+            "window_band_mode": self.window_band_mode,
+            "window_s": None if self.window_s is None else list(self.window_s),
+            "band_hz": None if self.band_hz is None else list(self.band_hz),
         }
 
 
@@ -228,11 +261,12 @@ def cross_validate(
     # Matrices are small (channels²): BLAS threads only contend with each other here.
     with threadpool_limits(limits=1, user_api="blas"):
         for i, (train, test) in enumerate(pairs):
+            chosen = select(trials, train)  # the trials themselves unless the window or band is automatic
             estimator = make_estimator(pipeline, trials.sfreq, trials.ch_names)
             t0 = time.perf_counter()
-            estimator.fit(trials.X[train], trials.y[train])
+            estimator.fit(chosen.X[train], trials.y[train])
             t1 = time.perf_counter()
-            p = estimator.predict_proba(trials.X[test])
+            p = estimator.predict_proba(chosen.X[test])
             t2 = time.perf_counter()
             # Reorder the estimator's columns (sorted labels) to the task's class order.
             p = p[:, [list(estimator.classes_).index(c) for c in classes]]
@@ -241,8 +275,18 @@ def cross_validate(
             predicted = np.asarray(classes)[np.argmax(p, axis=1)]
             auc = _auc(y_test, p, classes) if len(np.unique(y_test)) == len(classes) else float("nan")
             folds.append(
-                FoldScore(i + 1, len(train), len(test), float(accuracy_score(y_test, predicted)), auc, t1 - t0, t2 - t1)
+                FoldScore(
+                    i + 1,
+                    len(train),
+                    len(test),
+                    float(accuracy_score(y_test, predicted)),
+                    auc,
+                    t1 - t0,
+                    t2 - t1,
+                    chosen.task.window,
+                    chosen.task.pass_band,
+                )
             )
             if progress:
                 progress((i + 1) / len(pairs), f"{pipeline}: fold {i + 1}/{len(pairs)} ROC-AUC {auc:.2f}")
-    return CVResult(pipeline, scheme, classes, folds, trials.y.copy(), proba)
+    return CVResult(pipeline, scheme, classes, folds, trials.y.copy(), proba, window_band_mode=trials.task.mode)

@@ -234,7 +234,7 @@ def averages_task(
         raw0 = recordings[0].raw
         name = channel or ("Cz" if "Cz" in raw0.ch_names else raw0.ch_names[mne.pick_types(raw0.info, eeg=True)[0]])
         sfreq = float(raw0.info["sfreq"])
-        start, n = int(round(spec.tmin * sfreq)), int(round(spec.window_s * sfreq))
+        start, n = int(round(spec.window[0] * sfreq)), int(round(spec.window_s * sfreq))
         for rec in recordings:
             raw = rec.raw
             data = raw.get_data(picks=mne.pick_types(raw.info, eeg=True, exclude="bads"))
@@ -258,7 +258,7 @@ def averages_task(
             "freqs": freqs[keep].round(3).tolist(),
             "psd_db": (10 * np.log10(np.mean(spectra, axis=0)[keep])).round(3).tolist(),
             "channel": name,
-            "times": (np.arange(n) / sfreq + spec.tmin).round(5).tolist(),
+            "times": (np.arange(n) / sfreq + spec.window[0]).round(5).tolist(),
             "erp": {k: (v / counts[k]).tolist() for k, v in erp.items()},
             "n_trials": counts,
         }

@@ -10,6 +10,9 @@ the page are not in the Library, so the page works on them in the server instead
 - :func:`timeline` computes the out-of-fold probability timeline
   (:func:`~backend.classify.timeline.out_of_fold_timeline`) and stores its windows, probabilities
   and events as a ``classify_timeline`` result; :func:`stored_timeline` rebuilds it.
+- :func:`train` fits one pipeline on all the task's trials (a model to apply to another
+  recording) and stores the model file (:func:`~backend.classify.persistence.model_bytes`) as a
+  ``model`` result.
 
 Parameters travel as JSON: ``task`` (:meth:`TaskSpec.to_dict`), ``pipelines`` or ``pipeline``,
 ``scheme``, ``folds`` and, for the timeline, ``step``.
@@ -184,3 +187,37 @@ def stored_timeline(payload: dict[str, Any]) -> Timeline:
         [(float(o), float(d), str(s)) for o, d, s in payload["events"]],
         bool(payload["out_of_fold"]),
     )
+
+
+# --- a model trained on all trials ----------------------------------------------------------------
+
+
+def train_params(task: TaskSpec, pipeline: str) -> dict[str, Any]:
+    """A training job's parameters."""
+    return {"task": task.to_dict(), "pipeline": pipeline}
+
+
+def train(recording, params: dict[str, Any], progress) -> Output:
+    """Train ``params["pipeline"]`` on all the recording's trials of the task; the model file as a ``model`` result."""
+    from backend.classify.epochs import make_trials
+    from backend.classify.persistence import model_bytes, train_model
+    from backend.classify.pipelines import PIPELINES
+
+    _check_state(recording, params)
+    task, pipeline = task_from(params), params["pipeline"]
+    if pipeline not in PIPELINES:
+        raise EEGError(f"unknown pipeline {pipeline!r}; known: {', '.join(PIPELINES)}")
+    progress(0.02, "cutting trials")
+    trials = make_trials([recording], task)
+    progress(0.1, f"training {PIPELINES[pipeline].label} on all {len(trials.y)} trials")
+    packed = model_bytes(train_model(trials, pipeline))
+    payload = {
+        "events": list(task.events),
+        "window_s": [task.tmin, task.tmax],
+        "band_hz": list(task.band),
+        "runs": [recording.name],
+        "pipeline": pipeline,
+        "n_trials": len(trials.y),
+        "steps_key": recording.steps_key,
+    }
+    return Output(result_name(recording.steps_key, params), payload, packed)

@@ -20,10 +20,13 @@ nanny starts a fresh worker.
 A stage function is called as ``function(recording, params, progress)`` and returns a
 :class:`Output`; ``progress(fraction, text)`` records how far it is and raises
 :class:`Cancelled` once the job was cancelled (a running task stops at its next call).
+A stage that builds on an earlier job's result (a dipole fitted to a stored localisation or
+ICA) reads it with :func:`stored`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib
 import logging
@@ -66,6 +69,8 @@ KINDS = {
     "classify_permutation": Kind("Permutation test", "backend.classify.job:permutation", "classify_permutation"),
     "clean": Kind("Clean pipeline", "backend.clean.job:run", "clean"),
     "sources": Kind("Source localisation", "backend.sources.job:run", "source_estimate"),
+    "dipole": Kind("Dipole fit", "backend.sources.job:dipole", "dipole"),
+    "classify_train": Kind("Training on all trials", "backend.classify.job:train", "model"),
 }
 APPLIED = "applied"  # a done job's message once a page took its result up (it is not taken up again)
 
@@ -381,6 +386,36 @@ def _library(home: str, url: str | None) -> Library:
     return Library(home, url)
 
 
+_here = threading.local()  # the Library, owner and recording of the job this worker thread runs
+
+
+@contextlib.contextmanager
+def results_of(lib: Library, owner: str, recording_id: int):
+    """Within this block, :func:`stored` reads ``owner``'s results of recording ``recording_id`` in ``lib``.
+
+    :func:`run` opens it around a stage; a test may open it to call a stage directly.
+    """
+    before = getattr(_here, "job", None)
+    _here.job = (lib, owner, recording_id)
+    try:
+        yield
+    finally:
+        _here.job = before
+
+
+def stored(result_kind: str, name: str) -> tuple[dict[str, Any], bytes | None] | None:
+    """In a stage: the job's recording's stored result of ``result_kind`` named ``name`` as
+    ``(payload, blob)`` (blob None when it has none), or None when there is no such result."""
+    where = getattr(_here, "job", None)
+    if where is None:
+        raise EEGError("stored results are read in a job (backend.jobs.results_of), and this is none")
+    lib, owner, recording_id = where
+    found = next((r for r in lib.results(owner, recording_id, kind=result_kind) if r.name == name), None)
+    if found is None:
+        return None
+    return found.payload, lib.result_blob(owner, found.id) if found.has_blob else None
+
+
 @dataclass
 class _Progress:
     lib: Library
@@ -419,7 +454,8 @@ def run(
     try:
         progress(0.0, "opening the recording")
         recording = lib.open(owner, recording_id, touch=False)
-        output = _resolve(function)(recording, params, progress)
+        with results_of(lib, owner, recording_id):
+            output = _resolve(function)(recording, params, progress)
         progress.check()
         progress(0.99, "storing the result")
         result = lib.save_result(owner, recording_id, result_kind, output.name, output.payload, output.blob)

@@ -410,22 +410,31 @@ if timeline is not None:
 st.caption("To apply this pipeline to another recording, train it on all trials here and save the model.")
 if st.button(f"Train {PIPELINES[chosen].label} on all trials", key="classify_train_all"):
     st.session_state["classify_trained"] = (rec.key, runs, task, chosen)
+    if on_jobs:  # as a job on a Dask worker (ui.background); the model is stored in the library
+        background.start_training(rec, task, chosen)
 trained = st.session_state.get("classify_trained")
+if (trained is None or trained[0] != rec.key) and on_jobs and (earlier := background.last_training(rec)):
+    trained = st.session_state["classify_trained"] = (rec.key, [rec], *earlier)  # a user back to a training job
 if trained is not None and trained[0] == rec.key:
+    packed = None
     with session.user_errors():
         _, model_runs, model_task, model_pipeline = trained
-        with st.spinner(f"training {PIPELINES[model_pipeline].label} on all trials…"):
-            fitted = _model(model_runs, model_task, model_pipeline)
-            packed = model_bytes(fitted)
+        if background.classify_on_workers(model_runs):
+            packed = background.trained_model(rec, model_task, model_pipeline)  # None while its job runs
+        else:
+            with st.spinner(f"training {PIPELINES[model_pipeline].label} on all trials…"):
+                packed = model_bytes(_model(model_runs, model_task, model_pipeline))
+            library.save_result(
+                "model",
+                model_pipeline,
+                results.task_payload(model_task, scheme, folds, model_runs) | {"pipeline": model_pipeline},
+                blob=packed,
+            )
+    if packed is not None:
+        fitted = _uploaded_model(packed)  # the model file, read back (cached on its bytes)
         st.caption(
             f"Trained on {fitted.n_trials} trials, {fitted.task.describe()}"
             + (" (chosen by inner cross-validation on all of them)." if model_task.auto else ".")
-        )
-        library.save_result(
-            "model",
-            model_pipeline,
-            results.task_payload(model_task, scheme, folds, model_runs) | {"pipeline": model_pipeline},
-            blob=packed,
         )
         st.download_button(
             "Save model",

@@ -287,15 +287,38 @@ dip_model = d3.selectbox(
     "Head model for the fit", ["sphere", "bem"], key="dip_model", help="sphere: about 1 s; bem: about 30 s."
 )
 if st.button("Fit dipole", key="dip_go"):
-    with session.user_errors(), st.spinner("Fitting a dipole…"):
+    for old in ("dip_fit", "dip_request"):
+        st.session_state.pop(old, None)
+    with session.user_errors():
         if target == "ICA component":
             settings = session.shown_components(rec) or (None, None, None)  # else what Components opens on
-            fit = _dipole_of_component(rec, settings, int(component), dip_model)
             label = f"ICA component {component} of the Components page ({_describe(settings, rec)})"
+            request = {"target": "component", "settings": list(settings), "component": int(component)}
         else:
-            fit = _dipole_at(rec, params, float(time), dip_model)
             label = f"scalp map at {time:.3f} s"
-        st.session_state["dip_fit"] = (rec.key, label, fit)
+            request = {"target": "map", "params": background.pairs(params), "time": float(time)}
+        request.update(model=dip_model, label=label)
+        if background.in_server():
+            with st.spinner("Fitting a dipole…"):
+                if target == "ICA component":
+                    fit = _dipole_of_component(rec, settings, int(component), dip_model)
+                else:
+                    fit = _dipole_at(rec, params, float(time), dip_model)
+            st.session_state["dip_fit"] = (rec.key, label, fit)
+        else:  # as a job on a Dask worker (ui.background); its fit is shown below once stored
+            st.session_state["dip_request"] = (rec.key, request)
+            background.start_dipole(rec, request)
+asked = st.session_state.get("dip_request")
+if (not asked or asked[0] != rec.key) and "dip_fit" not in st.session_state:
+    earlier = background.last_dipole(rec)  # a user back to a dipole job
+    # A fit to a scalp map belongs to the localisation it was fitted on: shown with that one only.
+    if earlier is not None and earlier.get("params", background.pairs(params)) == background.pairs(params):
+        asked = st.session_state["dip_request"] = (rec.key, earlier)
+if asked and asked[0] == rec.key and not background.in_server():
+    with session.user_errors():
+        fit = background.dipole(rec, asked[1])
+        if fit is not None:
+            st.session_state["dip_fit"] = (rec.key, asked[1]["label"], fit)
 fitted = st.session_state.get("dip_fit")
 if fitted and fitted[0] == rec.key:
     _, label, fit = fitted

@@ -80,11 +80,20 @@ def test_timeline_on_request():
     assert len(at.get("plotly_chart")) == charts + 1
     assert "Out of fold: each window is predicted by the cross-validation fold model" in _captions(at)
     assert not at.get("download_button")  # a model trained on all trials only when asked for
-    at.button(key="classify_train_all").click().run()
+    _run(at, "classify_train_all")  # a job on a Dask worker too
     assert not at.exception and len(at.get("download_button")) == 1  # ... and then it can be saved
+    with Library() as lib:
+        job = jobs.jobs(lib, LOCAL_USER)[0]
+        assert (job.kind, job.status, job.params["pipeline"]) == ("classify_train", "done", "mdm")
+        [model] = lib.results(LOCAL_USER, job.recording_id, kind="model")
+        assert model.id == job.result_id and model.has_blob
+    assert at.get("download_button")[0].proto.label == "Save model"
     at.select_slider(key="classify_step").set_value(1.0).run()
     assert "Settings changed — press Compute timeline" in _captions(at)
     assert len(at.get("plotly_chart")) == charts + 1  # the previous timeline stays
+    again = _page()  # a new session (the tab closed and opened again): the stored model, not trained again
+    assert not again.exception and [b.proto.label for b in again.get("download_button")] == ["Save model"]
+    assert [j.kind for j in jobs.jobs(Library(), LOCAL_USER)].count("classify_train") == 1
 
 
 def test_leave_one_run_out_explained_then_offered(shared_data):

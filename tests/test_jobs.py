@@ -46,7 +46,7 @@ def _submit(lib, entry, client, name, params=None, session="s1"):
 def test_submitting_checks_its_inputs_in_one_line(lib, entry):
     with pytest.raises(
         EEGError,
-        match=r"^unknown job kind 'nope'; known: ica, classify_cv, classify_timeline, classify_permutation, clean, sources$",
+        match=r"^unknown job kind 'nope'; known: ica, classify_cv, classify_timeline, classify_permutation, clean, sources, dipole, classify_train$",
     ):
         jobs.submit(lib, OWNER, "nope", entry.id, {})
     with pytest.raises(EEGError, match=r"^no stage function 'tests.job_tasks:missing'$"):
@@ -222,3 +222,40 @@ def test_the_permutation_job_stores_its_null_with_progress(lib, client, physione
     test = classify_job.stored_permutation(result.payload)
     assert test.n == 5 and test.scheme == "kfold" and result.payload["pipeline"] == "mdm"
     assert test.p_value == (sum(test.null >= test.observed) + 1) / 6
+
+
+def test_a_stage_reads_its_recordings_stored_results_only_in_a_job(lib, entry):
+    with pytest.raises(EEGError, match=r"^stored results are read in a job"):
+        jobs.stored("ica_fit", "x")
+    lib.save_result(OWNER, entry.id, "ica_fit", "x", {"a": 1}, blob=b"fif")
+    lib.save_result(OWNER, entry.id, "classify_cv", "y", {"b": 2})
+    with jobs.results_of(lib, OWNER, entry.id):
+        assert jobs.stored("ica_fit", "x") == ({"a": 1}, b"fif")
+        assert jobs.stored("classify_cv", "y") == ({"b": 2}, None)
+        assert jobs.stored("ica_fit", "y") is None
+    with pytest.raises(EEGError):
+        jobs.stored("ica_fit", "x")  # the block is closed
+
+
+@pytest.mark.slow
+def test_the_training_job_stores_the_model_trained_here(lib, client, physionet_file):
+    import numpy as np
+
+    from backend.classify import job as classify_job
+    from backend.classify.epochs import TaskSpec, make_trials
+    from backend.classify.persistence import load_model, train_model
+
+    entry = lib.add(OWNER, [physionet_file])
+    task = TaskSpec(("T1", "T2"))
+    params = classify_job.train_params(task, "mdm")
+    job = jobs.wait(lib, OWNER, jobs.submit(lib, OWNER, "classify_train", entry.id, params, client=client).id, 180)
+    assert (job.status, job.label) == ("done", "Training on all trials"), job.error
+    [result] = lib.results(OWNER, entry.id, kind="model")
+    recording = lib.open(OWNER, entry.id)
+    assert result.id == job.result_id and result.name == classify_job.result_name(recording.steps_key, params)
+    assert result.payload["pipeline"] == "mdm" and result.payload["n_trials"] == 15
+    stored = load_model(lib.result_blob(OWNER, result.id))
+    trials = make_trials([recording], task)
+    here = train_model(trials, "mdm")
+    assert stored.pipeline == "mdm" and list(stored.ch_names) == list(here.ch_names)
+    np.testing.assert_allclose(stored.estimator.predict_proba(trials.X), here.estimator.predict_proba(trials.X))

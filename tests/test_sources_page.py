@@ -38,8 +38,18 @@ def test_sources_page_localises_and_fits_a_dipole():
     )
     at.button(key="dip_go").click().run()
     assert not at.exception and not at.error
+    # The dipole is fitted by a job on a Dask worker too: progress, then the fit.
+    assert [j.kind for j in jobs.jobs(Library(), LOCAL_USER)] == ["dipole", "sources"]
+    assert any("Dipole fit on a worker" in p.proto.text for p in at.get("progress"))
+    finish_jobs(at)
+    assert not at.exception and not at.error
     assert len(at.get("plotly_chart")) == 4
     assert any("goodness of fit" in c.value for c in at.caption)
+    # A new session (the tab closed and opened again) shows the stored localisation and dipole, not refitted.
+    again = open_app("pages/sources.py", timeout=240)
+    assert not again.exception and not again.error
+    assert len(again.get("plotly_chart")) == 4 and any("goodness of fit" in c.value for c in again.caption)
+    assert [j.status for j in jobs.jobs(Library(), LOCAL_USER)] == ["done", "done"]
 
 
 def test_component_dipole_is_of_the_component_the_components_page_shows():
@@ -57,8 +67,9 @@ def test_component_dipole_is_of_the_component_the_components_page_shows():
     assert not at.exception and not at.error
     at.radio(key="dip_target").set_value("ICA component")
     at.number_input(key="dip_component").set_value(1)
-    at.button(key="dip_go").click().run()
+    finish_jobs(at.button(key="dip_go").click().run())  # a job on a Dask worker, on the job's stored fit
     assert not at.exception and not at.error
+    assert [j.kind for j in jobs.jobs(Library(), LOCAL_USER)] == ["dipole", "sources", "ica"]
     assert any("ICA component 1 of the Components page (fastica, seed 97)" in c.value for c in at.caption)
     rec = at.session_state["recordings"][-1]
     # The components the Components page showed: the fit its job stored (never a refit here).
@@ -68,7 +79,10 @@ def test_component_dipole_is_of_the_component_the_components_page_shows():
         shown = job_decomposition(rec, saved.payload, lib.result_blob(LOCAL_USER, saved.id))
     expected = dipole.fit_component(shown.ica, 1, rec.raw.info, "sphere")
     fitted = at.session_state["dip_fit"][2]
-    assert fitted.pos_mm.tolist() == expected.pos_mm.tolist() and fitted.gof == expected.gof
+    # Fitted on a worker: the same fit up to the optimiser's rounding in another process (measured 0.01 mm).
+    assert fitted.pos_mm == pytest.approx(expected.pos_mm, abs=0.1) and fitted.gof == pytest.approx(
+        expected.gof, abs=0.1
+    )
 
 
 def _labels(at) -> set[str]:

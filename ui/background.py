@@ -375,6 +375,35 @@ def last_permutation(rec: Recording) -> tuple | None:
     return ([rec], task_from(p), p["pipeline"], p["scheme"], int(p["folds"]), int(p["permutations"]))
 
 
+TRAIN_HINT = "Press **Train on all trials** to train it again."
+
+
+def start_training(rec: Recording, task, pipeline: str) -> None:
+    """Train ``pipeline`` on all trials of ``task`` in the open recording as a job (a model to save)."""
+    from backend.classify.job import result_name, train_params
+
+    params = train_params(task, pipeline)
+    start(rec, "classify_train", result_name(rec.steps_key, params), params)
+
+
+def trained_model(rec: Recording, task, pipeline: str) -> bytes | None:
+    """The model file a training job stored; None while it runs (progress shown) or after it failed."""
+    from backend.classify.job import result_name, train_params
+
+    saved = stored(rec, "classify_train", result_name(rec.steps_key, train_params(task, pipeline)), TRAIN_HINT)
+    return None if saved is None else library.result_blob(saved)
+
+
+def last_training(rec: Recording) -> tuple | None:
+    """(task, pipeline) of this recording's last training job (a user coming back), or None."""
+    from backend.classify.job import task_from
+
+    job = latest(rec, "classify_train")
+    if job is None:
+        return None
+    return task_from(job.params), job.params["pipeline"]
+
+
 # --- Sources -------------------------------------------------------------------------------------
 
 
@@ -383,8 +412,7 @@ def start_sources(rec: Recording, params: tuple) -> None:
     from backend.sources.job import result_name
 
     if on_workers() and in_library():
-        pairs = [[k, list(v) if isinstance(v, tuple) else v] for k, v in params]
-        start(rec, "sources", result_name(rec.steps_key, params), {"params": pairs})
+        start(rec, "sources", result_name(rec.steps_key, params), {"params": pairs(params)})
 
 
 def last_sources(rec: Recording) -> tuple | None:
@@ -401,6 +429,37 @@ def localisation(rec: Recording, params: tuple):
 
     saved = stored(rec, "sources", result_name(rec.steps_key, params), "Press **Localise** to localise these settings.")
     return None if saved is None else rebuilt(rec, "sources", saved)
+
+
+def pairs(params: tuple) -> list:
+    """The page's sorted ``(name, value)`` parameters as JSON pairs (tuples as lists), as a job takes them."""
+    return [[k, list(v) if isinstance(v, tuple) else v] for k, v in params]
+
+
+DIPOLE_HINT = "Press **Fit dipole** to fit it again."
+
+
+def start_dipole(rec: Recording, request: dict) -> None:
+    """Fit the dipole ``request`` asks for (:func:`backend.sources.job.dipole`) as a job, unless stored or running."""
+    from backend.sources.job import dipole_name
+
+    start(rec, "dipole", dipole_name(rec.steps_key, request), request)
+
+
+def dipole(rec: Recording, request: dict):
+    """The stored fit of ``request`` (a DipoleFit); None while its job runs (progress shown) or after it failed."""
+    from backend.sources.job import dipole_fit, dipole_name
+
+    saved = stored(rec, "dipole", dipole_name(rec.steps_key, request), DIPOLE_HINT)
+    return None if saved is None else dipole_fit(saved.payload)
+
+
+def last_dipole(rec: Recording) -> dict | None:
+    """The request of this recording's last dipole job (a user coming back), or None."""
+    job = latest(rec, "dipole") if on_workers() else None
+    if job is None:
+        return None
+    return {k: v for k, v in job.params.items() if k not in ("name", "steps_key")}
 
 
 # --- Clean ---------------------------------------------------------------------------------------

@@ -14,6 +14,9 @@ the page are not in the Library, so the page works on them in the server instead
   (:func:`~backend.classify.chance.permutation_test`) and stores its observed score, p-value,
   chance level and null scores as a ``classify_permutation`` result; :func:`stored_permutation`
   rebuilds it.
+- :func:`train` fits one pipeline on all the task's trials (a model to apply to another
+  recording) and stores the model file (:func:`~backend.classify.persistence.model_bytes`) as a
+  ``model`` result.
 
 Parameters travel as JSON: ``task`` (:meth:`TaskSpec.to_dict`), ``pipelines`` or ``pipeline``,
 ``scheme``, ``folds`` and, for the timeline, ``step``; for the permutation test, ``permutations``.
@@ -244,3 +247,39 @@ def permutation(recording, params: dict[str, Any], progress) -> Output:
 def stored_permutation(payload: dict[str, Any]) -> PermutationTest:
     """The :class:`PermutationTest` of a stored ``classify_permutation`` result."""
     return PermutationTest.from_dict(payload)
+
+
+# --- a model trained on all trials ----------------------------------------------------------------
+
+
+def train_params(task: TaskSpec, pipeline: str) -> dict[str, Any]:
+    """A training job's parameters."""
+    return {"task": task.to_dict(), "pipeline": pipeline}
+
+
+def train(recording, params: dict[str, Any], progress) -> Output:
+    """Train ``params["pipeline"]`` on all the recording's trials of the task; the model file as a ``model`` result."""
+    from backend.classify.epochs import make_trials
+    from backend.classify.persistence import model_bytes, train_model
+    from backend.classify.pipelines import PIPELINES
+
+    _check_state(recording, params)
+    task, pipeline = task_from(params), params["pipeline"]
+    if pipeline not in PIPELINES:
+        raise EEGError(f"unknown pipeline {pipeline!r}; known: {', '.join(PIPELINES)}")
+    progress(0.02, "cutting trials")
+    trials = make_trials([recording], task)
+    progress(0.1, f"training {PIPELINES[pipeline].label} on all {len(trials.y)} trials")
+    model = train_model(trials, pipeline)
+    chosen = model.task  # an automatic window or band: what the inner cross-validation chose on all trials
+    payload = {
+        "events": list(task.events),
+        "window_s": list(chosen.window),
+        "band_hz": list(chosen.pass_band),
+        "window_band_mode": task.mode,
+        "runs": [recording.name],
+        "pipeline": pipeline,
+        "n_trials": len(trials.y),
+        "steps_key": recording.steps_key,
+    }
+    return Output(result_name(recording.steps_key, params), payload, model_bytes(model))

@@ -45,6 +45,7 @@ RESULT_KINDS = {
     "ica": "ICA decomposition, component labels and the components chosen for removal",
     "ica_fit": "a fitted ICA (FIF) with its ICLabel probabilities, stored by a job",
     "source_estimate": "a source estimate (.npz) with its peak and peak table, stored by a job",
+    "dipole": "an equivalent current dipole fitted to a scalp map or an ICA component, stored by a job",
     "clean": "a cleaned recording (FIF) with its cleaning steps' history, stored by a job",
     "classification": "classification results",
     "classify_cv": "cross-validation scores with out-of-fold probabilities and the chance level, stored by a job",

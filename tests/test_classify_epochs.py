@@ -54,3 +54,21 @@ def test_missing_label_and_high_band_are_refused(physionet_recording):
 def test_runs_with_other_channels_are_refused(physionet_recording, eeglab_recording):
     with pytest.raises(EEGError, match="sampling rate|share channels"):
         make_trials([physionet_recording, eeglab_recording], TaskSpec(("T1", "T2"), 0.5, 2.5, (8.0, 30.0)))
+
+
+def test_a_cropped_recording_cuts_the_same_trials(physionet_recording):
+    """MNE counts annotation onsets from the measurement start; a recording cropped (or saved after
+    cropping) starts later, and its trials must still be cut where their annotations are."""
+    task = TaskSpec(("T1", "T2"), 0.5, 2.5, (8.0, 30.0))
+    full = make_trials([physionet_recording], task)
+    raw = physionet_recording.raw.copy().load_data()
+    start = 60.0
+    cropped = physionet_recording.with_raw(raw.crop(start, None), physionet_recording.history[0])
+    late = make_trials([cropped], task)
+    # Onsets count from the first sample of what was loaded.
+    inside = full.onsets >= start + 3.0  # away from the crop's filter edge
+    assert np.allclose(late.onsets + start, full.onsets[full.onsets >= start])
+    assert list(late.y) == list(full.y[full.onsets >= start])
+    same = np.isin(np.round(late.onsets + start, 3), np.round(full.onsets[inside], 3))
+    for a, b in zip(late.X[same], full.X[inside]):
+        assert np.corrcoef(a.ravel(), b.ravel())[0, 1] > 0.99

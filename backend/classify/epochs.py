@@ -30,6 +30,17 @@ GRID_WINDOWS = ((0.0, 3.0), (0.5, 2.5), (0.5, 4.0))
 GRID_BANDS = ((8.0, 32.0), (8.0, 30.0), (6.0, 35.0))
 
 
+def add_task_arguments(parser) -> None:
+    """The command line's ``--events``, ``--tmin``, ``--tmax`` and ``--band`` (read with :meth:`TaskSpec.from_options`)."""
+    parser.add_argument(
+        "--events", default="T1,T2", help="annotation labels to classify, comma-separated (default T1,T2)"
+    )
+    auto = "omitted: chosen per training fold by inner cross-validation from a small grid"
+    parser.add_argument("--tmin", type=float, default=None, help=f"window start after the annotation onset, s ({auto})")
+    parser.add_argument("--tmax", type=float, default=None, help=f"window end after the annotation onset, s ({auto})")
+    parser.add_argument("--band", default=None, help=f"pass band low,high in Hz ({auto})")
+
+
 @dataclass(frozen=True)
 class TaskSpec:
     """What a model classifies and how its input is cut.
@@ -227,8 +238,11 @@ def filtered_eeg(recording: Recording, band: Sequence[float], ch_names: Sequence
 
 
 def _onsets(recording: Recording, label: str) -> np.ndarray:
-    ann = recording.raw.annotations
-    return np.asarray([o for o, d in zip(ann.onset, ann.description) if str(d) == label], dtype=float)
+    """Onsets of ``label`` in seconds from the first sample (MNE counts them from the measurement
+    start: they differ by ``first_time`` in a recording cropped or saved after cropping)."""
+    raw = recording.raw
+    ann = raw.annotations
+    return np.asarray([o - raw.first_time for o, d in zip(ann.onset, ann.description) if str(d) == label], dtype=float)
 
 
 def annotation_labels(recording: Recording) -> dict[str, int]:

@@ -85,9 +85,10 @@ def _windows(recording: Recording, task, ch_names, sfreq: float, step_s: float) 
 
 def _timeline(recording: Recording, proba: np.ndarray, task, sfreq: float, hop: int, out_of_fold: bool) -> Timeline:
     starts = np.arange(len(proba)) * hop / sfreq
-    ann = recording.raw.annotations
+    raw = recording.raw
+    ann = raw.annotations
     events = [
-        (float(o), float(d), str(s))
+        (float(o - raw.first_time), float(d), str(s))  # seconds from the first sample, as the windows
         for o, d, s in zip(ann.onset, ann.duration, ann.description)
         if str(s) in task.events
     ]

@@ -14,6 +14,7 @@ from backend.classify.validate import cross_validate
 from backend.config import max_upload_bytes
 from backend.io import load_recording
 from ui import background, library, report, results, session
+from ui import task as task_ui
 from ui.cache import cached
 from ui.on_request import requested
 
@@ -143,12 +144,9 @@ events = c1.multiselect(
     key="classify_events",
     format_func=lambda k: f"{k} ×{labels[k]}",
 )
-modes = {"auto": "Automatic (chosen by inner cross-validation)", "manual": "Manual"}
-window_mode = c2.radio(
-    "Window and band",
-    list(modes),
-    format_func=modes.get,
-    key="classify_window_mode",
+manual = task_ui.manual_window(
+    c2,
+    "classify_window_mode",
     help="Automatic: each training fold picks the epoch window and pass band from a small grid around the events "
     "by an inner cross-validation on its own trials (a fast tangent-space proxy scores each choice); a model "
     "trained on all trials picks them on all of them. Manual: the window and band you set.",
@@ -156,7 +154,7 @@ window_mode = c2.radio(
 nyquist = rec.raw.info["sfreq"] / 2
 window: tuple[float, float] | None = None
 band: tuple[float, float] | None = None
-if window_mode == "manual":
+if manual:
     window = c2.slider("Epoch window after onset (s)", -1.0, 6.0, (0.0, 3.0), step=0.1, key="classify_window")
     band = c3.slider(
         "Band (Hz)",

@@ -17,6 +17,7 @@ from backend.study import dataset, figures, group, quality, run
 from backend.study.dataset import Entry
 from ui import jobs, session
 from ui import study as ui_study
+from ui import task as task_ui
 
 session.ensure_shell()
 st.title("Study")
@@ -284,9 +285,16 @@ st.caption(
 )
 g1, g2, g3, g4 = st.columns(4)
 events_text = g1.text_input("Events", value="T1,T2", key="study_events", help="annotation labels, one class each")
-tmin = g2.number_input("Window start (s)", value=0.5, step=0.1, key="study_tmin")
-tmax = g3.number_input("Window end (s)", value=2.5, step=0.1, key="study_tmax")
-band_text = g4.text_input("Band (Hz)", value="8,30", key="study_band")
+manual = task_ui.manual_window(
+    g2,
+    "study_window_mode",
+    help="Automatic: each subject's training folds pick the epoch window and pass band from a small grid by an inner "
+    "cross-validation on their own trials (leave-one-subject-out: on the other subjects'); the event averages then "
+    "span −0.5 s to the end of the trials. Manual: the window and band you set.",
+)
+tmin = g3.number_input("Window start (s)", value=0.5, step=0.1, key="study_tmin", disabled=not manual)
+tmax = g3.number_input("Window end (s)", value=2.5, step=0.1, key="study_tmax", disabled=not manual)
+band_text = g4.text_input("Band (Hz)", value="8,30", key="study_band", disabled=not manual)
 g5, g6, g7, g8 = st.columns(4)
 classifier = g5.selectbox(
     "Pipeline",
@@ -307,10 +315,13 @@ channel = st.text_input("Channel of the event averages", value="Cz", key="study_
 
 task = None
 with session.user_errors():
-    band = tuple(float(b) for b in band_text.replace(" ", "").split(",") if b)
-    if len(band) != 2:
-        raise EEGError(f"the band is two frequencies in Hz like 8,30, got {band_text!r}")
-    task = TaskSpec(tuple(events_text.split(",")), float(tmin), float(tmax), band)
+    if manual:
+        band = tuple(float(b) for b in band_text.replace(" ", "").split(",") if b)
+        if len(band) != 2:
+            raise EEGError(f"the band is two frequencies in Hz like 8,30, got {band_text!r}")
+        task = TaskSpec(tuple(events_text.split(",")), float(tmin), float(tmax), band)
+    else:
+        task = TaskSpec(tuple(events_text.split(",")))
 pre_steps = list(pipeline) if cleaned_first and pipeline else []
 b1, b2 = st.columns(2)
 ready = task is not None and address_ok
@@ -347,7 +358,12 @@ if classified is not None and classified.finished and classified.result:
     low, high = result["roc_auc_ci95"]
     st.caption(
         f"Mean ROC-AUC over {result['n_subjects']} subject(s): {result['roc_auc_mean']:.3f} "
-        f"(95 % CI {low:.3f}–{high:.3f}, Student's t); each subject's {result['folds']}-fold mean with its spread."
+        f"(95 % CI {low:.3f}–{high:.3f}, Student's t); each subject's {result['folds']}-fold mean with its spread"
+        + (
+            ", with the window and band most of its training folds chose."
+            if TaskSpec.from_dict(result["task"]).auto
+            else "."
+        )
     )
     table = [
         {
@@ -357,6 +373,12 @@ if classified is not None and classified.finished and classified.result:
             "ROC-AUC": r.get("roc_auc"),
             "95 % interval": interval_text(r.get("roc_auc_ci95")),
             "accuracy": r.get("accuracy"),
+            # Most folds' choice when automatic.
+            "window, band": (
+                f"{r['window_s'][0]:g}–{r['window_s'][1]:g} s, {r['band_hz'][0]:g}–{r['band_hz'][1]:g} Hz"
+                if r.get("window_s") and r.get("band_hz")
+                else None
+            ),
             "trials": " ".join(f"{k}={v}" for k, v in (r.get("n_trials") or {}).items()),
             "status": r.get("status"),
             "error": r.get("error"),

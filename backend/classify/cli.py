@@ -6,7 +6,7 @@ import csv
 import sys
 
 from backend.classify import window_band
-from backend.classify.epochs import TaskSpec, load_runs, make_trials
+from backend.classify.epochs import TaskSpec, add_task_arguments, load_runs, make_trials
 from backend.classify.persistence import load_model, save_model, train_model
 from backend.classify.pipelines import BEST, PIPELINES
 from backend.classify.timeline import predict_timeline
@@ -16,17 +16,13 @@ from backend.errors import EEGError
 
 def _task_args(p) -> None:
     p.add_argument("paths", nargs="+", help="one or more runs of one subject (each a recording's files)")
-    p.add_argument("--events", default="T1,T2", help="annotation labels to classify, comma-separated (default T1,T2)")
-    auto = "omitted: chosen per training fold by inner cross-validation from a small grid"
-    p.add_argument("--tmin", type=float, default=None, help=f"window start after the annotation onset, s ({auto})")
-    p.add_argument("--tmax", type=float, default=None, help=f"window end after the annotation onset, s ({auto})")
-    p.add_argument("--band", default=None, help=f"pass band low,high in Hz ({auto})")
+    add_task_arguments(p)
     p.add_argument(
         "--pipeline", default=BEST, choices=list(PIPELINES), help=f"pipeline (default {BEST}, our recommendation)"
     )
 
 
-def _task(args) -> TaskSpec:
+def task_of(args) -> TaskSpec:
     return TaskSpec.from_options(args.events, args.tmin, args.tmax, args.band)
 
 
@@ -79,7 +75,7 @@ def _cv(args) -> int:
     from backend.classify.chance import chance_level
     from backend.classify.validate import cross_validate
 
-    trials = make_trials(load_runs(args.paths), _task(args))
+    trials = make_trials(load_runs(args.paths), task_of(args))
     level = chance_level(trials, args.scheme, args.folds, args.seed)  # also refuses a scheme the trials cannot take
     progress = None if args.json else (lambda f, msg: print(msg, file=sys.stderr))
     result = cross_validate(trials, args.pipeline, args.scheme, args.folds, args.seed, progress=progress)
@@ -127,7 +123,7 @@ def _cv(args) -> int:
 
 
 def _train(args) -> int:
-    trials = make_trials(load_runs(args.paths), _task(args))
+    trials = make_trials(load_runs(args.paths), task_of(args))
     model = train_model(trials, args.pipeline)
     path = save_model(model, args.out)
     how = "chosen by inner cross-validation" if trials.task.auto else "as set"
@@ -150,7 +146,7 @@ def _timeline(args) -> int:
     from backend.classify.timeline import out_of_fold_timeline
 
     runs = load_runs(args.paths)
-    trials = make_trials(runs, _task(args))
+    trials = make_trials(runs, task_of(args))
     timeline = out_of_fold_timeline(
         runs[0], trials, args.pipeline, args.scheme, args.folds, args.seed, step_s=args.step
     )

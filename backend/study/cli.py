@@ -39,6 +39,8 @@ def _engine_args(p) -> None:
 
 
 def add_commands(sub) -> None:
+    from backend.classify.epochs import add_task_arguments
+
     study = add_command(sub, "study")
     verbs = study.add_subparsers(dest="verb", required=True, parser_class=sub._parser_class)
 
@@ -67,10 +69,7 @@ def add_commands(sub) -> None:
 
     classify = verbs.add_parser("classify", help="within-subject cross-validation of every subject, and the group mean")
     _source_args(classify)
-    classify.add_argument("--events", default="T1,T2", help="annotation labels to classify (default T1,T2)")
-    classify.add_argument("--tmin", type=float, default=0.5, help="window start after the onset, s (default 0.5)")
-    classify.add_argument("--tmax", type=float, default=2.5, help="window end after the onset, s (default 2.5)")
-    classify.add_argument("--band", default="8,30", help="pass band low,high in Hz (default 8,30)")
+    add_task_arguments(classify)
     classify.add_argument("--pipeline", default="best", help="a Classify pipeline (default best)")
     classify.add_argument("--folds", type=int, default=5, help="k of the stratified k-fold (default 5)")
     classify.add_argument("--loso", action="store_true", help="also leave-one-subject-out (scikit-learn pipelines)")

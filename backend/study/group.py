@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from backend import engine
-from backend.classify.epochs import TaskSpec, make_trials
+from backend.classify.epochs import TaskSpec, Trials, make_trials, trial_length
 from backend.errors import EEGError, first_line
 from backend.study.dataset import Entry, open_entry
 
@@ -70,6 +70,9 @@ def cv_task(
         trials = make_trials(_open(entries, steps), TaskSpec(**task))
         result = cross_validate(trials, pipeline, "kfold", folds, seed)
         return {
+            # The window and band the folds used most (chosen per fold when the task leaves them automatic).
+            "window_s": None if result.window_s is None else list(result.window_s),
+            "band_hz": None if result.band_hz is None else list(result.band_hz),
             "roc_auc": result.roc_auc_mean,
             "roc_auc_std": result.roc_auc_std,
             "roc_auc_ci95": list(result.roc_auc_ci95),
@@ -91,8 +94,10 @@ def loso_task(units: dict, held_out: str, task: dict, pipeline: str, steps: Sequ
 
     def work():
         train_x, test = [], None
-        for subject, entries in units.items():
-            trials = make_trials(_open(entries, steps), spec)
+        by_subject = {subject: make_trials(_open(entries, steps), spec) for subject, entries in units.items()}
+        chosen = loso_window_band({s: t for s, t in by_subject.items() if s != held_out})
+        for subject, trials in by_subject.items():
+            trials = _cut_as(trials, chosen)
             if subject == held_out:
                 test = trials
             else:
@@ -112,9 +117,47 @@ def loso_task(units: dict, held_out: str, task: dict, pipeline: str, steps: Sequ
             auc = roc_auc_score(test.y == classes[1], proba[:, 1])
         else:
             auc = roc_auc_score(test.y, proba, multi_class="ovr", labels=classes)
-        return {"roc_auc": float(auc), "n_train": int(len(y)), "n_test": int(len(test.y))}
+        return {
+            "roc_auc": float(auc),
+            "n_train": int(len(y)),
+            "n_test": int(len(test.y)),
+            "window_s": list(test.task.window),
+            "band_hz": list(test.task.pass_band),
+        }
 
     return _safely({"subject": held_out}, work)
+
+
+def loso_window_band(training: dict) -> TaskSpec | None:
+    """For an automatic task, the grid point whose within-subject proxy score (the inner
+    cross-validation of :mod:`backend.classify.window_band`) is highest on average over the
+    training subjects' trials; the held-out subject is never read. None for a manual task."""
+    from backend.classify import window_band
+
+    scored: dict[TaskSpec, list[float]] = {}
+    for trials in training.values():
+        if not trials.candidates:
+            return None
+        window_band.select(trials, np.arange(len(trials.y)))
+        for candidate, score in zip(trials.candidates, window_band.scores_of(trials, np.arange(len(trials.y))) or []):
+            scored.setdefault(candidate.task, []).append(score if np.isfinite(score) else 0.5)
+    # Only points every training subject has (windows depend on each subject's trial length).
+    shared = {t: s for t, s in scored.items() if len(s) == len(training)}
+    if not shared:
+        raise EEGError("the subjects share no window and band of the automatic grid; set them by hand")
+    return max(shared, key=lambda t: float(np.mean(shared[t])))
+
+
+def _cut_as(trials: Trials, task: TaskSpec | None) -> Trials:
+    """The candidate of ``trials`` cut with ``task`` (``trials`` as they are for None)."""
+    if task is None:
+        return trials
+    for candidate in trials.candidates:
+        if candidate.task == task:
+            return candidate
+    raise EEGError(
+        f"the held-out subject's trials are too short for the window chosen on the others ({task.describe()})"
+    )
 
 
 def mean_ci95(values: Sequence[float]) -> tuple[float, float, float]:
@@ -234,7 +277,10 @@ def averages_task(
         raw0 = recordings[0].raw
         name = channel or ("Cz" if "Cz" in raw0.ch_names else raw0.ch_names[mne.pick_types(raw0.info, eeg=True)[0]])
         sfreq = float(raw0.info["sfreq"])
-        start, n = int(round(spec.window[0] * sfreq)), int(round(spec.window_s * sfreq))
+        # An automatic window is a classifier's choice; the averages then span half a second before
+        # the events to the end of their trials.
+        window = spec.window if not spec.window_auto else (-0.5, max(trial_length(recordings, spec.events), 1.0))
+        start, n = int(round(window[0] * sfreq)), int(round((window[1] - window[0]) * sfreq))
         for rec in recordings:
             raw = rec.raw
             data = raw.get_data(picks=mne.pick_types(raw.info, eeg=True, exclude="bads"))
@@ -258,7 +304,7 @@ def averages_task(
             "freqs": freqs[keep].round(3).tolist(),
             "psd_db": (10 * np.log10(np.mean(spectra, axis=0)[keep])).round(3).tolist(),
             "channel": name,
-            "times": (np.arange(n) / sfreq + spec.window[0]).round(5).tolist(),
+            "times": (np.arange(n) / sfreq + window[0]).round(5).tolist(),
             "erp": {k: (v / counts[k]).tolist() for k, v in erp.items()},
             "n_trials": counts,
         }

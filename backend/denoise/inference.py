@@ -191,7 +191,7 @@ def never_louder(data: np.ndarray, cleaned: np.ndarray, sfreq: float, chunk: int
     The transform is ``scipy.signal.stft``/``istft``'s (even extension of the edges, the
     last frame zero-padded, overlap-add divided by the summed squared window), written out
     in float32 over ``chunk`` channels at a time: scipy's took 5.0 of the 9.7 s of `art` on
-    16 min of 32 channels at 160 Hz, this about 0.6 s; the two differ by about 1e-6 relative.
+    16 min of 32 channels at 160 Hz, this 0.3–0.7 s of CPU; the two differ by about 1e-6 relative.
     Returns float64.
     """
     n = data.shape[-1]

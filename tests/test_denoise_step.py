@@ -141,3 +141,40 @@ def test_train_denoiser_cli_refuses_bad_sampler_weights(tmp_path, capsys):
     code = main(["train-denoiser", "--data", str(tmp_path), "--out", str(tmp_path / "w.pt"), "--class-p", "1,2"])
     assert code == 2
     assert "--class-p needs 5" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "n_channels, n_times, sfreq", [(3, 3000, 100.0), (2, 201, 256.0), (9, 2500, 160.0), (2, 9, 256.0)]
+)
+def test_never_louder_is_scipys_stft_cap(n_channels, n_times, sfreq):
+    """The float32 transform is scipy's stft/istft (odd window lengths and channel chunks included)."""
+    from scipy.signal import istft, stft
+
+    rng = np.random.default_rng(1)
+    data = 1e-5 * rng.standard_normal((n_channels, n_times))
+    cleaned = 0.5 * data + 3e-6 * rng.standard_normal((n_channels, n_times))
+    nperseg = min(n_times, 1 << int(np.ceil(np.log2(sfreq))))
+    kw = dict(nperseg=nperseg, noverlap=nperseg // 2)
+    _, _, before = stft(data, boundary="even", padded=True, **kw)
+    _, _, after = stft(cleaned, boundary="even", padded=True, **kw)
+    louder = np.abs(after) > np.abs(before)
+    after[louder] *= np.abs(before[louder]) / np.abs(after[louder])
+    expected = istft(after, boundary=True, **kw)[1][..., :n_times]
+    got = never_louder(data, cleaned, sfreq, chunk=4)
+    assert got.dtype == np.float64 and got.shape == data.shape
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-5 * np.abs(expected).max())
+
+
+@pytest.mark.parametrize(
+    "n_times, to, frm", [(19680, 128.0, 160.0), (15744, 160.0, 128.0), (1000, 128.0, 250.0), (10, 128.0, 512.0)]
+)
+def test_resample_is_mnes_fft_resample(n_times, to, frm):
+    import mne
+
+    from backend.denoise.inference import _resample
+
+    x = np.random.default_rng(2).standard_normal((10, n_times)).cumsum(axis=1) * 1e-6 + 1e-4
+    expected = mne.filter.resample(x, to, frm, npad="auto", verbose="error")
+    got = _resample(x, to, frm, chunk=4)
+    assert got.dtype == np.float64 and got.shape == expected.shape
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-5 * np.abs(expected).max())

@@ -16,6 +16,9 @@ from pathlib import Path
 import mne
 import numpy as np
 import torch
+from numpy.lib.stride_tricks import sliding_window_view
+from scipy import fft
+from scipy.signal import get_window
 
 from backend.channels import channel_positions
 from backend.config import ASSETS
@@ -115,10 +118,39 @@ def run_windows(
     return (out / norm)[:, :n_samples]
 
 
-def _resample(data: np.ndarray, to: float, frm: float) -> np.ndarray:
+def _resample(data: np.ndarray, to: float, frm: float, chunk: int = 8) -> np.ndarray:
+    """``data`` (C, T) resampled from ``frm`` to ``to`` Hz: ``mne.filter.resample(data, to, frm, npad="auto")``.
+
+    The same steps (edges padded to a power of two by odd reflection, the spectrum cut or
+    zero-extended at the new Nyquist frequency, the padding trimmed), vectorised over channels
+    in float32: mne loops over channels in float64, 0.8 s of the 9.7 s of `art` on 16 min of
+    32 channels at 160 Hz (cProfile). The two differ by about 1e-6 of the signal's peak.
+    Signals shorter than their padding go to mne as they are. Returns float64.
+    """
     if to == frm:
         return data
-    return mne.filter.resample(data, to, frm, npad="auto", verbose="error")
+    n = data.shape[-1]
+    ratio = to / frm
+    final_len = max(int(round(ratio * n)), 1)
+    pad, extra = divmod(2 ** int(np.ceil(np.log2(n + min(n // 8, 100) * 2))) - n, 2)
+    if pad + extra >= n:  # mne fills what a reflection cannot reach with zeros
+        return mne.filter.resample(data, to, frm, npad="auto", verbose="error")
+    length = n + 2 * pad + extra
+    new_len = max(int(round(ratio * length)), 1)
+    start = int(round(ratio * pad))
+    use_len = min(new_len, length)
+    out = np.empty((len(data), final_len))
+    for c in range(0, len(data), chunk):  # a few channels at a time: their arrays stay in cache
+        x = np.empty((len(data[c : c + chunk]), length), dtype=np.float32)
+        x[:, pad : pad + n] = data[c : c + chunk]
+        x[:, :pad] = 2 * x[:, pad : pad + 1] - x[:, 2 * pad : pad : -1]
+        x[:, pad + n :] = 2 * x[:, pad + n - 1 : pad + n] - x[:, pad + n - 2 : n - extra - 2 : -1]
+        spectrum = fft.rfft(x, axis=-1)
+        if use_len % 2 == 0:  # the Nyquist bin, as mne (after scipy.signal.resample) treats it
+            spectrum[:, use_len // 2] *= 2 if new_len < length else 0.5
+        spectrum *= new_len / length
+        out[c : c + chunk] = fft.irfft(spectrum, new_len, axis=-1)[:, start : start + final_len]
+    return out
 
 
 def common_mode_artifact(artifact: np.ndarray, channel_mean: np.ndarray, far_fraction: float = 0.25) -> np.ndarray:
@@ -135,15 +167,18 @@ def common_mode_artifact(artifact: np.ndarray, channel_mean: np.ndarray, far_fra
     """
     if not np.any(channel_mean) or not np.any(artifact):
         return np.zeros_like(channel_mean)
-    strength = np.sqrt(np.mean(np.square(artifact), axis=1))
+    strength = np.einsum("ct,ct->c", artifact, artifact)  # the order of the RMS, without a (C, T) temporary
     far = np.argsort(strength)[: max(1, int(round(far_fraction * len(artifact))))]
     regressor = -artifact[far].mean(axis=0)
-    design = np.c_[regressor, np.ones(len(channel_mean))]
-    beta, *_ = np.linalg.lstsq(design, channel_mean, rcond=None)
-    return regressor * beta[0]
+    # least squares on [regressor, 1]: the slope is the covariance over the regressor's variance
+    centred = regressor - regressor.mean()
+    variance = centred @ centred
+    if variance <= 0:
+        return np.zeros_like(channel_mean)
+    return regressor * ((centred @ (channel_mean - channel_mean.mean())) / variance)
 
 
-def never_louder(data: np.ndarray, cleaned: np.ndarray, sfreq: float) -> np.ndarray:
+def never_louder(data: np.ndarray, cleaned: np.ndarray, sfreq: float, chunk: int = 8) -> np.ndarray:
     """``cleaned`` with no time-frequency bin louder than the same bin of ``data``.
 
     A denoiser subtracts what it takes for artifact; where its estimate holds energy the input
@@ -152,19 +187,47 @@ def never_louder(data: np.ndarray, cleaned: np.ndarray, sfreq: float) -> np.ndar
     short-time Fourier bin of the output is shrunk, phase kept, to at most the input's
     magnitude (windows of about 1 s, Hann, half overlap; inverted by overlap-add), so the
     output's spectrum never rises above the input's, band by band, while what was removed stays removed.
-    """
-    from scipy.signal import istft, stft
 
+    The transform is ``scipy.signal.stft``/``istft``'s (even extension of the edges, the
+    last frame zero-padded, overlap-add divided by the summed squared window), written out
+    in float32 over ``chunk`` channels at a time: scipy's took 5.0 of the 9.7 s of `art` on
+    16 min of 32 channels at 160 Hz, this 0.3–0.7 s of CPU; the two differ by about 1e-6 relative.
+    Returns float64.
+    """
     n = data.shape[-1]
     nperseg = min(n, 1 << int(np.ceil(np.log2(max(sfreq, 8.0)))))
     if nperseg < 8:
         return cleaned
-    _, _, before = stft(data, nperseg=nperseg, noverlap=nperseg // 2, boundary="even", padded=True)
-    _, _, after = stft(cleaned, nperseg=nperseg, noverlap=nperseg // 2, boundary="even", padded=True)
-    louder = np.abs(after) > np.abs(before)
-    after[louder] *= np.abs(before[louder]) / np.abs(after[louder])
-    _, capped = istft(after, nperseg=nperseg, noverlap=nperseg // 2, boundary=True)
-    return capped[..., :n]
+    step = nperseg - nperseg // 2
+    edge = nperseg // 2
+    tail = (-(n + 2 * edge - nperseg) % step) % nperseg
+    total = n + 2 * edge + tail
+    n_frames = (total - nperseg) // step + 1
+    window = get_window("hann", nperseg).astype(np.float32)
+    # Overlap-add in two parts: each frame's first `step` samples, then its last nperseg - step.
+    norm = np.zeros((n_frames + 1) * step, np.float32)
+    norm[: n_frames * step].reshape(n_frames, step)[:] += window[:step] ** 2
+    norm[step:].reshape(n_frames, step)[:, : nperseg - step] += window[step:] ** 2
+    norm = np.where(norm > 1e-10, norm, 1.0)[edge : edge + n]
+
+    def spectra(x: np.ndarray) -> np.ndarray:
+        x = np.pad(np.asarray(x, dtype=np.float32), ((0, 0), (edge, edge)), mode="reflect")
+        x = np.pad(x, ((0, 0), (0, tail)))
+        return fft.rfft(sliding_window_view(x, nperseg, axis=-1)[:, ::step] * window, axis=-1)
+
+    out = np.empty(np.shape(cleaned), dtype=np.float64)
+    for c in range(0, len(out), chunk):
+        before = np.abs(spectra(data[c : c + chunk]))
+        after = spectra(cleaned[c : c + chunk])
+        magnitude = np.abs(after)
+        louder = magnitude > before
+        after[louder] *= before[louder] / magnitude[louder]
+        frames = fft.irfft(after, nperseg, axis=-1) * window
+        y = np.zeros((len(frames), (n_frames + 1) * step), np.float32)
+        y[:, : n_frames * step].reshape(len(frames), n_frames, step)[:] += frames[..., :step]
+        y[:, step:].reshape(len(frames), n_frames, step)[..., : nperseg - step] += frames[..., step:]
+        out[c : c + chunk] = y[:, edge : edge + n] / norm
+    return out
 
 
 def denoise_array(

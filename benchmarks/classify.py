@@ -30,6 +30,17 @@ printed is one JSON object; a run over both halves also writes benchmarks/result
 History: before this protocol, ``best`` was chosen by comparing designs on the same ten subjects
 it was reported on (fixed 0–3 s, 8–32 Hz): FB-TS+LR ⊕ FgMDM 73.7, ACM+TS+LR (inner grid) 76.3,
 FB-TS+LR ⊕ FgMDM ⊕ ACM 76.7 among a dozen designs; that 76.7 was optimistic by construction.
+
+Tried and not adopted (2026-12-01, a scratch screen on S001–S010 at a fixed 0–4 s, 8–30 Hz, the
+same 5 folds per subject; per subject in benchmarks/results/classify_crops_screen.json):
+cropped training — the model fitted on 2-s crops of its training trials (every 0.25 s; every
+0.5 s for FB-TS+LR), cut after the split, a test trial predicted as the mean probability over
+its own crops — lowered the mean ROC-AUC of all three pipelines it was tried on: TS+LR 67.8 →
+67.3, FgMDM 72.0 → 69.0, FB-TS+LR 70.0 → 67.7 (single subjects down by up to 13, 13 and 17
+points), at 8, 1.7 and 4 × the CPU time of a subject's cross-validation (median). Covariance
+estimators other than OAS: Ledoit–Wolf (TS+LR 67.6, FgMDM 72.6), sample covariance (66.4, 68.0),
+sample + fixed shrinkage 0.1 or 0.3 (TS+LR 67.5, 65.3): none more than a point above OAS, within
+the spread of 45 trials.
 """
 
 from __future__ import annotations

@@ -223,7 +223,9 @@ def run_tasks(
     ``status`` is ``"finished"`` (``value`` is the function's result), ``"cancelled"``
     (``value`` None) or ``"error"`` (``value`` is a one-line message: the task raised, or its
     worker died). The functions should return small results; on exit (also when the caller
-    stops iterating) the calls still pending are cancelled.
+    stops iterating) the calls still pending are cancelled. A call already running when it is
+    cancelled runs to its end on its worker (Dask cannot stop a thread), after this returns; its
+    result is dropped, so what it writes must be written whole (temporary file, then rename).
     """
     from distributed import as_completed
 

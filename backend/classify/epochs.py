@@ -19,6 +19,7 @@ from pathlib import Path
 import mne
 import numpy as np
 
+from backend.browse import annotations as notes
 from backend.errors import EEGError
 from backend.recording import Recording
 
@@ -238,11 +239,9 @@ def filtered_eeg(recording: Recording, band: Sequence[float], ch_names: Sequence
 
 
 def _onsets(recording: Recording, label: str) -> np.ndarray:
-    """Onsets of ``label`` in seconds from the first sample (MNE counts them from the measurement
-    start: they differ by ``first_time`` in a recording cropped or saved after cropping)."""
-    raw = recording.raw
-    ann = raw.annotations
-    return np.asarray([o - raw.first_time for o, d in zip(ann.onset, ann.description) if str(d) == label], dtype=float)
+    """Onsets of ``label`` in seconds from the first sample, as Browse shows them (MNE counts from the
+    measurement start, later by ``first_time`` in a recording cropped or saved after cropping)."""
+    return np.asarray([a["onset"] for a in notes.table(recording.raw) if a["description"] == label], dtype=float)
 
 
 def annotation_labels(recording: Recording) -> dict[str, int]:

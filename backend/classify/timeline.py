@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from backend.browse import annotations as notes
 from backend.classify.epochs import Trials, filtered_eeg
 from backend.classify.persistence import TrainedModel, check_compatible, fit_model
 from backend.errors import EEGError
@@ -85,12 +86,10 @@ def _windows(recording: Recording, task, ch_names, sfreq: float, step_s: float) 
 
 def _timeline(recording: Recording, proba: np.ndarray, task, sfreq: float, hop: int, out_of_fold: bool) -> Timeline:
     starts = np.arange(len(proba)) * hop / sfreq
-    raw = recording.raw
-    ann = raw.annotations
-    events = [
-        (float(o - raw.first_time), float(d), str(s))  # seconds from the first sample, as the windows
-        for o, d, s in zip(ann.onset, ann.duration, ann.description)
-        if str(s) in task.events
+    events = [  # seconds from the first sample, as the windows
+        (a["onset"], a["duration"], a["description"])
+        for a in notes.table(recording.raw)
+        if a["description"] in task.events
     ]
     return Timeline(
         starts + task.window_s / 2, starts, proba, list(task.events), task.window_s, hop / sfreq, events, out_of_fold

@@ -22,7 +22,7 @@ def _task_args(p) -> None:
     )
 
 
-def task_of(args) -> TaskSpec:
+def _task(args) -> TaskSpec:
     return TaskSpec.from_options(args.events, args.tmin, args.tmax, args.band)
 
 
@@ -75,7 +75,7 @@ def _cv(args) -> int:
     from backend.classify.chance import chance_level
     from backend.classify.validate import cross_validate
 
-    trials = make_trials(load_runs(args.paths), task_of(args))
+    trials = make_trials(load_runs(args.paths), _task(args))
     level = chance_level(trials, args.scheme, args.folds, args.seed)  # also refuses a scheme the trials cannot take
     progress = None if args.json else (lambda f, msg: print(msg, file=sys.stderr))
     result = cross_validate(trials, args.pipeline, args.scheme, args.folds, args.seed, progress=progress)
@@ -123,7 +123,7 @@ def _cv(args) -> int:
 
 
 def _train(args) -> int:
-    trials = make_trials(load_runs(args.paths), task_of(args))
+    trials = make_trials(load_runs(args.paths), _task(args))
     model = train_model(trials, args.pipeline)
     path = save_model(model, args.out)
     how = "chosen by inner cross-validation" if trials.task.auto else "as set"
@@ -146,7 +146,7 @@ def _timeline(args) -> int:
     from backend.classify.timeline import out_of_fold_timeline
 
     runs = load_runs(args.paths)
-    trials = make_trials(runs, task_of(args))
+    trials = make_trials(runs, _task(args))
     timeline = out_of_fold_timeline(
         runs[0], trials, args.pipeline, args.scheme, args.folds, args.seed, step_s=args.step
     )

@@ -138,8 +138,9 @@ def loso_window_band(training: dict) -> TaskSpec | None:
     for trials in training.values():
         if not trials.candidates:
             return None
-        window_band.select(trials, np.arange(len(trials.y)))
-        for candidate, score in zip(trials.candidates, window_band.scores_of(trials, np.arange(len(trials.y))) or []):
+        everything = np.arange(len(trials.y))
+        window_band.select(trials, everything)  # scores every candidate on all the subject's trials
+        for candidate, score in zip(trials.candidates, window_band.scores_of(trials, everything) or []):
             scored.setdefault(candidate.task, []).append(score if np.isfinite(score) else 0.5)
     # Only points every training subject has (windows depend on each subject's trial length).
     shared = {t: s for t, s in scored.items() if len(s) == len(training)}

@@ -23,6 +23,7 @@ import mne
 import numpy as np
 
 from backend import channels, isolation
+from backend.browse import annotations as notes
 from backend.config import max_upload_bytes
 from backend.errors import EEGError
 from backend.recording import Recording, Step
@@ -455,10 +456,7 @@ def _without_export_padding(raw: mne.io.BaseRaw) -> mne.io.BaseRaw:
     MNE marks it with a ``BAD_ACQ_SKIP`` annotation that runs to the end of the file.
     """
     sfreq, end = raw.info["sfreq"], raw.times[-1] if raw.n_times else 0.0
-    for onset, duration, description in zip(
-        raw.annotations.onset, raw.annotations.duration, raw.annotations.description
-    ):
-        start = onset - raw.first_time
+    for start, duration, description in zip(notes.onsets(raw), raw.annotations.duration, raw.annotations.description):
         if description == "BAD_ACQ_SKIP" and start > 0 and abs(start + duration - end - 1 / sfreq) < 1.5 / sfreq:
             return raw.crop(tmax=start - 1 / sfreq)
     return raw

@@ -21,13 +21,17 @@ CSV_COLUMNS = ("onset", "duration", "description")
 MAX_CSV_ROWS = 100_000
 
 
+def onsets(annotated: mne.io.BaseRaw) -> np.ndarray:
+    """The annotations' onsets in seconds from the first sample (MNE keeps them from the measurement start)."""
+    return np.asarray(annotated.annotations.onset, float) - annotated.first_time
+
+
 def table(raw: mne.io.BaseRaw) -> list[dict]:
     """The annotations as rows ``{'index', 'onset', 'duration', 'description'}`` (s from the first sample)."""
     ann = raw.annotations
-    onsets = ann.onset - raw.first_time
     return [
         {"index": i, "onset": float(o), "duration": float(d), "description": str(s)}
-        for i, (o, d, s) in enumerate(zip(onsets, ann.duration, ann.description))
+        for i, (o, d, s) in enumerate(zip(onsets(raw), ann.duration, ann.description))
     ]
 
 

@@ -9,6 +9,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from backend.browse import annotations as notes
 from backend.components import CLASS_NAMES
 from backend.components.ica import ICLABEL_CLASSES, Decomposition
 from backend.errors import EEGError
@@ -278,8 +279,7 @@ def trials(
         raise EEGError(f"no event {event!r} in this recording; events: {', '.join(event_types(dec)) or 'none'}")
     if not tmin < tmax:
         raise EEGError(f"the window must start before it ends, got {tmin} to {tmax} s")
-    ann = dec.prepared.annotations
-    onsets = ann.onset[ann.description == event] - dec.prepared.first_time
+    onsets = notes.onsets(dec.prepared)[dec.prepared.annotations.description == event]
     first, last = int(round(tmin * sfreq)), int(round(tmax * sfreq))
     starts = np.round(onsets * sfreq).astype(int) + first
     starts = starts[(starts >= 0) & (starts + last - first <= y.size)]

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from backend.browse import annotations as notes
 from backend.errors import EEGError, first_line
 from backend.recording import Recording
 
@@ -341,15 +342,11 @@ def _apply_bids_sidecars(recording: Recording, entry: Entry) -> Recording:
 def _new_events(raw, described) -> list[list]:
     """The events of ``events.tsv`` (as mne-bids read them) that ``raw`` does not already hold."""
     sfreq = raw.info["sfreq"]
-    held = {
-        (round((o - raw.first_time) * sfreq), str(d))
-        for o, d in zip(raw.annotations.onset, raw.annotations.description)
-    }
+    held = {(round(o * sfreq), str(d)) for o, d in zip(notes.onsets(raw), raw.annotations.description)}
     rows = []
-    for onset, duration, description in zip(
-        described.annotations.onset, described.annotations.duration, described.annotations.description
+    for start, duration, description in zip(
+        notes.onsets(described), described.annotations.duration, described.annotations.description
     ):
-        start = onset - described.first_time
         if (round(start * sfreq), str(description)) not in held:
             rows.append([float(start), float(duration), str(description)])
     return rows

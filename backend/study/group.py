@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from backend import engine
+from backend.browse import annotations as notes
 from backend.classify.epochs import TaskSpec, Trials, make_trials, trial_length
 from backend.errors import EEGError, first_line
 from backend.study.dataset import Entry, open_entry
@@ -292,7 +293,7 @@ def averages_task(
             if name not in raw.ch_names:
                 raise EEGError(f"{rec.name} has no channel {name}")
             x = raw.get_data(picks=[name])[0]
-            for onset, label in zip(raw.annotations.onset - raw.first_time, raw.annotations.description):
+            for onset, label in zip(notes.onsets(raw), raw.annotations.description):
                 label = str(label)
                 if label not in spec.events:
                     continue

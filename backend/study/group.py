@@ -85,20 +85,64 @@ def cv_task(
     return _safely({"subject": first.subject, "session": first.session, "runs": len(entries)}, work)
 
 
-def loso_task(units: dict, held_out: str, task: dict, pipeline: str, steps: Sequence[dict] = ()) -> dict:
-    """Fit on every subject but ``held_out``, test on ``held_out`` (the Dask task). Returns its row."""
+def grid_scores_task(entries: Sequence[Entry], task: dict, steps: Sequence[dict] = ()) -> list | None:
+    """The proxy score of every point of an automatic task's grid on all of one subject's trials
+    (the Dask task that leave-one-subject-out's choice of window and band reads; each subject is
+    scored once, not once per held-out subject): ``[[task_dict, score], ...]``, or None for a
+    manual task."""
+    return grid_scores(make_trials(_open(entries, steps), TaskSpec(**task)))
+
+
+def grid_scores(trials: Trials) -> list | None:
+    """:func:`grid_scores_task` on trials already cut (``[[task_dict, score], ...]`` or None)."""
+    from backend.classify import window_band
+
+    if not trials.candidates:
+        return None
+    everything = np.arange(len(trials.y))
+    window_band.select(trials, everything)  # scores every candidate on all the subject's trials
+    scores = window_band.scores_of(trials, everything) or []
+    return [[c.task.to_dict(), float(s) if np.isfinite(s) else 0.5] for c, s in zip(trials.candidates, scores)]
+
+
+def loso_window_band(training: dict) -> TaskSpec | None:
+    """For an automatic task, the grid point whose within-subject proxy score (the inner
+    cross-validation of :mod:`backend.classify.window_band`, from :func:`grid_scores`) is highest
+    on average over the training subjects (``{subject: grid scores}``); the held-out subject is
+    never read. None for a manual task."""
+    scored: dict[TaskSpec, list[float]] = {}
+    for scores in training.values():
+        if scores is None:
+            return None
+        for task, score in scores:
+            scored.setdefault(TaskSpec(**task), []).append(score)
+    # Only points every training subject has (windows depend on each subject's trial length).
+    shared = {t: s for t, s in scored.items() if len(s) == len(training)}
+    if not shared:
+        raise EEGError("the subjects share no window and band of the automatic grid; set them by hand")
+    return max(shared, key=lambda t: float(np.mean(shared[t])))
+
+
+def loso_task(
+    units: dict, held_out: str, task: dict, pipeline: str, steps: Sequence[dict] = (), chosen: dict | None = None
+) -> dict:
+    """Fit on every subject but ``held_out``, test on ``held_out`` (the Dask task). Returns its row.
+
+    ``chosen``: the window and band of an automatic task (a task dict, from
+    :func:`loso_window_band` on the other subjects' :func:`grid_scores`); None for a manual task."""
     from sklearn.metrics import roc_auc_score
 
     from backend.classify.pipelines import make_estimator
 
     spec = TaskSpec(**task)
+    if spec.auto and chosen is None:
+        raise EEGError("an automatic window and band need the choice made on the training subjects")
+    concrete = None if chosen is None else TaskSpec(**chosen)
 
     def work():
         train_x, test = [], None
-        by_subject = {subject: make_trials(_open(entries, steps), spec) for subject, entries in units.items()}
-        chosen = loso_window_band({s: t for s, t in by_subject.items() if s != held_out})
-        for subject, trials in by_subject.items():
-            trials = _cut_as(trials, chosen)
+        for subject, entries in units.items():
+            trials = _cut_as(make_trials(_open(entries, steps), spec), concrete)
             if subject == held_out:
                 test = trials
             else:
@@ -127,27 +171,6 @@ def loso_task(units: dict, held_out: str, task: dict, pipeline: str, steps: Sequ
         }
 
     return _safely({"subject": held_out}, work)
-
-
-def loso_window_band(training: dict) -> TaskSpec | None:
-    """For an automatic task, the grid point whose within-subject proxy score (the inner
-    cross-validation of :mod:`backend.classify.window_band`) is highest on average over the
-    training subjects' trials; the held-out subject is never read. None for a manual task."""
-    from backend.classify import window_band
-
-    scored: dict[TaskSpec, list[float]] = {}
-    for trials in training.values():
-        if not trials.candidates:
-            return None
-        everything = np.arange(len(trials.y))
-        window_band.select(trials, everything)  # scores every candidate on all the subject's trials
-        for candidate, score in zip(trials.candidates, window_band.scores_of(trials, everything) or []):
-            scored.setdefault(candidate.task, []).append(score if np.isfinite(score) else 0.5)
-    # Only points every training subject has (windows depend on each subject's trial length).
-    shared = {t: s for t, s in scored.items() if len(s) == len(training)}
-    if not shared:
-        raise EEGError("the subjects share no window and band of the automatic grid; set them by hand")
-    return max(shared, key=lambda t: float(np.mean(shared[t])))
 
 
 def _cut_as(trials: Trials, task: TaskSpec | None) -> Trials:
@@ -219,21 +242,51 @@ def classify_study(
         (key, cv_task, (group, task.to_dict(), pipeline, folds, seed, list(steps))) for key, group in units.items()
     ]
     by_subject = {s: [e for e in entries if e.subject == s] for s in subjects}
-    if loso:
-        calls += [(("loso", s), loso_task, (by_subject, s, task.to_dict(), pipeline, list(steps))) for s in subjects]
+    # An automatic window and band across subjects: each subject's grid is scored once, with the
+    # within-subject tasks; each held-out subject then gets the choice of the others' scores.
+    auto = loso and task.auto
+    if auto:
+        calls += [(("scores", s), grid_scores_task, (by_subject[s], task.to_dict(), list(steps))) for s in subjects]
     client = client or engine.get_client()
     rows: list[dict] = []
     loso_rows: list[dict] = []
-    total = len(calls)
-    for tag, status, value in engine.run_tasks(client, calls, cancel, name="classify"):
-        if status == "finished":
-            row = value
-        else:
-            subject = tag[1] if tag[0] == "loso" else tag[0]
-            row = {"subject": subject, "status": "cancelled" if status == "cancelled" else "failed", "error": value}
-        (loso_rows if tag[0] == "loso" else rows).append(row)
+    scores: dict[str, list | None] = {}
+    total = len(calls) - (len(subjects) if auto else 0) + (len(subjects) if loso else 0)
+
+    def add(row: dict, held_out: bool) -> None:
+        (loso_rows if held_out else rows).append(row)
         if progress:
             progress(len(rows) + len(loso_rows), total, row)
+
+    def collect(batch):
+        for tag, status, value in engine.run_tasks(client, batch, cancel, name="classify"):
+            if tag[0] == "scores":
+                if status == "finished":
+                    scores[tag[1]] = value
+            elif status == "finished":
+                add(value, tag[0] == "loso")
+            else:
+                subject = tag[1] if tag[0] == "loso" else tag[0]
+                failed = "cancelled" if status == "cancelled" else "failed"
+                add({"subject": subject, "status": failed, "error": value}, tag[0] == "loso")
+
+    collect(calls)
+    if loso:
+        batch = []
+        for s in subjects:
+            chosen = None
+            if auto and not (cancel is not None and cancel.cancelled):  # cancelled: nothing runs
+                others = {o: scores[o] for o in subjects if o != s and o in scores}
+                try:
+                    if not others:
+                        raise EEGError("no other subject could be read")
+                    found = loso_window_band(others)
+                except EEGError as err:
+                    add({"subject": s, "status": "failed", "error": str(err)}, True)
+                    continue
+                chosen = None if found is None else found.to_dict()
+            batch.append((("loso", s), loso_task, (by_subject, s, task.to_dict(), pipeline, list(steps), chosen)))
+        collect(batch)
     rows.sort(key=lambda r: (r["subject"], r.get("session") or ""))
     mean, low, high = mean_ci95([r["roc_auc"] for r in rows if r.get("status") == "done"])
     out = {

@@ -41,6 +41,14 @@ points), at 8, 1.7 and 4 × the CPU time of a subject's cross-validation (median
 estimators other than OAS: Ledoit–Wolf (TS+LR 67.6, FgMDM 72.6), sample covariance (66.4, 68.0),
 sample + fixed shrinkage 0.1 or 0.3 (TS+LR 67.5, 65.3): none more than a point above OAS, within
 the spread of 45 trials.
+
+Also not adopted (2026-12-02, this benchmark rerun whole, S001–S010, nested selection): a fourth
+window, 0–4 s, in the automatic grid (12 points; the folds chose it 12 times in 50). Every
+design's mean moved by under a point (best 73.9 → 74.0, FgMDM 70.5 → 70.4, ACM+TS+LR 72.3 → 72.9,
+FB-TS+LR ⊕ FgMDM 71.3 → 70.6, FB-TS+LR 68.6 → 69.1, TS+LR 66.5 → 65.9). The out-of-selection
+figure rose from 68.7 to 71.5 only because the choice on half A flipped from FB-TS+LR ⊕ FgMDM to
+best, on a margin of 0.4 (77.6 vs 77.2): selection noise, not a better default, for a third more
+inner cross-validation. The floors still fail (S004 −18 and S009 −15 against FgMDM).
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ from backend.classify.epochs import TaskSpec
 from backend.classify.pipelines import BEST, PIPELINES
 from backend.classify.validate import interval_text
 from backend.clean.pipeline import format_pipeline, load_pipeline, parse_pipeline
+from backend.cli import parse_floats
 from backend.errors import EEGError
 from backend.report.study import StudyReport
 from backend.study import dataset, figures, group, quality, run
@@ -316,9 +317,7 @@ channel = st.text_input("Channel of the event averages", value="Cz", key="study_
 task = None
 with session.user_errors():
     if manual:
-        band = tuple(float(b) for b in band_text.replace(" ", "").split(",") if b)
-        if len(band) != 2:
-            raise EEGError(f"the band is two frequencies in Hz like 8,30, got {band_text!r}")
+        band = parse_floats(band_text.replace(" ", ""), "the band (two frequencies in Hz, like 8,30)", 2)
         task = TaskSpec(tuple(events_text.split(",")), float(tmin), float(tmax), band)
     else:
         task = TaskSpec(tuple(events_text.split(",")))

@@ -75,6 +75,15 @@ def test_folder_is_listed_with_its_labels_before_anything_runs(page, folder):
     at.text_input(key="study_scheduler").set_value("localhost 8786").run()
     assert [e.value for e in at.error] == ["scheduler address 'localhost 8786' is not of the form tcp://HOST:PORT"]
     assert at.button(key="study_run").disabled
+    # A band set by hand that is not two numbers is one line too, and Classify is off.
+    at.text_input(key="study_scheduler").set_value("").run()
+    at.radio(key="study_window_mode").set_value("manual").run()
+    at.text_input(key="study_band").set_value("8,a").run()
+    assert not at.exception
+    assert [e.value for e in at.error] == [
+        "the band (two frequencies in Hz, like 8,30) must be comma-separated numbers, got '8,a'"
+    ]
+    assert at.button(key="study_classify").disabled
 
 
 def test_library_recordings_are_chosen_by_tag(folder, monkeypatch):

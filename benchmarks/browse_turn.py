@@ -76,7 +76,7 @@ async def run(url: str, turns: int, pause_s: float, server_procs, profile: bool 
     rows = []
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=str(load.CHROMIUM), args=load.CHROMIUM_ARGS)
-        page = await load._prepare(browser, url, 300_000)
+        page, _ = await load._prepare(browser, url, 300_000)
         cdp = await page.context.new_cdp_session(page)
         await cdp.send("Performance.enable")
         received: list[int] = []

@@ -19,13 +19,22 @@ Scenarios (``--scenario``):
   (S002R04, S003R04 from ../shared/data), so neither finds the other's stored result. ``--jobs server`` runs the ICA fit and the cross-validation in the app server as
   before jobs existed (``EEG_EXPLORER_JOBS=server``), for the same run with that design beside it.
 
+Before the timed run each reader turns ``--warmup`` pages (3 by default) while the sessions are set
+up one at a time: the first turns of a fresh page cost its browser several times a later one
+(its JavaScript not yet compiled, its elements drawn for the first time), and sixteen browsers
+making those first turns within the same three seconds measure that start, not reading. Those
+turns are timed too and reported apart (``warmup_p50_ms``, ``warmup_max_ms``); ``--warmup 0``
+gives the run as before.
+
 ``--readers`` and ``--heavy`` override a scenario's counts (``--readers 2 --heavy 1 --seconds 10``
 is a smoke run). Every session is bounded by ``--seconds`` and by ``--max-turns``; everything
 runs on 127.0.0.1, with a private, empty Library.
 
 Prints one line per session, then the figures; the last line is one JSON object:
-p50/p95 page-turn latency, turns, errors, the heavy sessions' times, and the peak memory of the
-app server (with its local Dask workers) and of the browsers (PSS and RSS, sampled every second).
+p50/p95 page-turn latency, turns, errors, the heavy sessions' times, the peak memory of the
+app server (with its local Dask workers) and of the browsers (PSS and RSS, sampled every second),
+and the CPU a turn of the server, the browsers and Playwright's driver (which stands in for the
+users' hands and eyes, and is counted apart from the browsers).
 
 Usage: ``python benchmarks/e2e_load.py [--scenario stress|readers16|mixed] [--sessions 8] [--seconds 60]
 [--think 0] [--url URL]``
@@ -153,10 +162,17 @@ def _tree(pid: int):
         return []
 
 
-def _browser_procs(exclude: set[int]):
-    """Chromium and Playwright's driver: every process this script started, the app server excepted."""
-    me = psutil.Process()
-    return [p for p in me.children(recursive=True) if p.pid not in exclude]
+def _browser_procs(exclude: set[int], driver: bool = False):
+    """Chromium's processes (or, with ``driver``, Playwright's Node.js driver that stands in for the
+    user and is no part of a reader's browser): what this script started, the app server excepted."""
+    found = []
+    for p in psutil.Process().children(recursive=True):
+        try:
+            if p.pid not in exclude and p.name().startswith("node") == driver:
+                found.append(p)
+        except psutil.Error:
+            pass
+    return found
 
 
 async def _wait_run(page, before: int, timeout_ms: float) -> None:
@@ -167,8 +183,9 @@ async def _runs(page) -> int:
     return await page.evaluate("() => window.__eegMessages")
 
 
-async def _prepare(browser, url: str, timeout_ms: float, recording: Path = RECORDING):
-    """A session on the Browse page showing a 64-channel recording (the bundled run by default)."""
+async def _prepare(browser, url: str, timeout_ms: float, recording: Path = RECORDING, warmup: int = 0):
+    """A session on the Browse page showing a 64-channel recording (the bundled run by default),
+    after ``warmup`` page turns (timed, returned with the page)."""
     context = await browser.new_context(viewport={"width": 1600, "height": 1000})
     context.set_default_timeout(timeout_ms)
     await context.add_init_script(_COUNT_RUNS)
@@ -185,7 +202,7 @@ async def _prepare(browser, url: str, timeout_ms: float, recording: Path = RECOR
     await page.locator('[data-testid="stSidebarNav"] a', has_text="Browse").click()
     await page.locator(".st-key-browse_next button").wait_for()
     await page.wait_for_function(_SHOWS, arg=["s of ", None], timeout=timeout_ms, polling=_POLL_MS)
-    return page
+    return page, [await _turn(page, timeout_ms) for _ in range(warmup)]
 
 
 async def _caption(page) -> tuple[tuple[float, float, float], float | None]:
@@ -196,6 +213,19 @@ async def _caption(page) -> tuple[tuple[float, float, float], float | None]:
             built = _BUILT.search(text)
             return tuple(float(g) for g in m.groups()), float(built.group(1)) if built else None
     raise RuntimeError("the Browse page shows no 'a–b s of d s' caption")
+
+
+async def _turn(page, timeout_ms: float) -> float:
+    """Turn one page (Next, or Prev at the end) and return the seconds until it is drawn."""
+    (start, stop, duration), _ = await _caption(page)
+    width = stop - start
+    forward = stop + 1e-6 < duration
+    new_start = min(start + width, duration - width) if forward else max(0.0, start - width)
+    prefix = f"{new_start:.1f}–{new_start + width:.1f} s of"
+    began = time.perf_counter()
+    await page.locator(".st-key-browse_next button" if forward else ".st-key-browse_prev button").click()
+    await page.wait_for_function(_SHOWS, arg=[prefix, new_start], timeout=timeout_ms, polling=_POLL_MS)
+    return time.perf_counter() - began
 
 
 async def _turn_pages(
@@ -222,15 +252,7 @@ async def _turn_pages(
                 await asyncio.sleep(rng.uniform(0.5, 1.5) * think_s)
                 if time.monotonic() >= deadline:
                     break
-            (start, stop, duration), _ = await _caption(page)
-            width = stop - start
-            forward = stop + 1e-6 < duration
-            new_start = min(start + width, duration - width) if forward else max(0.0, start - width)
-            prefix = f"{new_start:.1f}–{new_start + width:.1f} s of"
-            began = time.perf_counter()
-            await page.locator(".st-key-browse_next button" if forward else ".st-key-browse_prev button").click()
-            await page.wait_for_function(_SHOWS, arg=[prefix, new_start], timeout=timeout_ms, polling=_POLL_MS)
-            latencies.append(time.perf_counter() - began)
+            latencies.append(await _turn(page, timeout_ms))
             built.append((await _caption(page))[1])
             if shown := await _exception(page):
                 errors.append(shown)
@@ -296,6 +318,7 @@ async def main_async(
     heavy: int = 0,
     max_turns: int = 10_000,
     meter: PeakMemory | None = None,
+    warmup: int = 0,
 ) -> dict:
     from playwright.async_api import async_playwright
 
@@ -305,8 +328,10 @@ async def main_async(
         t0 = time.perf_counter()
         # Setting up is not what is measured: one session at a time, with time to spare on a busy machine.
         setup_ms = max(timeout_ms, 300_000)
-        pages = [await _prepare(browser, url, setup_ms) for _ in range(readers)]
-        pages += [await _prepare(browser, url, setup_ms, heavy_recording(i)) for i in range(heavy)]
+        prepared = [await _prepare(browser, url, setup_ms, warmup=warmup) for _ in range(readers)]
+        pages = [page for page, _ in prepared]
+        warmup_s = [s for _, turns in prepared for s in turns]
+        pages += [(await _prepare(browser, url, setup_ms, heavy_recording(i)))[0] for i in range(heavy)]
         setup_s = time.perf_counter() - t0
         for pg in pages:
             pg.set_default_timeout(timeout_ms)
@@ -325,7 +350,14 @@ async def main_async(
         cpu = {k: meter.cpu_s(k) - cpu_before[k] for k in cpu_before} if meter else {}
         wall_s = time.monotonic() - began
         await browser.close()
-    return {"setup_s": setup_s, "sessions": results, "heavy": heavy_results, "cpu_s": cpu, "wall_s": wall_s}
+    return {
+        "setup_s": setup_s,
+        "warmup_s": warmup_s,
+        "sessions": results,
+        "heavy": heavy_results,
+        "cpu_s": cpu,
+        "wall_s": wall_s,
+    }
 
 
 SCENARIOS = {  # readers, heavy sessions, seconds between a reader's turns
@@ -349,6 +381,13 @@ def main() -> None:
         help="where the ICA fit and cross-validation run (EEG_EXPLORER_JOBS)",
     )
     parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument(
+        "--warmup",
+        type=int,
+        default=3,
+        help="page turns each reader makes while the sessions are set up, one session at a time, before "
+        "the timed run (their times are reported apart as warmup_*; 0: none)",
+    )
     parser.add_argument(
         "--think",
         type=float,
@@ -376,14 +415,28 @@ def main() -> None:
         server.start()
     url = args.url or server.url
     server_tree = (lambda: _tree(server.proc.pid)) if server else (lambda: [])
-    roots = {"browsers": lambda: _browser_procs({p.pid for p in server_tree()})}
+    roots = {
+        "browsers": lambda: _browser_procs({p.pid for p in server_tree()}),
+        "driver": lambda: _browser_procs({p.pid for p in server_tree()}, driver=True),
+    }
     if server:
         roots["server"] = server_tree
     memory = PeakMemory(roots, keep_nice=("browsers",))
     memory.start()
     try:
         run = asyncio.run(
-            main_async(url, readers, args.seconds, args.timeout, args.think, every_s, heavy, args.max_turns, memory)
+            main_async(
+                url,
+                readers,
+                args.seconds,
+                args.timeout,
+                args.think,
+                every_s,
+                heavy,
+                args.max_turns,
+                memory,
+                args.warmup,
+            )
         )
     finally:
         memory.stopped.set()
@@ -424,6 +477,9 @@ def main() -> None:
         "server_build_p50_ms": round(float(np.percentile(all_built, 50)), 1) if all_built else None,
         "server_build_p95_ms": round(float(np.percentile(all_built, 95)), 1) if all_built else None,
         "errors": len(all_err),
+        "warmup_turns": args.warmup,
+        "warmup_p50_ms": round(1e3 * float(np.percentile(run["warmup_s"], 50)), 1) if run["warmup_s"] else None,
+        "warmup_max_ms": round(1e3 * max(run["warmup_s"]), 1) if run["warmup_s"] else None,
         "setup_s": round(run["setup_s"], 1),
         "server_peak_pss_mb": round(memory.peak.get("server", 0) / 2**20) if server else None,
         "browsers_peak_pss_mb": round(memory.peak["browsers"] / 2**20),
@@ -435,6 +491,7 @@ def main() -> None:
         "browsers_cpu_ms_per_turn": round(1e3 * run["cpu_s"]["browsers"] / len(lat), 1) if len(lat) else None,
         "server_cores": round(run["cpu_s"]["server"] / run["wall_s"], 2) if server else None,
         "browsers_cores": round(run["cpu_s"]["browsers"] / run["wall_s"], 2),
+        "playwright_cpu_ms_per_turn": round(1e3 * run["cpu_s"]["driver"] / len(lat), 1) if len(lat) else None,
         "cpus": psutil.cpu_count(),
         "load_average_1min": round(psutil.getloadavg()[0], 1),
     }

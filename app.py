@@ -1,4 +1,6 @@
-"""EEG Explorer: the entry point. Run with ``streamlit run app.py``."""
+"""EEG Explorer: the pages and the shell around them. Run with ``streamlit run serve.py`` (this script,
+plus the route that serves the Browse page's pages, :mod:`ui.page_server`); ``streamlit run app.py``
+also works, turning Browse pages by reruns."""
 
 from pathlib import Path
 

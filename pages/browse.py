@@ -1,5 +1,6 @@
 """Browse: page through the traces as on a clinical review station."""
 
+import secrets
 import time
 
 import mne
@@ -10,7 +11,7 @@ from backend.browse import annotations as notes
 from backend.browse import display, figures, spectra
 from backend.browse.montages import MONTAGES, REGIONS, build_montage, parse_pairs
 from backend.errors import EEGError
-from ui import report, session
+from ui import page_server, report, session
 from ui.cache import cached
 from ui.trace_view import overview_view, trace_view
 
@@ -100,15 +101,29 @@ def _whole_psd(rec):
     return spectra.welch(rec.raw)
 
 
+def _token() -> str:
+    """This session's key to its pages over HTTP (:mod:`ui.page_server`)."""
+    return st.session_state.setdefault("browse_page_token", secrets.token_urlsafe(16))
+
+
+def _sync_start() -> None:
+    """Take up the page the browser turned to over HTTP since the last run (before the widgets are drawn)."""
+    served = page_server.served_start(_token())
+    if served is not None:
+        st.session_state[START] = st.session_state["browse_goto"] = served
+
+
 def _go(seconds: float) -> None:
     """Move the page (from a callback, before the widgets are drawn, so the time box follows)."""
     duration = session.current().duration_s
     timebase = st.session_state.get("browse_timebase", 10)
     st.session_state[START] = min(max(0.0, float(seconds)), max(0.0, duration - timebase))
     st.session_state["browse_goto"] = st.session_state[START]
+    page_server.forget_served(_token())
 
 
 def _step(pages: float) -> None:
+    _sync_start()
     _go(st.session_state.get(START, 0.0) + pages * st.session_state.get("browse_timebase", 10))
 
 
@@ -117,6 +132,7 @@ def _jump() -> None:
 
 
 def _to_label(direction: int) -> None:
+    _sync_start()
     raw = session.current().raw
     label = st.session_state.get("browse_label")
     at = notes.next_onset(raw, label, st.session_state.get(START, 0.0), direction)
@@ -295,15 +311,74 @@ def viewer() -> None:
                 st.rerun(scope="app")
 
 
+TRACE_HELP = (
+    "Hover a trace for channel, time and value; drag across the traces to annotate a span; blue left, red right, "
+    "grey bad."
+)
+
+
+def _read(rec, view: dict, labels, start: float, events):
+    """The page at ``start`` with its sensitivity and what is drawn over it (annotations, ``events``)."""
+    montage, rows, timebase = view["montage"], view["rows"], view["timebase"]
+    start = min(max(0.0, start), max(0.0, rec.duration_s - timebase))
+    page = display.read_page(rec.raw, montage, start, timebase, view["filter"], n_points=view["width_px"], rows=rows)
+    row_mm = figures.row_height_mm(len(rows), height=view["height"], px_per_mm=view["px_per_mm"])
+    sens_choice = view["sens_choice"]
+    sensitivity = display.autoscale(page.values, row_mm) if sens_choice == "auto" else float(sens_choice)
+    drawn = dict(
+        px_per_mm=view["px_per_mm"],
+        height=view["height"],
+        all_labels=labels,
+        events=events,
+        annotations=notes.in_window(rec.raw, page.start, page.start + page.duration),
+    )
+    return page, sensitivity, drawn
+
+
+def _page_line(view: dict, page, sensitivity: float, duration: float) -> str:
+    """What the page shows, in one line: montage, sensitivity, timebase, filters, window."""
+    return " · ".join(
+        [
+            f"{MONTAGES[view['montage_name']]}",
+            f"{sensitivity:g} µV/mm" + (" (auto)" if view["sens_choice"] == "auto" else ""),
+            f"{view['timebase']} s/page",
+            page.filter_text,
+            f"{page.start:.1f}–{page.start + page.duration:.1f} s of {duration:.1f} s",
+        ]
+    )
+
+
+def _canvas_data(rec, view: dict, labels, start: float, events) -> dict:
+    """The canvas trace view's data for the page at ``start``, its caption line included (and,
+    under ``_read``, what :func:`_read` returned)."""
+    began = time.perf_counter()  # reading a page takes tens of milliseconds: no spinner to draw and remove
+    page, sensitivity, drawn = _read(rec, view, labels, start, events)
+    data = figures.page_view_data(page, sensitivity, clip=view["clip"], **drawn)
+    built_ms = (time.perf_counter() - began) * 1e3
+    data["caption"] = f"{_page_line(view, page, sensitivity, rec.duration_s)} · built in {built_ms:.0f} ms"
+    data["_read"] = (page, sensitivity, drawn)
+    return data
+
+
+def _served_data(rec, view: dict, labels, start: float, events) -> dict:
+    """:func:`_canvas_data` as the page route serves it (JSON: no page object; outside a script
+    run, so nothing here may call Streamlit)."""
+    data = _canvas_data(rec, view, labels, start, events)
+    del data["_read"]
+    data.update(timebase=view["timebase"], duration=rec.duration_s)
+    return data
+
+
 @st.fragment
 def page_view(view: dict) -> None:
     """One page: navigation, overview strip, traces and spectra. A page turn reruns only this,
     not the display settings above it (measured: the fewer elements a rerun sends, the sooner
     the browser has drawn the page)."""
+    _sync_start()
     rec = session.current()
     raw = rec.raw
     duration = rec.duration_s
-    montage, rows, timebase = view["montage"], view["rows"], view["timebase"]
+    montage, timebase = view["montage"], view["timebase"]
 
     # Navigation: buttons (← → keys), a time to go to, and annotations of a chosen label.
     labels = notes.labels(raw)
@@ -318,7 +393,7 @@ def page_view(view: dict) -> None:
         step=1.0,
         key="browse_goto",
         on_change=_jump,
-        help="Page start, in seconds",
+        help="Type a page start in seconds (the line under the traces names the page shown)",
     )
     if labels:
         nav[3].selectbox("Annotation label", labels, key="browse_label")
@@ -353,25 +428,11 @@ def page_view(view: dict) -> None:
     )
     st.session_state[START] = start
 
-    began = time.perf_counter()  # reading a page takes tens of milliseconds: no spinner to draw and remove
-    page = display.read_page(raw, montage, start, timebase, view["filter"], n_points=view["width_px"], rows=rows)
-    height = view["height"]
-    row_mm = figures.row_height_mm(len(rows), height=height, px_per_mm=view["px_per_mm"])
-    sens_choice = view["sens_choice"]
-    sensitivity = display.autoscale(page.values, row_mm) if sens_choice == "auto" else float(sens_choice)
-    drawn = dict(
-        px_per_mm=view["px_per_mm"],
-        height=height,
-        all_labels=labels,
-        events=_events(rec),
-        annotations=notes.in_window(raw, page.start, page.start + page.duration),
-    )
     if view["plotly"]:
+        began = time.perf_counter()  # reading a page takes tens of milliseconds: no spinner to draw and remove
+        page, sensitivity, drawn = _read(rec, view, labels, start, _events(rec))
         fig = figures.page_figure(page, sensitivity, webgl=view["webgl"], clip=view["clip"], select=True, **drawn)
-    else:
-        data = figures.page_view_data(page, sensitivity, clip=view["clip"], **drawn)
-    built_ms = (time.perf_counter() - began) * 1e3
-    if view["plotly"]:
+        built_ms = (time.perf_counter() - began) * 1e3
         st.plotly_chart(
             fig,
             key="browse_traces",
@@ -381,25 +442,28 @@ def page_view(view: dict) -> None:
             on_select=lambda: _select_span(st.session_state["browse_traces"].selection.get("box"), page),
             selection_mode=("box",),
         )
+        st.caption(f"{_page_line(view, page, sensitivity, duration)} · built in {built_ms:.0f} ms. {TRACE_HELP}")
     else:
-        trace_view(data, key="browse_traces", on_span=lambda a, b: _select_span([{"x": [a, b]}], page))
-    bits = [
-        f"{MONTAGES[view['montage_name']]}",
-        f"{sensitivity:g} µV/mm" + (" (auto)" if sens_choice == "auto" else ""),
-        f"{timebase} s/page",
-        page.filter_text,
-        f"{page.start:.1f}–{page.start + page.duration:.1f} s of {duration:.1f} s",
-    ]
-    st.caption(
-        " · ".join(bits) + f" · built in {built_ms:.0f} ms. Hover a trace for channel, time and value; "
-        "drag across the traces to annotate a span; blue left, red right, grey bad."
-    )
+        events = _events(rec)
+        data = _canvas_data(rec, view, labels, start, events)
+        page, sensitivity, drawn = data.pop("_read")
+        # Turns go over HTTP while the spectra are closed; open, they follow the page by reruns.
+        fast = not st.session_state.get("browse_spectra_open")
+        page_server.register(_token(), rec, lambda found, at: _served_data(found, view, labels, at, events))
+        data.update(fetch=f"eeg/page/{_token()}" if fast else None, timebase=timebase, duration=duration)
+        trace_view(
+            data,
+            key="browse_traces",
+            on_span=lambda a, b: _select_span([{"x": [a, b]}], None),
+            on_goto=_go,
+        )
+        st.caption(TRACE_HELP)
     span_form(page)
     report.add_button(
         "browse",
         f"Traces from {page.start:g} s",
         lambda: figures.page_figure(page, sensitivity, **drawn),
-        " · ".join(bits),
+        _page_line(view, page, sensitivity, duration),
         key="browse_page",
     )
     if montage.missing:
@@ -420,8 +484,10 @@ def page_view(view: dict) -> None:
 
 
 def _select_span(boxes, page) -> None:
-    """Keep the span dragged on the traces (either view) for :func:`span_form`."""
-    span = notes.selected_span(boxes, page.start, page.start + page.duration)
+    """Keep the span dragged on the traces (either view) for :func:`span_form`; the canvas view
+    sends it within the page it shows (``page`` None: that page may have been turned over HTTP)."""
+    start, stop = (0.0, session.current().duration_s) if page is None else (page.start, page.start + page.duration)
+    span = notes.selected_span(boxes, start, stop)
     if span is not None:
         st.session_state["browse_span"] = span
 

@@ -144,6 +144,51 @@ function draw(root) {
   }
   // Tests and the load benchmark read which page is on screen from here.
   root.dataset.start = d.start.toFixed(3);
+  const caption = root.querySelector(".eeg-caption");
+  if (caption) caption.textContent = d.caption || "";
+}
+
+// Page turns in the browser (data.fetch: the page route of ui/page_server.py). Prev/Next and
+// the ← → keys fetch the next page and draw it, without a Streamlit rerun: a rerun costs the
+// browser several times what the server spends. A later turn supersedes one still in flight.
+// Where the route does not answer with a page (an app run without it), the turn is asked of
+// the server by a rerun ("goto").
+function turn(root, direction) {
+  const d = root.__data;
+  const last = Math.max(0, d.duration - d.timebase);
+  const from = root.__target === undefined ? d.start : root.__target;
+  const target = Math.min(Math.max(0, from + direction * d.timebase), last);
+  if (Math.abs(target - from) < 1e-9) return;
+  root.__target = target;
+  const url = `${d.fetch}?start=${target.toFixed(6)}`;
+  fetch(url, { cache: "no-store" })
+    .then((r) => (r.ok && (r.headers.get("content-type") || "").includes("json") ? r.json() : Promise.reject(r.status)))
+    .then((page) => {
+      if (root.__target !== target || !root.__data || root.__data.fetch !== d.fetch) return;
+      page.fetch = d.fetch;
+      root.__data = page;
+      root.__ys = decode(page.ys);
+      draw(root);
+      window.dispatchEvent(new CustomEvent("eeg-page", { detail: [page.start, page.end] }));
+    })
+    .catch(() => {
+      if (root.__target !== target) return;
+      root.__target = undefined;
+      root.__send("goto", target);
+    });
+}
+
+function sameData(a, b) {
+  if (a === b) return true;
+  if (!a || !b || a.kind !== b.kind) return false;
+  if (a.kind === "overview") return JSON.stringify(a) === JSON.stringify(b);
+  return a.ys === b.ys && a.caption === b.caption && a.fetch === b.fetch && a.height === b.height &&
+    JSON.stringify([a.rows, a.annotations, a.events]) === JSON.stringify([b.rows, b.annotations, b.events]);
+}
+
+function turnsHere(root) {
+  const d = root.__data;
+  return !!(d && d.fetch && root.isConnected);
 }
 
 function timeAt(root, event) {
@@ -276,7 +321,8 @@ export default function (component) {
   if (!root) {
     root = document.createElement("div");
     root.className = "eeg-" + kind + "-view";
-    root.innerHTML = kind === "page" ? '<canvas></canvas><div class="eeg-tip"></div>' : "<canvas></canvas>";
+    root.innerHTML =
+      kind === "page" ? '<canvas></canvas><div class="eeg-tip"></div><div class="eeg-caption"></div>' : "<canvas></canvas>";
     parentElement.appendChild(root);
     const canvas = root.querySelector("canvas");
     if (kind === "page") {
@@ -285,15 +331,42 @@ export default function (component) {
       window.addEventListener("mouseup", (e) => dragEnd(root, e));
       canvas.style.cursor = "crosshair";
       canvas.addEventListener("mouseleave", () => { root.querySelector(".eeg-tip").style.display = "none"; });
+      // The page's Prev/Next buttons and ← → keys: taken here, before Streamlit's handlers see them.
+      document.addEventListener("click", (e) => {
+        const button = e.target.closest && e.target.closest(".st-key-browse_next button, .st-key-browse_prev button");
+        if (!button || !turnsHere(root)) return;
+        e.preventDefault();
+        e.stopImmediatePropagation();
+        turn(root, button.closest(".st-key-browse_next") ? 1 : -1);
+      }, true);
+      window.addEventListener("keydown", (e) => {
+        if ((e.key !== "ArrowLeft" && e.key !== "ArrowRight") || e.altKey || e.ctrlKey || e.metaKey || e.shiftKey) return;
+        const t = e.target;
+        if (t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName))) return;
+        if (!turnsHere(root)) return;
+        e.preventDefault();
+        e.stopImmediatePropagation();
+        turn(root, e.key === "ArrowRight" ? 1 : -1);
+      }, true);
     } else {
       canvas.style.cursor = "pointer";
       canvas.addEventListener("click", (e) => clickOverview(root, e, root.__send));
+      // A page turned in the browser moves the shown-page mark too.
+      window.addEventListener("eeg-page", (e) => {
+        if (!root.__data || !root.isConnected) return;
+        root.__data = Object.assign({}, root.__data, { page: e.detail });
+        drawOverview(root);
+      });
     }
     new ResizeObserver(() => (kind === "page" ? draw : drawOverview)(root)).observe(root);
   }
   root.__send = setTriggerValue;
-  if (data && data !== root.__data) {
+  // Only data Streamlit has not given before replaces what is shown: a page turned in the browser
+  // stays when the view is rendered again with the same data (another element's rerun).
+  if (data && !sameData(data, root.__given)) {
+    root.__given = data;
     root.__data = data;
+    root.__target = undefined;
     if (kind === "page") {
       root.__ys = decode(data.ys);
       draw(root);

@@ -1,10 +1,11 @@
 """Concurrent users in real browsers: page turns on the Browse page under load.
 
-Starts ``streamlit run app.py`` (or uses ``--url``), opens N headless Chromium
+Starts ``streamlit run serve.py`` (or uses ``--url``), opens N headless Chromium
 sessions at once, loads the bundled 64-channel PhysioNet run in each through the
 Load page's upload widget, goes to Browse and turns pages (Next, and Prev at the
-end) for the given time. A page turn is timed from the click until the run has
-finished, the caption names the new window ("a–b s of d s") and the traces show it.
+end) for the given time. A page turn is timed from the click until the trace view's
+caption line names the new window ("a–b s of d s") and its canvas shows it (the page
+comes over the app's page route, :mod:`ui.page_server`, with no script run).
 By default each session turns again as soon as its page is drawn (a stress test: the
 eight browsers' drawing runs on the same two cores as the server); ``--think S`` makes
 each session look at a page for about S seconds first, as a fast reader would.
@@ -82,14 +83,16 @@ _RANGE = re.compile(r"(\d+\.\d)–(\d+\.\d) s of (\d+\.\d) s")
 _POLL_MS = 20
 _BUILT = re.compile(r"built in (\d+) ms")
 _SHOWS = """([prefix, start]) => {
-  const app = document.querySelector('[data-testid="stApp"]');
-  if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') return false;
-  const caption = [...document.querySelectorAll('[data-testid="stCaptionContainer"]')]
-    .some((e) => !e.closest('[data-stale="true"]') && e.textContent.includes(prefix));
-  if (!caption || start === null) return caption;
+  // The canvas view's caption line (or, with Plotly traces, the page's caption) names the window...
+  const captions = [...document.querySelectorAll('.eeg-caption, [data-testid="stCaptionContainer"]')]
+    .filter((e) => !e.closest('[data-stale="true"]'));
+  if (!captions.some((e) => e.textContent.includes(prefix))) return false;
+  if (start === null) return true;
   // ...and the traces are drawn: the canvas view (or Plotly) shows the new page's time axis.
   const view = document.querySelector('.eeg-page-view');
   if (view) return Math.abs(parseFloat(view.dataset.start) - start) < 0.05;
+  const app = document.querySelector('[data-testid="stApp"]');
+  if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') return false;
   const plot = document.querySelector('.st-key-browse_traces .js-plotly-plot');
   const range = plot && plot._fullLayout && plot._fullLayout.xaxis.range;
   return !!range && Math.abs(range[0] - start) < 0.05;
@@ -207,7 +210,7 @@ async def _prepare(browser, url: str, timeout_ms: float, recording: Path = RECOR
 
 async def _caption(page) -> tuple[tuple[float, float, float], float | None]:
     """The window the page shows (start, stop, duration) and the server's build time (ms)."""
-    for text in await page.locator('[data-testid="stCaptionContainer"]').all_inner_texts():
+    for text in await page.locator('.eeg-caption, [data-testid="stCaptionContainer"]').all_inner_texts():
         m = _RANGE.search(text)
         if m:
             built = _BUILT.search(text)

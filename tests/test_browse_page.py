@@ -22,7 +22,11 @@ def app(physionet_file):
 
 
 def _caption(at) -> str:
-    return next(c.value for c in at.caption if "s/page" in c.value)
+    """The line naming what the page shows: under the canvas (so it changes with a page turned in the
+    browser), or the page's caption under Plotly traces."""
+    views = [json.loads(c.proto.json) for c in at.get("bidi_component") if c.proto.component_name == "eeg_trace_view"]
+    drawn = [v["caption"] for v in views if v.get("kind") != "overview"]
+    return drawn[0] if drawn else next(c.value for c in at.caption if "s/page" in c.value)
 
 
 def _view(at) -> dict:

@@ -56,7 +56,7 @@ def empty_library(app_home):
 
 @pytest.fixture(scope="session")
 def app_url(app_tmp, app_home, tmp_path_factory):
-    """URL of a running ``streamlit run app.py``; stopped after the run."""
+    """URL of a running ``streamlit run serve.py``; stopped after the run."""
     require_chromium()
     log = tmp_path_factory.mktemp("app-log") / "streamlit.log"
     server = StreamlitServer(

@@ -72,7 +72,7 @@ def free_port() -> int:
 
 
 class StreamlitServer:
-    """``streamlit run app.py`` on a free port, in its own process group.
+    """``streamlit run serve.py`` (the app with its page route) on a free port, in its own process group.
 
     Parameters
     ----------
@@ -98,7 +98,7 @@ class StreamlitServer:
                 "-m",
                 "streamlit",
                 "run",
-                "app.py",
+                "serve.py",
                 "--server.port",
                 str(self.port),
                 "--server.address",

@@ -348,32 +348,25 @@ def _page_line(view: dict, page, sensitivity: float, duration: float) -> str:
     )
 
 
-def _canvas_data(rec, view: dict, labels, start: float, events) -> dict:
-    """The canvas trace view's data for the page at ``start``, its caption line included (and,
-    under ``_read``, what :func:`_read` returned)."""
+def _canvas_data(rec, view: dict, labels, start: float, events) -> tuple[dict, tuple]:
+    """The canvas trace view's data for the page at ``start`` (its caption line, timebase and
+    duration included, as the page route serves it), and what :func:`_read` returned. The route
+    calls this outside a script run: nothing here may call Streamlit."""
     began = time.perf_counter()  # reading a page takes tens of milliseconds: no spinner to draw and remove
-    page, sensitivity, drawn = _read(rec, view, labels, start, events)
+    read = _read(rec, view, labels, start, events)
+    page, sensitivity, drawn = read
     data = figures.page_view_data(page, sensitivity, clip=view["clip"], **drawn)
     built_ms = (time.perf_counter() - began) * 1e3
     data["caption"] = f"{_page_line(view, page, sensitivity, rec.duration_s)} · built in {built_ms:.0f} ms"
-    data["_read"] = (page, sensitivity, drawn)
-    return data
-
-
-def _served_data(rec, view: dict, labels, start: float, events) -> dict:
-    """:func:`_canvas_data` as the page route serves it (JSON: no page object; outside a script
-    run, so nothing here may call Streamlit)."""
-    data = _canvas_data(rec, view, labels, start, events)
-    del data["_read"]
     data.update(timebase=view["timebase"], duration=rec.duration_s)
-    return data
+    return data, read
 
 
 @st.fragment
 def page_view(view: dict) -> None:
-    """One page: navigation, overview strip, traces and spectra. A page turn reruns only this,
-    not the display settings above it (measured: the fewer elements a rerun sends, the sooner
-    the browser has drawn the page)."""
+    """One page: navigation, overview strip, traces and spectra. Prev/Next turn the page over the
+    page route (no rerun, :mod:`ui.page_server`); everything else here reruns only this, not the
+    display settings above it."""
     _sync_start()
     rec = session.current()
     raw = rec.raw
@@ -445,12 +438,11 @@ def page_view(view: dict) -> None:
         st.caption(f"{_page_line(view, page, sensitivity, duration)} · built in {built_ms:.0f} ms. {TRACE_HELP}")
     else:
         events = _events(rec)
-        data = _canvas_data(rec, view, labels, start, events)
-        page, sensitivity, drawn = data.pop("_read")
+        data, (page, sensitivity, drawn) = _canvas_data(rec, view, labels, start, events)
         # Turns go over HTTP while the spectra are closed; open, they follow the page by reruns.
         fast = not st.session_state.get("browse_spectra_open")
-        page_server.register(_token(), rec, lambda found, at: _served_data(found, view, labels, at, events))
-        data.update(fetch=f"eeg/page/{_token()}" if fast else None, timebase=timebase, duration=duration)
+        page_server.register(_token(), rec, lambda found, at: _canvas_data(found, view, labels, at, events)[0])
+        data["fetch"] = f"eeg/page/{_token()}" if fast else None
         trace_view(
             data,
             key="browse_traces",

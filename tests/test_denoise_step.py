@@ -77,6 +77,29 @@ def test_never_louder_caps_each_time_frequency_bin():
     assert np.sqrt(spectrum(capped)[:, line] / spectrum(data)[:, line]) == pytest.approx(0.5, abs=0.05)
 
 
+def test_mask_weights_each_bins_removal_by_the_artifacts_share():
+    """With ``mask``, a bin the estimate calls mostly artifact is removed almost whole, while a
+    small removal from a bin the estimate calls mostly signal is shrunk (a Wiener mask built
+    from the estimate itself)."""
+    sfreq, n = 128.0, 128 * 30
+    t = np.arange(n) / sfreq
+    signal_10hz = np.sin(2 * np.pi * 10 * t)
+    artifact_3hz = 4 * np.sin(2 * np.pi * 3 * t)
+    data = (signal_10hz + artifact_3hz)[None]
+    estimate = data - (artifact_3hz + 0.3 * signal_10hz)[None]  # all the artifact and 30 % of the signal
+
+    def amplitude(x, freq):
+        f = np.fft.rfftfreq(n, 1 / sfreq)
+        return np.abs(np.fft.rfft(x[0] * np.hanning(n)))[np.argmin(np.abs(f - freq))] / np.hanning(n).sum() * 2
+
+    plain = never_louder(data, estimate, sfreq)
+    masked = never_louder(data, estimate, sfreq, mask=True)
+    assert amplitude(plain, 10) == pytest.approx(0.7, abs=0.02)
+    # gain at 10 Hz: 0.3² / (0.3² + 0.7²) = 0.155, so 0.3 · 0.155 = 0.047 of the signal goes
+    assert amplitude(masked, 10) == pytest.approx(1 - 0.3 * 0.155, abs=0.02)
+    assert amplitude(masked, 3) < 0.02 * 4  # the artifact's bin: its estimate is all of it
+
+
 def test_wrapper_matches_step_and_reports_progress(physionet_recording):
     from backend.recording import Step
 

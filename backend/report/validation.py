@@ -21,9 +21,12 @@ RESULTS = ROOT / "benchmarks" / "results"
 LINES: dict[str, tuple[str, str]] = {
     "art": (
         "denoise",
-        "Validated by {benchmark} on held-out recordings: RRMSE_t {floor.eye.transformer_rrmse_t} for eye and "
-        "{floor.muscle.transformer_rrmse_t} for muscle artifacts, against {floor.eye.best_classical_rrmse_t} and "
-        "{floor.muscle.best_classical_rrmse_t} for {floor.eye.best_classical}.",
+        "Validated by {benchmark} on artifacts injected into held-out recordings (RRMSE_t after a {scored_band} "
+        "band-pass, lower is better): blinks {floor.blink.transformer_rrmse_t}, muscle "
+        "{floor.muscle.transformer_rrmse_t}, both {floor.mixed.transformer_rrmse_t}, against "
+        "{floor.blink.best_classical_rrmse_t}, {floor.muscle.best_classical_rrmse_t} and "
+        "{floor.mixed.best_classical_rrmse_t} for the best classical method of each "
+        "({floor.blink.best_classical}; {floor.muscle.best_classical}; {floor.mixed.best_classical}).",
     ),
     "sources": (
         "sources",

@@ -117,7 +117,7 @@ def _go(seconds: float) -> None:
     """Move the page (from a callback, before the widgets are drawn, so the time box follows)."""
     duration = session.current().duration_s
     timebase = st.session_state.get("browse_timebase", 10)
-    st.session_state[START] = min(max(0.0, float(seconds)), max(0.0, duration - timebase))
+    st.session_state[START] = display.page_start(seconds, timebase, duration)
     st.session_state["browse_goto"] = st.session_state[START]
     page_server.forget_served(_token())
 
@@ -320,7 +320,7 @@ TRACE_HELP = (
 def _read(rec, view: dict, labels, start: float, events):
     """The page at ``start`` with its sensitivity and what is drawn over it (annotations, ``events``)."""
     montage, rows, timebase = view["montage"], view["rows"], view["timebase"]
-    start = min(max(0.0, start), max(0.0, rec.duration_s - timebase))
+    start = display.page_start(start, timebase, rec.duration_s)
     page = display.read_page(rec.raw, montage, start, timebase, view["filter"], n_points=view["width_px"], rows=rows)
     row_mm = figures.row_height_mm(len(rows), height=view["height"], px_per_mm=view["px_per_mm"])
     sens_choice = view["sens_choice"]
@@ -413,7 +413,7 @@ def page_view(view: dict) -> None:
     kind, band = view["overview"]
     times, values = _overview(rec, kind, band)
     scale, unit = (1e6, "µV") if kind == "amplitude" else (1e12, "µV²/Hz")
-    start = min(max(0.0, st.session_state.get(START, 0.0)), max(0.0, duration - timebase))
+    start = display.page_start(st.session_state.get(START, 0.0), timebase, duration)
     overview_view(
         figures.overview_view_data(times, values * scale, unit, start, timebase, duration, notes.table(raw), labels),
         key="browse_overview",

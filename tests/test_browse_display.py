@@ -82,6 +82,13 @@ def test_page_bounds_clamp_to_the_recording(physionet_recording):
         display.read_page(raw, montage, 0, 0)
 
 
+def test_page_start_keeps_a_full_page_in_the_recording():
+    assert display.page_start(-3, 10, 125) == 0
+    assert display.page_start(50, 10, 125) == 50
+    assert display.page_start(120, 10, 125) == 115  # the last full page
+    assert display.page_start(4, 10, 6) == 0  # a recording shorter than a page starts at 0
+
+
 def test_autoscale_picks_a_preset_that_fits_a_row(physionet_recording):
     raw = physionet_recording.raw
     page = display.read_page(raw, build_montage(raw.info, "referential"), 20, 10, display.DisplayFilter(0.5, 70.0))

@@ -176,6 +176,11 @@ class Page:
         return self.x0 + self.dx * np.arange(self.values.shape[1])
 
 
+def page_start(start: float, timebase: float, duration: float) -> float:
+    """``start`` (s) kept where a page of ``timebase`` seconds fits in ``duration``: 0 to the last full page."""
+    return min(max(0.0, float(start)), max(0.0, duration - timebase))
+
+
 def page_bounds(raw: mne.io.BaseRaw, start: float, duration: float) -> tuple[int, int]:
     """First and one-past-last sample of the page, clamped to the recording."""
     if duration <= 0:

@@ -280,11 +280,11 @@ def clean_protocol(snrs, cache: Path, with_model: bool, artifacts=("eye", "muscl
                             )
                         cleaned, _, seconds = run_on_case(case, pipeline)
                         inj = case.injection
+                        clean_1_40, cleaned_1_40 = band_1_40(inj.clean, inj.sfreq), band_1_40(cleaned, inj.sfreq)
                         store[key] = {
                             **score_case(case, cleaned),
-                            "rrmse_t_1_40": metrics.rrmse_t(
-                                band_1_40(inj.clean, inj.sfreq), band_1_40(cleaned, inj.sfreq)
-                            ),
+                            "rrmse_t_1_40": metrics.rrmse_t(clean_1_40, cleaned_1_40),
+                            "cc_1_40": metrics.cc(clean_1_40, cleaned_1_40),
                             "seconds": seconds,
                         }
                         if not method.startswith("transformer"):
@@ -345,28 +345,38 @@ def floor_check(table, metric="rrmse_t"):
         best_name = min(classical, key=lambda m: methods[m][metric])
         model = methods[model_name]
         gain = 1 - model[metric] / methods[best_name][metric]
+        # the correlation in the band the RRMSE_t is scored in (1-80 Hz is stated beside it)
+        cc = model["cc_1_40"] if metric.endswith("_1_40") and "cc_1_40" in model else model["cc"]
         floor[cls] = {
             "metric": metric,
             "best_classical": best_name,
             "best_classical_rrmse_t": methods[best_name][metric],
             "transformer_rrmse_t": model[metric],
             "reduction": round(gain, 4),
-            "transformer_cc": model["cc"],
-            "floor_met": bool(gain >= 0.2 and model["cc"] >= 0.9),
+            "transformer_cc": cc,
+            "transformer_cc_unfiltered": model["cc"],
+            "floor_met": bool(gain >= 0.2 and cc >= 0.9),
         }
         print(
             f"  {cls}: transformer {metric} {model[metric]:.3f}, {gain:.1%} below the best classical method "
-            f"({best_name}, {methods[best_name][metric]:.3f}); correlation {model['cc']:.3f}"
+            f"({best_name}, {methods[best_name][metric]:.3f}); correlation {cc:.3f} ({model['cc']:.3f} unfiltered)"
         )
     return floor
 
 
 def print_table(table):
-    print(f"{'artifact':8s} {'method':28s} {'RRMSE_t':>8s} {'1-40 Hz':>8s} {'RRMSE_s':>8s} {'CC':>7s} {'seconds':>8s}")
+    print(
+        f"{'artifact':8s} {'method':28s} {'RRMSE_t':>8s} {'1-40 Hz':>8s} {'RRMSE_s':>8s} {'CC':>7s} {'1-40 Hz':>7s}"
+        f" {'seconds':>8s}"
+    )
     for cls, methods in table.items():
         for m, v in methods.items():
             band = f"{v['rrmse_t_1_40']:8.3f}" if "rrmse_t_1_40" in v else f"{'':8s}"
-            print(f"{cls:8s} {m:28s} {v['rrmse_t']:8.3f} {band} {v['rrmse_s']:8.3f} {v['cc']:7.3f} {v['seconds']:8.2f}")
+            cc_band = f"{v['cc_1_40']:7.3f}" if "cc_1_40" in v else f"{'':7s}"
+            print(
+                f"{cls:8s} {m:28s} {v['rrmse_t']:8.3f} {band} {v['rrmse_s']:8.3f} {v['cc']:7.3f} {cc_band}"
+                f" {v['seconds']:8.2f}"
+            )
 
 
 def montage_cost(decs, model, snr_db=-2.0):
@@ -531,7 +541,8 @@ def summarise(rows):
     for cls in sorted({r["artifact"] for r in rows}):
         for m in dict.fromkeys(r["method"] for r in rows):
             sel = [r for r in rows if r["artifact"] == cls and r["method"] == m]
-            keys = [k for k in ("rrmse_t", "rrmse_t_1_40", "rrmse_s", "cc", "seconds") if all(k in r for r in sel)]
+            keys = ("rrmse_t", "rrmse_t_1_40", "rrmse_s", "cc", "cc_1_40", "seconds")
+            keys = [k for k in keys if all(k in r for r in sel)]
             if sel:
                 table.setdefault(cls, {})[m] = {k: round(float(np.mean([r[k] for r in sel])), 4) for k in keys}
     return table

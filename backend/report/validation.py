@@ -23,7 +23,7 @@ LINES: dict[str, tuple[str, str]] = {
         "denoise",
         "Validated by {benchmark} on artifacts injected into held-out recordings (RRMSE_t after a {scored_band} "
         "band-pass, lower is better): blinks {floor.blink.transformer_rrmse_t}, muscle "
-        "{floor.muscle.transformer_rrmse_t}, both {floor.mixed.transformer_rrmse_t}, against "
+        "{floor.muscle.transformer_rrmse_t}, eye and muscle together {floor.mixed.transformer_rrmse_t}, against "
         "{floor.blink.best_classical_rrmse_t}, {floor.muscle.best_classical_rrmse_t} and "
         "{floor.mixed.best_classical_rrmse_t} for the best classical method of each "
         "({floor.blink.best_classical}; {floor.muscle.best_classical}; {floor.mixed.best_classical}).",

@@ -177,9 +177,10 @@ def common_mode_artifact(
     (:func:`never_louder` with ``mask``), so the brain's own common mode stays.
 
     Chosen on the S008 validation runs (the Clean protocol's blink / muscle / mixed cases at
-    −5, −1, +2 dB, RRMSE_t after 1–40 Hz, the output masked as :func:`denoise_array` does): far side alone 0.741 / 0.393 / 0.541, both sides
-    0.585 / 0.414 / 0.574, weighted 0.527 / 0.416 / 0.543, masked 0.484 / 0.392 / 0.515, the
-    true common mode 0.356 / 0.331 / 0.394. Zero for average-referenced input.
+    −5, −1, +2 dB, RRMSE_t after 1–40 Hz, the output masked as :func:`denoise_array` does):
+    far side alone 0.741 / 0.393 / 0.541, both sides 0.585 / 0.414 / 0.574, weighted
+    0.527 / 0.416 / 0.543, masked 0.484 / 0.392 / 0.515, the true common mode
+    0.356 / 0.331 / 0.394. Zero for average-referenced input.
     """
     if not np.any(channel_mean) or not np.any(artifact):
         return np.zeros_like(channel_mean)
@@ -215,6 +216,7 @@ def never_louder(data: np.ndarray, cleaned: np.ndarray, sfreq: float, chunk: int
     last frame zero-padded, overlap-add divided by the summed squared window), written out
     in float32 over ``chunk`` channels at a time: scipy's took 5.0 of the 9.7 s of `art` on
     16 min of 32 channels at 160 Hz, this 0.3–0.7 s of CPU; the two differ by about 1e-6 relative.
+
     With ``mask``, what ``cleaned`` removes from each bin is first weighted by its share of the
     bin, |removed|² / (|removed|² + |cleaned|²): a Wiener mask built from the estimate itself,
     so a removal stays whole where the estimate calls the bin artifact and shrinks where it
@@ -223,6 +225,7 @@ def never_louder(data: np.ndarray, cleaned: np.ndarray, sfreq: float, chunk: int
     0.474 / 0.461 / 0.533 without it, 0.426 / 0.372 / 0.497 with it; the price is on real
     ICA artifacts 5 times the signal's RMS, which the network only partly removes: eye / muscle
     at −7 and −1 dB on 64 channels, 0.819 / 0.913 without, 0.847 / 0.987 with.
+
     Returns float64.
     """
     n = data.shape[-1]

@@ -11,23 +11,36 @@ from collections.abc import Callable
 
 import streamlit as st
 
-# The chart may be drawn after this component, or drawn anew, so look for it
-# again every half second and listen once per chart.
+# The chart may be drawn after this component, or drawn anew (a purged chart
+# gets a new event emitter, so a new ``on``), so look for it every half second.
+# The listener belongs to this instance: a remounted component must not find
+# the chart already claimed by the one before it, whose trigger is gone.
 _JS = """
 export default function (component) {
   const { data, setTriggerValue } = component;
+  let chart = null;
+  let listenedOn = null;
+  const clicked = (event) => {
+    const point = event && event.points && event.points[0];
+    if (point) setTriggerValue("clicked", { curve: point.curveNumber, point: point.pointNumber });
+  };
+  const stop = () => {
+    if (chart && chart.on === listenedOn) chart.removeListener("plotly_click", clicked);
+  };
   const listen = () => {
-    const chart = document.querySelector(`.${data.chart_class} .js-plotly-plot`);
-    if (!chart || typeof chart.on !== "function" || chart.__eegClicks) return;
-    chart.__eegClicks = true;
-    chart.on("plotly_click", (event) => {
-      const point = event && event.points && event.points[0];
-      if (point) setTriggerValue("clicked", { curve: point.curveNumber, point: point.pointNumber });
-    });
+    const found = document.querySelector(`.${data.chart_class} .js-plotly-plot`);
+    if (!found || typeof found.on !== "function" || (found === chart && found.on === listenedOn)) return;
+    stop();
+    chart = found;
+    listenedOn = found.on;
+    chart.on("plotly_click", clicked);
   };
   listen();
   const timer = setInterval(listen, 500);
-  return () => clearInterval(timer);
+  return () => {
+    clearInterval(timer);
+    stop();
+  };
 }
 """
 _component = st.components.v2.component("eeg_plotly_click", js=_JS, isolate_styles=False)

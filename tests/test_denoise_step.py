@@ -189,15 +189,21 @@ def test_never_louder_is_scipys_stft_cap(n_channels, n_times, sfreq):
 
 
 @pytest.mark.parametrize(
-    "n_times, to, frm", [(19680, 128.0, 160.0), (15744, 160.0, 128.0), (1000, 128.0, 250.0), (10, 128.0, 512.0)]
+    "n_times, to, frm", [(19680, 128.0, 160.0), (15744, 160.0, 128.0), (10000, 128.0, 250.0), (10, 128.0, 512.0)]
 )
-def test_resample_is_mnes_fft_resample(n_times, to, frm):
-    import mne
-
+def test_resample_keeps_the_time_axis(n_times, to, frm):
+    """A sine resampled is the same sine sampled at the new rate, not one shifted by part of a sample."""
     from backend.denoise.inference import _resample
 
-    x = np.random.default_rng(2).standard_normal((10, n_times)).cumsum(axis=1) * 1e-6 + 1e-4
-    expected = mne.filter.resample(x, to, frm, npad="auto", verbose="error")
-    got = _resample(x, to, frm, chunk=4)
-    assert got.dtype == np.float64 and got.shape == expected.shape
-    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-5 * np.abs(expected).max())
+    t = np.arange(n_times) / frm
+    x = np.vstack([np.sin(2 * np.pi * f * t + f) for f in (3.0, 17.0, 35.0)]) * 1e-5
+    got = _resample(x, to, frm)
+    assert got.dtype == np.float64 and got.shape == (3, int(round(n_times * to / frm)))
+    if n_times < 1000:
+        return
+    t_new = np.arange(got.shape[1]) / to
+    ideal = np.vstack([np.sin(2 * np.pi * f * t_new + f) for f in (3.0, 17.0, 35.0)]) * 1e-5
+    inner = slice(int(to), -int(to))  # a second from each edge, where the reflection guesses
+    # MNE's FFT resampling with npad="auto" (used before) is off by part of a sample: at 35 Hz its
+    # largest error is 20 % of the amplitude in the first case, 100 % in the third
+    np.testing.assert_allclose(got[:, inner], ideal[:, inner], rtol=0, atol=0.01 * 1e-5)

@@ -185,7 +185,8 @@ def common_mode_artifact(
     (:func:`never_louder` with ``mask``), so the brain's own common mode stays.
 
     Chosen on the S008 validation runs (the Clean protocol's blink / muscle / mixed cases at
-    −5, −1, +2 dB, RRMSE_t after 1–40 Hz, the output masked as :func:`denoise_array` does):
+    −5, −1, +2 dB, RRMSE_t after 1–40 Hz, the output masked as :func:`denoise_array` does,
+    with the part-sample-shifted resampling :func:`_resample` replaced on 2026-12-02):
     far side alone 0.741 / 0.393 / 0.541, both sides 0.585 / 0.414 / 0.574, weighted
     0.527 / 0.416 / 0.543, masked 0.484 / 0.392 / 0.515, the true common mode
     0.356 / 0.331 / 0.394. Zero for average-referenced input.
@@ -232,7 +233,8 @@ def never_louder(data: np.ndarray, cleaned: np.ndarray, sfreq: float, chunk: int
     recordings): Clean-protocol blink / muscle / mixed at −5, −1, +2 dB, RRMSE_t after 1–40 Hz,
     0.474 / 0.461 / 0.533 without it, 0.426 / 0.372 / 0.497 with it; the price is on real
     ICA artifacts 5 times the signal's RMS, which the network only partly removes: eye / muscle
-    at −7 and −1 dB on 64 channels, 0.819 / 0.913 without, 0.847 / 0.987 with.
+    at −7 and −1 dB on 64 channels, 0.819 / 0.913 without, 0.847 / 0.987 with (all measured
+    before :func:`_resample` was put in step with the time axis; the README has today's figures).
 
     Returns float64.
     """

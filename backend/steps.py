@@ -251,7 +251,7 @@ _REGISTRY: dict[str, StepKind] = {
             "Transformer denoiser",
             "backend.denoise.inference",
             "Remove artifacts with the ART-style transformer denoiser (any montage, any rate).",
-            overlap_s=2.0,
+            overlap_s=1.0,
         ),
     )
 }

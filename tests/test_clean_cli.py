@@ -94,3 +94,29 @@ def test_step_failing_on_the_data_exits_2(physionet_file, tmp_path, capsys):
     rc = main(["clean", str(physionet_file), "--steps", "reref:mastoids", "--out", str(tmp_path / "x.fif")])
     assert rc == 2
     assert "mastoids" in capsys.readouterr().err
+
+
+def test_clean_runs_the_denoiser_on_the_threads_asked_for(physionet_file, tmp_path, capsys, monkeypatch):
+    """The command line, alone on the machine, gives the `art` step the threads it is told (all cores
+    by default); the step's own default, one thread for jobs sharing the workers, comes back after."""
+    import torch
+
+    from backend.denoise import inference
+
+    seen = []
+    denoise_array = inference.denoise_array
+
+    def spy(*args, **kwargs):
+        seen.append(torch.get_num_threads())
+        return denoise_array(*args, **kwargs)
+
+    monkeypatch.setattr(inference, "denoise_array", spy)
+    threads_before = torch.get_num_threads()
+    for threads in ("1", "2"):
+        out = tmp_path / f"art{threads}_raw.fif"
+        assert main(["clean", str(physionet_file), "--steps", "art", "--threads", threads, "--out", str(out)]) == 0
+        assert out.exists()
+    assert seen == [1, 2]
+    assert inference.step_threads == 1 and torch.get_num_threads() == threads_before
+    assert main(["clean", str(physionet_file), "--steps", "art", "--threads", "0", "--out", str(out)]) == 2
+    assert "--threads must be at least 1" in capsys.readouterr().err

@@ -77,27 +77,33 @@ def test_never_louder_caps_each_time_frequency_bin():
     assert np.sqrt(spectrum(capped)[:, line] / spectrum(data)[:, line]) == pytest.approx(0.5, abs=0.05)
 
 
-def test_mask_weights_each_bins_removal_by_the_artifacts_share():
-    """With ``mask``, a bin the estimate calls mostly artifact is removed almost whole, while a
-    small removal from a bin the estimate calls mostly signal is shrunk (a Wiener mask built
-    from the estimate itself)."""
+def test_mask_weights_each_bins_removal_by_the_artifacts_share_over_the_montage():
+    """With ``mask``, a bin the estimate calls mostly artifact over the montage is removed almost
+    whole on every channel, the far one where the artifact is faint beside the EEG included,
+    while a small removal from a bin the montage calls signal is shrunk (a Wiener mask built
+    from the estimate itself, pooled over channels)."""
     sfreq, n = 128.0, 128 * 30
     t = np.arange(n) / sfreq
     signal_10hz = np.sin(2 * np.pi * 10 * t)
-    artifact_3hz = 4 * np.sin(2 * np.pi * 3 * t)
-    data = (signal_10hz + artifact_3hz)[None]
-    estimate = data - (artifact_3hz + 0.3 * signal_10hz)[None]  # all the artifact and 30 % of the signal
+    brain_3hz = np.cos(2 * np.pi * 3 * t)  # on the far channel, in the artifact's band
+    blink_3hz = np.sin(2 * np.pi * 3 * t)
+    artifact = np.vstack([4 * blink_3hz, 0.3 * blink_3hz])  # fading with distance
+    clean = np.vstack([signal_10hz, signal_10hz + brain_3hz])
+    data = clean + artifact
+    estimate = data - artifact - 0.3 * signal_10hz  # all the artifact and 30 % of the 10-Hz signal
 
-    def amplitude(x, freq):
-        f = np.fft.rfftfreq(n, 1 / sfreq)
-        return np.abs(np.fft.rfft(x[0] * np.hanning(n)))[np.argmin(np.abs(f - freq))] / np.hanning(n).sum() * 2
+    def amplitude(x, freq, phase=np.sin):
+        return 2 * np.mean(x * phase(2 * np.pi * freq * t), axis=-1)  # the part in step with the sine
 
     plain = never_louder(data, estimate, sfreq)
     masked = never_louder(data, estimate, sfreq, mask=True)
-    assert amplitude(plain, 10) == pytest.approx(0.7, abs=0.02)
-    # gain at 10 Hz: 0.3² / (0.3² + 0.7²) = 0.155, so 0.3 · 0.155 = 0.047 of the signal goes
-    assert amplitude(masked, 10) == pytest.approx(1 - 0.3 * 0.155, abs=0.02)
-    assert amplitude(masked, 3) < 0.02 * 4  # the artifact's bin: its estimate is all of it
+    assert amplitude(plain, 10) == pytest.approx([0.7, 0.7], abs=0.02)
+    # gain at 10 Hz: 0.3² / (0.3² + 0.7²) = 0.155 on both channels, so 0.3 · 0.155 = 0.047 of the signal goes
+    assert amplitude(masked, 10) == pytest.approx([1 - 0.3 * 0.155] * 2, abs=0.02)
+    # 3 Hz: Σ removed² / Σ total² = 4.3² / (4.3² + 1) ≈ 0.95 of the artifact goes on both channels,
+    # where the far channel alone (0.3² / (0.3² + 1) = 0.08) would have kept nearly all of it
+    assert (np.abs(amplitude(masked, 3)) < [0.1 * 4, 0.1 * 0.3]).all(), amplitude(masked, 3)
+    assert amplitude(masked, 3, np.cos)[1] == pytest.approx(1.0, abs=0.02)  # the far channel's brain stays
 
 
 def test_wrapper_matches_step_and_reports_progress(physionet_recording):

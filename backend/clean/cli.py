@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 from backend.cli import add_command, print_json
@@ -24,6 +25,12 @@ def add_commands(sub) -> None:
     clean.add_argument("--out", required=True, help="output file: .fif, .edf, .vhdr or .set")
     clean.add_argument("--script", help="also write the MNE-Python script reproducing the output")
     clean.add_argument("--json", action="store_true", help="print one JSON object with each step's report")
+    clean.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="CPU threads of the transformer denoiser (the art step); default: every core this process may use",
+    )
     clean.set_defaults(func=_clean)
 
 
@@ -41,13 +48,22 @@ def _clean(args) -> int:
         except OSError as exc:
             raise EEGError(f"cannot read the recipe {args.recipe}: {exc.strerror}") from None
         pipeline = load_pipeline(text)
+    if args.threads is not None and args.threads < 1:
+        raise EEGError("--threads must be at least 1")
     recording = load_recording(args.paths, look_beside=True)
+    threads: contextlib.AbstractContextManager = contextlib.nullcontext()
+    if any(step["name"] == "art" for step in pipeline):  # torch is imported only where the step runs
+        from backend.denoise.inference import steps_on_threads
+        from backend.engine import default_workers
+
+        threads = steps_on_threads(args.threads or default_workers())
 
     def progress(i, n, name):
         if not args.json and i < n:
             print(f"[{i + 1}/{n}] {name}", flush=True)
 
-    cleaned = run_pipeline(recording, pipeline, progress)
+    with threads:
+        cleaned = run_pipeline(recording, pipeline, progress)
     written = export_recording(cleaned, args.out)
     if args.script:
         Path(args.script).write_text(to_script(cleaned), encoding="utf-8")

@@ -9,7 +9,8 @@ back), and any montage whose EEG channels have 10-05 positions.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from fractions import Fraction
 from functools import lru_cache
 from pathlib import Path
@@ -19,6 +20,7 @@ import numpy as np
 import torch
 from numpy.lib.stride_tricks import sliding_window_view
 from scipy import fft
+from scipy.ndimage import uniform_filter1d
 from scipy.signal import get_window, resample_poly
 
 from backend.channels import channel_positions
@@ -30,9 +32,30 @@ WEIGHTS_DIR = ASSETS / "denoiser"
 WEIGHTS = WEIGHTS_DIR / "art_denoiser.pt"
 CONFIG = WEIGHTS_DIR / "art_denoiser.json"
 MIN_CHANNELS = 8
-# Windows overlap by half (2 of 4 s): every sample is the cross-fade of two windows; on the S008
-# validation runs this lowered the Clean-protocol eye RRMSE_t from 0.880 to 0.865 (1-s overlap).
-DEFAULT_OVERLAP_S = 2.0
+# CPU threads of the network in the `art` step. One where it shares the machine: jobs run one to
+# a core on the Dask workers, and two threads thrashed on the shared 2-core machine (52x real time
+# against 349x with one while others ran). `python -m backend clean`, alone on the machine, runs
+# its steps in :func:`steps_on_threads` (all cores by default: 2 threads 363-419x, 1 thread
+# 229-309x, 32 channels at 160 Hz, 2026-12-02, quiet machine).
+step_threads = 1
+
+
+@contextmanager
+def steps_on_threads(n: int) -> Iterator[None]:
+    """`art` steps run inside this block use ``n`` CPU threads."""
+    global step_threads
+    before, step_threads = step_threads, max(1, int(n))
+    try:
+        yield
+    finally:
+        step_threads = before
+
+
+# Windows of 4 s overlap by 1 s and are cross-faded there. Half (2 s) costs the network 1.5 times
+# as much and gained nothing once the output was masked (S008 validation, Clean protocol eye / blink /
+# muscle / mixed RRMSE_t after 1-40 Hz: 0.418 / 0.377 / 0.302 / 0.465 with 2 s, 0.417 / 0.377 / 0.298 /
+# 0.466 with 1 s); before the mask, 2 s had lowered eye from 0.880 to 0.865.
+DEFAULT_OVERLAP_S = 1.0
 
 
 def load_model(weights: Path | str = WEIGHTS, config: Path | str | None = None, device: str = "cpu") -> Denoiser:
@@ -185,8 +208,9 @@ def common_mode_artifact(
     (:func:`never_louder` with ``mask``), so the brain's own common mode stays.
 
     Chosen on the S008 validation runs (the Clean protocol's blink / muscle / mixed cases at
-    −5, −1, +2 dB, RRMSE_t after 1–40 Hz, the output masked as :func:`denoise_array` does,
-    with the part-sample-shifted resampling :func:`_resample` replaced on 2026-12-02):
+    −5, −1, +2 dB, RRMSE_t after 1–40 Hz, the output masked channel by channel, in 1-s windows
+    with 2-s overlap, as :func:`denoise_array` did until :func:`pooled_mask`, and with the
+    part-sample-shifted resampling :func:`_resample` replaced on 2026-12-02):
     far side alone 0.741 / 0.393 / 0.541, both sides 0.585 / 0.414 / 0.574, weighted
     0.527 / 0.416 / 0.543, masked 0.484 / 0.392 / 0.515, the true common mode
     0.356 / 0.331 / 0.394. Zero for average-referenced input.
@@ -211,6 +235,42 @@ def common_mode_artifact(
     return channel_mean - kept
 
 
+class _Stft:
+    """``scipy.signal.stft``/``istft`` with Hann windows of ``nperseg`` and half overlap, in float32.
+
+    Even extension of the edges, the last frame zero-padded, overlap-add divided by the summed
+    squared window, as scipy does (the two differ by about 1e-6 relative); written out because
+    scipy's took 5.0 of the 9.7 s of `art` on 16 min of 32 channels at 160 Hz, this 0.3–0.7 s.
+    """
+
+    def __init__(self, n: int, nperseg: int):
+        self.n, self.nperseg = n, nperseg
+        self.step, self.edge = nperseg - nperseg // 2, nperseg // 2
+        self.tail = (-(n + 2 * self.edge - nperseg) % self.step) % nperseg
+        self.n_frames = (n + 2 * self.edge + self.tail - nperseg) // self.step + 1
+        self.window = get_window("hann", nperseg).astype(np.float32)
+        self.norm = self._overlap_add(self.window[None, None] ** 2 * np.ones((1, self.n_frames, 1), np.float32))[0]
+        self.norm = np.where(self.norm > 1e-10, self.norm, 1.0)
+
+    def spectra(self, x: np.ndarray) -> np.ndarray:
+        """(C, frames, bins) complex64 of ``x`` (C, n)."""
+        x = np.pad(np.asarray(x, dtype=np.float32), ((0, 0), (self.edge, self.edge)), mode="reflect")
+        x = np.pad(x, ((0, 0), (0, self.tail)))  # the last frame zero-padded
+        return fft.rfft(sliding_window_view(x, self.nperseg, axis=-1)[:, :: self.step] * self.window, axis=-1)
+
+    def inverse(self, spectra: np.ndarray) -> np.ndarray:
+        """(C, n) float64 of ``spectra`` (C, frames, bins)."""
+        return self._overlap_add(fft.irfft(spectra, self.nperseg, axis=-1) * self.window) / self.norm
+
+    def _overlap_add(self, frames: np.ndarray) -> np.ndarray:
+        # in two parts: each frame's first `step` samples, then its last nperseg - step
+        step, n_frames = self.step, self.n_frames
+        y = np.zeros((len(frames), (n_frames + 1) * step), np.float32)
+        y[:, : n_frames * step].reshape(len(frames), n_frames, step)[:] += frames[..., :step]
+        y[:, step:].reshape(len(frames), n_frames, step)[..., : self.nperseg - step] += frames[..., step:]
+        return y[:, self.edge : self.edge + self.n]
+
+
 def never_louder(data: np.ndarray, cleaned: np.ndarray, sfreq: float, chunk: int = 8, mask: bool = False) -> np.ndarray:
     """``cleaned`` with no time-frequency bin louder than the same bin of ``data``.
 
@@ -219,65 +279,97 @@ def never_louder(data: np.ndarray, cleaned: np.ndarray, sfreq: float, chunk: int
     band-pass on both bundled samples before this), subtracting it adds that energy. Each
     short-time Fourier bin of the output is shrunk, phase kept, to at most the input's
     magnitude (windows of about 1 s, Hann, half overlap; inverted by overlap-add), so the
-    output's spectrum never rises above the input's, band by band, while what was removed stays removed.
-
-    The transform is ``scipy.signal.stft``/``istft``'s (even extension of the edges, the
-    last frame zero-padded, overlap-add divided by the summed squared window), written out
-    in float32 over ``chunk`` channels at a time: scipy's took 5.0 of the 9.7 s of `art` on
-    16 min of 32 channels at 160 Hz, this 0.3–0.7 s of CPU; the two differ by about 1e-6 relative.
-
-    With ``mask``, what ``cleaned`` removes from each bin is first weighted by its share of the
-    bin, |removed|² / (|removed|² + |cleaned|²): a Wiener mask built from the estimate itself,
-    so a removal stays whole where the estimate calls the bin artifact and shrinks where it
-    takes a little from a bin it calls signal. For ``art`` (benchmarks/denoise.py, held-out
-    recordings): Clean-protocol blink / muscle / mixed at −5, −1, +2 dB, RRMSE_t after 1–40 Hz,
-    0.474 / 0.461 / 0.533 without it, 0.426 / 0.372 / 0.497 with it; the price is on real
-    ICA artifacts 5 times the signal's RMS, which the network only partly removes: eye / muscle
-    at −7 and −1 dB on 64 channels, 0.819 / 0.913 without, 0.847 / 0.987 with (all measured
-    before :func:`_resample` was put in step with the time axis; the README has today's figures).
-
-    Returns float64.
+    output's spectrum never rises above the input's, band by band, while what was removed
+    stays removed. With ``mask``, :func:`pooled_mask` weights the removal first. ``chunk``
+    channels are transformed at a time. Returns float64.
     """
+    if mask:
+        cleaned = pooled_mask(data, cleaned, sfreq, chunk)
     n = data.shape[-1]
     nperseg = min(n, 1 << int(np.ceil(np.log2(max(sfreq, 8.0)))))
     if nperseg < 8:
         return cleaned
-    step = nperseg - nperseg // 2
-    edge = nperseg // 2
-    tail = (-(n + 2 * edge - nperseg) % step) % nperseg
-    total = n + 2 * edge + tail
-    n_frames = (total - nperseg) // step + 1
-    window = get_window("hann", nperseg).astype(np.float32)
-    # Overlap-add in two parts: each frame's first `step` samples, then its last nperseg - step.
-    norm = np.zeros((n_frames + 1) * step, np.float32)
-    norm[: n_frames * step].reshape(n_frames, step)[:] += window[:step] ** 2
-    norm[step:].reshape(n_frames, step)[:, : nperseg - step] += window[step:] ** 2
-    norm = np.where(norm > 1e-10, norm, 1.0)[edge : edge + n]
-
-    def spectra(x: np.ndarray) -> np.ndarray:
-        x = np.pad(np.asarray(x, dtype=np.float32), ((0, 0), (edge, edge)), mode="reflect")
-        x = np.pad(x, ((0, 0), (0, tail)))
-        return fft.rfft(sliding_window_view(x, nperseg, axis=-1)[:, ::step] * window, axis=-1)
-
+    stft = _Stft(n, nperseg)
     out = np.empty(np.shape(cleaned), dtype=np.float64)
     for c in range(0, len(out), chunk):
-        noisy = spectra(data[c : c + chunk])
-        after = spectra(cleaned[c : c + chunk])
-        before = np.abs(noisy)
-        if mask:
-            removed = noisy - after
-            share = removed.real**2 + removed.imag**2
-            share /= np.maximum(share + after.real**2 + after.imag**2, np.finfo(np.float32).tiny)
-            after = noisy - share * removed
+        before = np.abs(stft.spectra(data[c : c + chunk]))
+        after = stft.spectra(cleaned[c : c + chunk])
         magnitude = np.abs(after)
         louder = magnitude > before
         after[louder] *= before[louder] / magnitude[louder]
-        frames = fft.irfft(after, nperseg, axis=-1) * window
-        y = np.zeros((len(frames), (n_frames + 1) * step), np.float32)
-        y[:, : n_frames * step].reshape(len(frames), n_frames, step)[:] += frames[..., :step]
-        y[:, step:].reshape(len(frames), n_frames, step)[..., : nperseg - step] += frames[..., step:]
-        out[c : c + chunk] = y[:, edge : edge + n] / norm
+        out[c : c + chunk] = stft.inverse(after)
     return out
+
+
+MASK_MEMORY_BYTES = 256 * 2**20  # 16 min of 32 channels at 160 Hz take 80 MB
+
+
+def pooled_mask(data: np.ndarray, cleaned: np.ndarray, sfreq: float, chunk: int = 8) -> np.ndarray:
+    """``data`` minus what ``cleaned`` removes from it, weighted in each time-frequency bin by its share there.
+
+    The share is the removal's over all channels and the two neighbouring frequencies,
+    Σ|removed|² / Σ(|removed|² + |cleaned|²): a Wiener mask built from the estimate itself and
+    pooled across the montage, as an artifact is one event seen on many channels. A bin the
+    estimate calls artifact is removed whole on every channel, the far ones where the artifact
+    is faint beside the EEG included, and a small removal from a bin the montage calls signal
+    is shrunk. Transform windows of about half a second (:func:`mask_length`).
+
+    Chosen on the S008 validation runs (the Clean protocol's eye / blink / muscle / mixed cases
+    at −5, −1, +2 dB, RRMSE_t after 1–40 Hz, 1-s window overlap, capped by :func:`never_louder`):
+    the mask channel by channel in 1-s windows 0.477 / 0.454 / 0.382 / 0.525, pooled over
+    channels 0.433 / 0.404 / 0.301 / 0.492, and in half-second windows with neighbouring
+    frequencies 0.417 / 0.377 / 0.298 / 0.466. Other ways tried there: with the mask channel by
+    channel (and 2-s overlap: 0.477 / 0.455 / 0.384 / 0.523), the network run twice 0.539 / 0.523 /
+    0.509 / 0.594, its estimate averaged with that of the sign-flipped or the time-reversed input
+    (twice the cost) within 0.006; pooled, the share squared 0.418 / 0.384 / 0.254 / 0.515 (1-s
+    windows; correlation on mixed 0.896 against 0.907 unsquared), and pooled over each channel's
+    16 nearest instead of all 0.437 / 0.396 / 0.320 / 0.473 (half-second windows). On real ICA
+    artifacts of the held-out runs, which the network only partly removes, it costs little: eye /
+    muscle at −7 and −1 dB on 64 channels 0.846 / 0.989 with the mask channel by channel,
+    0.854 / 0.994 pooled (benchmarks/denoise.py). Returns float64.
+    """
+    n = data.shape[-1]
+    nperseg = min(n, mask_length(sfreq))
+    if nperseg < 8:
+        return np.asarray(cleaned, dtype=np.float64)
+    stft = _Stft(n, nperseg)
+    n_bins = nperseg // 2 + 1
+    # the first pass's spectra are kept for the second where they fit in MASK_MEMORY_BYTES
+    keep = 2 * len(data) * stft.n_frames * n_bins * np.dtype(np.complex64).itemsize <= MASK_MEMORY_BYTES
+    kept: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    removed_power = np.zeros((stft.n_frames, n_bins), np.float32)
+    total_power = np.zeros_like(removed_power)
+    for c in range(0, len(data), chunk):  # a first pass sums the removed and the total power over all channels
+        noisy, after = stft.spectra(data[c : c + chunk]), stft.spectra(cleaned[c : c + chunk])
+        if keep:
+            kept[c] = noisy, after
+        removed = noisy - after
+        power = (removed.real**2 + removed.imag**2).sum(axis=0)
+        removed_power += power
+        total_power += power + (after.real**2 + after.imag**2).sum(axis=0)
+    share = uniform_filter1d(removed_power, 3, axis=-1) / np.maximum(
+        uniform_filter1d(total_power, 3, axis=-1), np.finfo(np.float32).tiny
+    )
+    out = np.empty(np.shape(cleaned), dtype=np.float64)
+    for c in range(0, len(data), chunk):
+        noisy, after = (
+            kept.pop(c) if keep else (stft.spectra(data[c : c + chunk]), stft.spectra(cleaned[c : c + chunk]))
+        )
+        out[c : c + chunk] = stft.inverse(noisy - share * (noisy - after))
+    return out
+
+
+def mask_length(sfreq: float) -> int:
+    """Samples of :func:`pooled_mask`'s transform windows: the power of two nearest above half a second.
+
+    Half a second follows a blink's or a burst's course more closely than a second (S008
+    validation, the mask pooled over channels without neighbouring frequencies: 0.433 / 0.404 /
+    0.301 / 0.492 for eye / blink / muscle / mixed with ~1-s windows, 0.420 / 0.381 / 0.304 /
+    0.467 with ~0.5-s, 0.421 / 0.381 / 0.311 / 0.460 with ~0.25-s); 64 samples at 128 Hz
+    (2-Hz bins), 128 at 160 to 256 Hz. The cap after it keeps 1-s windows: with half-second ones
+    its leakage lifted 50–55 Hz of the band-passed EEGLAB sample by 2.6 dB.
+    """
+    return 1 << int(np.ceil(np.log2(max(sfreq / 2, 4.0))))
 
 
 def denoise_array(
@@ -297,8 +389,9 @@ def denoise_array(
     scale. An average-referenced artifact misses what the artifact adds to every channel
     alike (a blink seen from a mastoid reference), so that part is estimated from the
     input's channel mean (:func:`common_mode_artifact`). When ``sfreq`` differs from the
-    network's rate the output is band-limited to the network's Nyquist frequency. No
-    time-frequency bin of the output is louder than the input's (:func:`never_louder`).
+    network's rate the output is band-limited to the network's Nyquist frequency. What is
+    removed from each time-frequency bin is weighted by its share there over all channels
+    (:func:`pooled_mask`), and no bin of the output is louder than the input's (:func:`never_louder`).
 
     Returns
     -------
@@ -328,10 +421,12 @@ def denoise_raw(
     batch_size: int = 16,
     device: str = "cpu",
     progress: Callable[[float], None] | None = None,
+    threads: int | None = None,
 ) -> tuple[mne.io.BaseRaw, dict]:
     """Denoise the good EEG channels with known positions of ``raw`` in place.
 
-    Other channels (bad, non-EEG, or without a 10-05 position) are left as they are.
+    Other channels (bad, non-EEG, or without a 10-05 position) are left as they are. The
+    network runs on ``threads`` CPU threads (default :data:`step_threads`).
     """
     model = model or shipped_model(device)
     picks = mne.pick_types(raw.info, eeg=True, exclude="bads")
@@ -346,16 +441,14 @@ def denoise_raw(
     picks = picks[known]
     raw.load_data()
     data = raw.get_data(picks=picks)
-    # The matrices are small: one thread is as fast, and two thrash on a shared 2-core machine
-    # (benchmarks/denoise.py: 349x real time with 1 thread, 52x with 2 while others ran).
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
+    before = torch.get_num_threads()
+    torch.set_num_threads(max(1, threads or step_threads))
     try:
         cleaned = denoise_array(
             model, data, raw.info["sfreq"], positions[known], overlap_s, batch_size, device, progress
         )
     finally:
-        torch.set_num_threads(threads)
+        torch.set_num_threads(before)
     raw._data[picks] = cleaned
     removed = float(np.sqrt(np.mean((data - cleaned) ** 2)) / max(np.sqrt(np.mean(data**2)), 1e-30))
     not_denoised = sorted(

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from backend import steps
 from backend.recording import Recording, Step
 
 REFERENCES: dict[str, str] = {
@@ -228,7 +229,9 @@ def _bad_channels(p: dict[str, Any], r: dict[str, Any]) -> tuple[str, list[str]]
 def _art(p: dict[str, Any], r: dict[str, Any]) -> tuple[str, list[str]]:
     return (
         "Artifacts were removed with EEG Explorer's transformer denoiser in the style of ART, applied in 4-s "
-        f"windows at 128 Hz overlapping by {p.get('overlap_s', 2.0):g} s and joined by a raised-cosine cross-fade.",
+        f"windows at 128 Hz overlapping by {p.get('overlap_s', steps.get('art').params['overlap_s']):g} s and joined "
+        "by a raised-cosine cross-fade; what it removed from each short-time Fourier bin was weighted by the "
+        "removal's share of that bin over all channels, and no bin of the output was left louder than the input's.",
         ["chuang2024"],
     )
 

@@ -259,7 +259,7 @@ class _Stft:
         return fft.rfft(sliding_window_view(x, self.nperseg, axis=-1)[:, :: self.step] * self.window, axis=-1)
 
     def inverse(self, spectra: np.ndarray) -> np.ndarray:
-        """(C, n) float64 of ``spectra`` (C, frames, bins)."""
+        """(C, n) float32 of ``spectra`` (C, frames, bins)."""
         return self._overlap_add(fft.irfft(spectra, self.nperseg, axis=-1) * self.window) / self.norm
 
     def _overlap_add(self, frames: np.ndarray) -> np.ndarray:
